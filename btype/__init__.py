@@ -1,0 +1,14 @@
+"""btype: Turing's B-type unorganised machines, simulated bit-parallel and trained by search.
+
+``import btype`` never imports torch; the gradient-descent relaxation lives in ``sgd``.
+"""
+from . import tasks
+from .bits import pack, unpack
+from .network import LINK_MODES, Network
+from .train import Budget, TrainResult, make_record
+from .wiring import random_network
+
+__version__ = "0.1.0"
+
+__all__ = ["Network", "LINK_MODES", "random_network", "pack", "unpack", "Budget",
+           "TrainResult", "make_record", "tasks", "__version__"]

@@ -1,0 +1,71 @@
+"""Packing samples into bits: sample ``s`` is bit ``s % 64`` of word ``s // 64``."""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+__all__ = ["pack", "unpack", "n_words", "tail_mask", "popcount"]
+
+
+def n_words(n_samples: int) -> int:
+    """Number of 64-bit words that hold ``n_samples`` samples."""
+    return (int(n_samples) + 63) // 64
+
+
+def tail_mask(n_samples: int) -> np.ndarray:
+    """(W,) uint64 mask with a one for every real sample (padding bits are zero)."""
+    w = n_words(n_samples)
+    mask = np.full(w, np.uint64(0xFFFFFFFFFFFFFFFF), dtype=np.uint64)
+    rem = n_samples % 64
+    if w and rem:
+        mask[-1] = np.uint64((1 << rem) - 1)
+    return mask
+
+
+def _check_bool_matrix(X, name="X"):
+    X = np.asarray(X)
+    if X.dtype != bool:
+        if not np.issubdtype(X.dtype, np.integer) or (X.size and not np.isin(X, (0, 1)).all()):
+            raise TypeError(f"{name} must be boolean (or 0/1 integers), got dtype {X.dtype}")
+        X = X.astype(bool)
+    if X.ndim != 2:
+        raise ValueError(f"{name} must be 2-dimensional (samples, columns), got shape {X.shape}")
+    return X
+
+
+def pack(X) -> np.ndarray:
+    """Pack a (S, n) boolean matrix into (n, ceil(S/64)) uint64 words.
+
+    Padding bits in the last word are zero.
+    """
+    X = _check_bool_matrix(X)
+    S, n = X.shape
+    W = n_words(S)
+    padded = np.zeros((n, W * 64), bool)
+    padded[:, :S] = X.T
+    packed = np.packbits(padded, axis=1, bitorder="little")
+    return np.ascontiguousarray(packed).view("<u8").astype(np.uint64, copy=False).reshape(n, W)
+
+
+def unpack(P, n_samples) -> np.ndarray:
+    """Inverse of :func:`pack`: (n, W) uint64 words -> (n_samples, n) bool."""
+    P = np.asarray(P)
+    if P.dtype != np.uint64:
+        raise TypeError(f"P must be uint64 words, got dtype {P.dtype}")
+    if P.ndim != 2:
+        raise ValueError(f"P must be 2-dimensional (columns, words), got shape {P.shape}")
+    if isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral) or n_samples < 0:
+        raise ValueError(f"n_samples must be a non-negative int, got {n_samples!r}")
+    if n_samples > P.shape[1] * 64:
+        raise ValueError(f"n_samples = {n_samples} exceeds the {P.shape[1] * 64} samples that P holds")
+    n = P.shape[0]
+    as_bytes = np.ascontiguousarray(P.astype("<u8", copy=False)).view(np.uint8).reshape(n, -1)
+    bits = np.unpackbits(as_bytes, axis=1, bitorder="little")
+    return np.ascontiguousarray(bits[:, :n_samples].T.astype(bool))
+
+
+def popcount(words) -> int:
+    """Number of one bits in an array of uint64 words."""
+    words = np.asarray(words, dtype=np.uint64)
+    return int(np.unpackbits(words.view(np.uint8)).sum()) if words.size else 0

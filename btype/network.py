@@ -1,0 +1,227 @@
+"""The machine: NAND gates, two wired ports each, per-link modifiers.
+
+The arrays of a :class:`Network` are the genome. The simulator reads them
+directly, the relaxation in ``sgd`` builds its tensors from them, and trainers
+only ever change ``enabled``. A network is immutable: every array is read-only
+and :meth:`Network.with_enabled` returns a copy.
+"""
+from __future__ import annotations
+
+import os
+import numbers
+import zipfile
+
+import numpy as np
+
+LINK_MODES = ("switch", "turing")
+FILE_FORMAT = "btype.Network"
+FILE_VERSION = 1
+
+__all__ = ["Network", "LINK_MODES"]
+
+
+def _as_int_array(value, name, ndim):
+    arr = np.asarray(value)
+    if arr.size == 0:
+        arr = arr.astype(np.int64)
+    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
+        raise TypeError(f"{name} must hold integers, got dtype {arr.dtype}")
+    if arr.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-dimensional, got shape {arr.shape}")
+    return arr.astype(np.int64)
+
+
+def _as_bool_array(value, name, shape):
+    arr = np.asarray(value)
+    if arr.dtype != bool:
+        if not np.issubdtype(arr.dtype, np.integer) or (arr.size and not np.isin(arr, (0, 1)).all()):
+            raise TypeError(f"{name} must be boolean (or 0/1 integers), got dtype {arr.dtype}")
+        arr = arr.astype(bool)
+    if arr.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}, got {arr.shape}")
+    return arr
+
+
+def _readonly(arr):
+    arr = np.array(arr, copy=True)
+    arr.setflags(write=False)
+    return arr
+
+
+class Network:
+    """A network of two-input NAND gates whose links may carry modifiers.
+
+    Parameters
+    ----------
+    n_inputs : int
+        Number of input nodes (may be 0). Inputs are nodes ``0 .. n_inputs-1``;
+        gate ``g`` is node ``n_inputs + g``.
+    wiring : array_like of int, shape (G, 2)
+        ``wiring[g, p]`` is the node feeding port ``p`` of gate ``g``.
+    outputs : array_like of int, shape (n_outputs,)
+        Node ids read as the machine's outputs (inputs or gates).
+    enabled : array_like of bool, shape (G, 2), optional
+        Modifier states, True = pass. Default all True. A link without a
+        modifier must be True here.
+    modifiers : array_like of bool, shape (G, 2), optional
+        Which links carry a modifier. Default all True (a B-type).
+    link : {"switch", "turing"}
+        What a modified link delivers; see DESIGN.md section 1.
+    """
+
+    __slots__ = ("n_inputs", "wiring", "outputs", "enabled", "modifiers", "link")
+
+    def __init__(self, n_inputs, wiring, outputs, enabled=None, modifiers=None, link="switch"):
+        if isinstance(n_inputs, bool) or not isinstance(n_inputs, numbers.Integral):
+            raise TypeError(f"n_inputs must be an int, got {n_inputs!r}")
+        if n_inputs < 0:
+            raise ValueError(f"n_inputs must be >= 0, got {n_inputs}")
+        n_inputs = int(n_inputs)
+        wiring = _as_int_array(wiring, "wiring", 2) if np.asarray(wiring).size else np.zeros((0, 2), np.int64)
+        if wiring.shape[1] != 2:
+            raise ValueError(f"wiring must have shape (n_gates, 2), got {wiring.shape}")
+        n_gates = wiring.shape[0]
+        n_nodes = n_inputs + n_gates
+        bad = (wiring < 0) | (wiring >= n_nodes)
+        if bad.any():
+            g, p = np.argwhere(bad)[0]
+            raise ValueError(
+                f"wiring[{g}, {p}] = {wiring[g, p]} is not a node id in [0, {n_nodes})")
+        outputs = _as_int_array(outputs, "outputs", 1)
+        bad = (outputs < 0) | (outputs >= n_nodes)
+        if bad.any():
+            j = int(np.argmax(bad))
+            raise ValueError(f"outputs[{j}] = {outputs[j]} is not a node id in [0, {n_nodes})")
+        if not isinstance(link, str) or link not in LINK_MODES:
+            raise ValueError(f"link must be one of {LINK_MODES}, got {link!r}")
+        shape = (n_gates, 2)
+        modifiers = np.ones(shape, bool) if modifiers is None else _as_bool_array(modifiers, "modifiers", shape)
+        if enabled is None:
+            enabled = np.ones(shape, bool)
+        else:
+            enabled = _as_bool_array(enabled, "enabled", shape)
+            bad = ~modifiers & ~enabled
+            if bad.any():
+                g, p = np.argwhere(bad)[0]
+                raise ValueError(
+                    f"enabled[{g}, {p}] is False but link ({g}, {p}) carries no modifier; "
+                    "only modified links can interrupt")
+        object.__setattr__(self, "n_inputs", n_inputs)
+        object.__setattr__(self, "wiring", _readonly(wiring))
+        object.__setattr__(self, "outputs", _readonly(outputs))
+        object.__setattr__(self, "enabled", _readonly(enabled))
+        object.__setattr__(self, "modifiers", _readonly(modifiers))
+        object.__setattr__(self, "link", link)
+
+    def __setattr__(self, name, value):
+        raise AttributeError("Network is immutable; use with_enabled() for other modifier states")
+
+    # -- derived properties -------------------------------------------------
+    @property
+    def n_gates(self) -> int:
+        return self.wiring.shape[0]
+
+    @property
+    def n_outputs(self) -> int:
+        return self.outputs.shape[0]
+
+    @property
+    def n_nodes(self) -> int:
+        return self.n_inputs + self.n_gates
+
+    @property
+    def n_modified(self) -> int:
+        """Number of links that carry a modifier (the trainable bits)."""
+        return int(self.modifiers.sum())
+
+    @property
+    def is_feedforward(self) -> bool:
+        """True when every gate reads only lower-numbered nodes."""
+        gate_nodes = self.n_inputs + np.arange(self.n_gates)
+        return bool(np.all(self.wiring < gate_nodes[:, None]))
+
+    def levels(self) -> np.ndarray:
+        """Level of every gate in a feed-forward machine (inputs are level 0).
+
+        Gate ``g`` has level ``1 + max(level of its two sources)``; gates of one
+        level can be evaluated together.
+        """
+        if not self.is_feedforward:
+            raise ValueError("levels() needs a feed-forward network (is_feedforward is False)")
+        level = np.zeros(self.n_nodes, np.int64)
+        for g in range(self.n_gates):
+            a, b = self.wiring[g]
+            level[self.n_inputs + g] = 1 + max(level[a], level[b])
+        return level[self.n_inputs:]
+
+    # -- copies ---------------------------------------------------------------
+    def with_enabled(self, bits) -> "Network":
+        """A copy of this network with other modifier states ``bits`` (G, 2)."""
+        return Network(self.n_inputs, self.wiring, self.outputs, enabled=bits,
+                       modifiers=self.modifiers, link=self.link)
+
+    def replace(self, **changes) -> "Network":
+        """A copy with some constructor arguments replaced (e.g. ``link="turing"``)."""
+        kwargs = dict(n_inputs=self.n_inputs, wiring=self.wiring, outputs=self.outputs,
+                      enabled=self.enabled, modifiers=self.modifiers, link=self.link)
+        unknown = set(changes) - set(kwargs)
+        if unknown:
+            raise TypeError(f"replace() got unknown argument(s) {sorted(unknown)}")
+        kwargs.update(changes)
+        return Network(**kwargs)
+
+    def __eq__(self, other):
+        if not isinstance(other, Network):
+            return NotImplemented
+        return (self.n_inputs == other.n_inputs and self.link == other.link
+                and np.array_equal(self.wiring, other.wiring)
+                and np.array_equal(self.outputs, other.outputs)
+                and np.array_equal(self.enabled, other.enabled)
+                and np.array_equal(self.modifiers, other.modifiers))
+
+    __hash__ = None
+
+    def __repr__(self):
+        kind = "B" if self.modifiers.all() else ("A" if not self.modifiers.any() else "WB")
+        return (f"Network({kind}-type, n_inputs={self.n_inputs}, n_gates={self.n_gates}, "
+                f"n_outputs={self.n_outputs}, link={self.link!r}, "
+                f"feedforward={self.is_feedforward})")
+
+    # -- files ------------------------------------------------------------------
+    def save(self, path) -> None:
+        """Write the network to a single ``.npz`` file (round trip is bit-identical)."""
+        path = os.fspath(path)
+        with open(path, "wb") as fh:
+            np.savez_compressed(
+                fh, format=np.array(FILE_FORMAT), version=np.array(FILE_VERSION),
+                n_inputs=np.array(self.n_inputs), wiring=self.wiring, outputs=self.outputs,
+                enabled=self.enabled, modifiers=self.modifiers, link=np.array(self.link))
+
+    @classmethod
+    def load(cls, path) -> "Network":
+        """Read a network written by :meth:`save`.
+
+        Raises ``ValueError`` naming the file for a corrupt or foreign file.
+        """
+        path = os.fspath(path)
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                fields = {k: data[k] for k in data.files}
+        except FileNotFoundError:
+            raise
+        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+            raise ValueError(f"{path!r} is not a btype network file ({exc})") from None
+        if fields.get("format", np.array("")).item() != FILE_FORMAT:
+            raise ValueError(f"{path!r} is not a btype network file (no '{FILE_FORMAT}' format field)")
+        version = int(fields.get("version", np.array(-1)))
+        if version != FILE_VERSION:
+            raise ValueError(f"{path!r} has file version {version}; this btype reads version {FILE_VERSION}")
+        missing = {"n_inputs", "wiring", "outputs", "enabled", "modifiers", "link"} - set(fields)
+        if missing:
+            raise ValueError(f"{path!r} is missing field(s) {sorted(missing)}")
+        try:
+            return cls(int(fields["n_inputs"]), fields["wiring"], fields["outputs"],
+                       enabled=fields["enabled"], modifiers=fields["modifiers"],
+                       link=str(fields["link"]))
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{path!r} holds an invalid network: {exc}") from None

@@ -1,0 +1,179 @@
+"""The Task type and the scoring that every trainer shares (DESIGN.md section 3)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Task", "Score", "classify"]
+
+
+def classify(Y, n_classes: int) -> np.ndarray:
+    """Class predictions from machine outputs by group popcount.
+
+    The ``n_out`` outputs are split into ``n_classes`` equal consecutive groups;
+    a class's score is the number of ones in its group and the prediction is the
+    highest score (ties go to the lowest class index).
+
+    Parameters
+    ----------
+    Y : (S, n_out) bool
+    n_classes : int
+
+    Returns
+    -------
+    (S,) int64 labels
+    """
+    Y = np.asarray(Y, dtype=bool)
+    if Y.ndim != 2:
+        raise ValueError(f"Y must be 2-dimensional (samples, outputs), got shape {Y.shape}")
+    S, n_out = Y.shape
+    if n_classes < 1 or n_out % n_classes:
+        raise ValueError(f"{n_out} outputs cannot be split into {n_classes} equal class groups")
+    scores = Y.reshape(S, n_classes, n_out // n_classes).sum(axis=2)
+    return np.argmax(scores, axis=1).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class Score:
+    """How well a machine's outputs meet a task on one split.
+
+    ``fitness`` is per-output bit accuracy for Boolean tasks (optionally weighted
+    per output) and classification accuracy for classification tasks; it is the
+    number trainers maximise and records report. ``solved`` means every row is
+    exactly right.
+    """
+
+    fitness: float
+    solved: bool
+
+
+@dataclass(eq=False)
+class Task:
+    """A learning task: train and test inputs and targets.
+
+    Attributes
+    ----------
+    name : str
+    X_train, X_test : bool arrays
+        (S, n_inputs) for combinational tasks; (S, T, n_inputs) sequences for
+        clocked tasks (frame ``t`` is presented at clock step ``t``).
+    Y_train, Y_test :
+        (S, n_outputs) bool for Boolean tasks, (S,) int labels for
+        classification tasks.
+    n_classes : int or None
+        Number of classes, or None for Boolean tasks.
+    description : str
+    steps : int or None
+        For clocked tasks, the clock step at which outputs are read
+        (``btype.run(net, X, steps=task.steps)``); None for combinational tasks.
+    output_weights : (n_outputs,) float or None
+        Optional weights of the outputs in the fitness of a Boolean task.
+    """
+
+    name: str
+    X_train: np.ndarray
+    Y_train: np.ndarray
+    X_test: np.ndarray
+    Y_test: np.ndarray
+    n_classes: int | None = None
+    description: str = ""
+    steps: int | None = None
+    output_weights: np.ndarray | None = None
+
+    def __post_init__(self):
+        want_ndim = 2 if self.steps is None else 3
+        for name in ("X_train", "X_test"):
+            X = np.asarray(getattr(self, name))
+            if X.dtype != bool:
+                raise TypeError(f"Task {name} must be bool, got dtype {X.dtype}")
+            if X.ndim != want_ndim:
+                raise ValueError(f"Task {name} must be {want_ndim}-dimensional, got shape {X.shape}")
+        for xs, ys in (("X_train", "Y_train"), ("X_test", "Y_test")):
+            X, Y = getattr(self, xs), np.asarray(getattr(self, ys))
+            if len(X) != len(Y):
+                raise ValueError(f"Task {xs} has {len(X)} rows but {ys} has {len(Y)}")
+            if self.n_classes is None and (Y.dtype != bool or Y.ndim != 2):
+                raise TypeError(f"Task {ys} must be (S, n_outputs) bool for a Boolean task")
+            if self.n_classes is not None and (Y.ndim != 1 or not np.issubdtype(Y.dtype, np.integer)):
+                raise TypeError(f"Task {ys} must be (S,) integer labels for a classification task")
+        if self.X_train.shape[-1] != self.X_test.shape[-1]:
+            raise ValueError("Task X_train and X_test have different input counts")
+
+    @property
+    def n_inputs(self) -> int:
+        return self.X_train.shape[-1]
+
+    @property
+    def n_outputs(self) -> int | None:
+        """Output count of a Boolean task; None for classification (any multiple of n_classes)."""
+        return None if self.n_classes is not None else self.Y_train.shape[1]
+
+    @property
+    def is_clocked(self) -> bool:
+        return self.steps is not None
+
+    def split(self, split: str):
+        """(X, Y) of ``"train"`` or ``"test"``."""
+        if split == "train":
+            return self.X_train, self.Y_train
+        if split == "test":
+            return self.X_test, self.Y_test
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+
+    def check_network(self, net) -> None:
+        """Raise ValueError when ``net`` cannot be scored on this task."""
+        if net.n_inputs != self.n_inputs:
+            raise ValueError(f"network has {net.n_inputs} inputs but task {self.name!r} has {self.n_inputs}")
+        if self.n_classes is None:
+            if net.n_outputs != self.n_outputs:
+                raise ValueError(f"network has {net.n_outputs} outputs but task {self.name!r} "
+                                 f"needs {self.n_outputs}")
+        elif net.n_outputs == 0 or net.n_outputs % self.n_classes:
+            raise ValueError(f"network has {net.n_outputs} outputs; task {self.name!r} needs a "
+                             f"multiple of its {self.n_classes} classes")
+        if self.steps is None and not net.is_feedforward:
+            raise ValueError(f"task {self.name!r} is combinational but the network has loops; "
+                             "use a feed-forward network")
+
+    def outputs(self, net, split: str = "train") -> np.ndarray:
+        """The machine's (S, n_outputs) bool outputs on a split, by the btype simulator."""
+        from ..simulate import evaluate, run
+
+        self.check_network(net)
+        X, _ = self.split(split)
+        if self.steps is None:
+            return evaluate(net, X)
+        return run(net, X, steps=self.steps)
+
+    def score_outputs(self, Y, split: str = "train") -> Score:
+        """Score machine outputs ``Y`` (S, n_outputs) bool against a split's targets."""
+        _, target = self.split(split)
+        Y = np.asarray(Y, dtype=bool)
+        if len(Y) != len(target):
+            raise ValueError(f"Y has {len(Y)} rows, the {split} split has {len(target)}")
+        if len(Y) == 0:
+            return Score(1.0, True)
+        if self.n_classes is not None:
+            correct = classify(Y, self.n_classes) == target
+            return Score(float(correct.mean()), bool(correct.all()))
+        if Y.shape != target.shape:
+            raise ValueError(f"Y has shape {Y.shape}, targets have {target.shape}")
+        right = Y == target
+        per_output = right.mean(axis=0)
+        if self.output_weights is None:
+            fitness = float(per_output.mean())
+        else:
+            w = np.asarray(self.output_weights, float)
+            fitness = float((per_output * w).sum() / w.sum())
+        return Score(fitness, bool(right.all()))
+
+    def score(self, net, split: str = "train") -> Score:
+        """Simulate ``net`` on a split and score it."""
+        return self.score_outputs(self.outputs(net, split), split)
+
+    def __repr__(self):
+        kind = f"{self.n_classes} classes" if self.n_classes else f"{self.n_outputs} outputs"
+        clock = f", steps={self.steps}" if self.steps is not None else ""
+        return (f"Task({self.name!r}, {self.n_inputs} inputs, {kind}, "
+                f"{len(self.X_train)} train / {len(self.X_test)} test rows{clock})")
