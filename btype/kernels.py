@@ -1,0 +1,264 @@
+"""Private Numba kernels. Arrays and scalars in, arrays out; no globals.
+
+Callers (``btype.simulate``) validate everything first: kernels trust their
+arguments. Every link ``(g, p)`` is described by two uint64 masks:
+
+* ``xm[g, p]``: all ones where the link inverts (turing mode, modified, passing);
+* ``om[g, p]``: all ones where the link is interrupted (delivers constant 1).
+
+So a link delivers ``(v ^ xm) | om`` and a gate computes
+``~(((a ^ xa) | oa) & ((b ^ xb) | ob))`` word by word, 64 samples at a time.
+In clocked turing mode a modified link is a register instead (``reg`` flag):
+the gate reads ``L`` and the register loads ``~v | om``.
+
+Caching: kernels are compiled with ``cache=True`` unless the environment
+variable ``BTYPE_NO_CACHE=1`` is set before ``btype`` is imported.
+"""
+import os
+
+import numpy as np
+from numba import njit, prange
+
+_CACHE = os.environ.get("BTYPE_NO_CACHE", "0") in ("", "0")
+
+
+# ---------------------------------------------------------------------------
+# combinational evaluation, blocked over words
+# ---------------------------------------------------------------------------
+@njit(cache=_CACHE, parallel=True, boundscheck=False)
+def _eval_blocks(inputs, src, xm, om, rows_out, block, n_chunks, out):
+    """Evaluate a feed-forward machine and copy the nodes ``rows_out`` to ``out``.
+
+    inputs (n_in, W) uint64; src/xm/om (G, 2); rows_out (R,) node ids;
+    out (R, W) uint64. Words are processed in blocks of ``block`` so that one
+    block of every node stays in cache; ``n_chunks`` contiguous runs of blocks
+    are spread over threads.
+    """
+    n_in, W = inputs.shape
+    G = src.shape[0]
+    n_blocks = (W + block - 1) // block
+    per_chunk = (n_blocks + n_chunks - 1) // n_chunks
+    for c in prange(n_chunks):
+        buf = np.empty((n_in + G, block), np.uint64)
+        for bi in range(c * per_chunk, min(n_blocks, (c + 1) * per_chunk)):
+            w0 = bi * block
+            bw = min(block, W - w0)
+            for i in range(n_in):
+                for k in range(bw):
+                    buf[i, k] = inputs[i, w0 + k]
+            for g in range(G):
+                ra = buf[src[g, 0]]
+                rb = buf[src[g, 1]]
+                xa = xm[g, 0]
+                oa = om[g, 0]
+                xb = xm[g, 1]
+                ob = om[g, 1]
+                rr = buf[n_in + g]
+                for k in range(bw):
+                    rr[k] = ~(((ra[k] ^ xa) | oa) & ((rb[k] ^ xb) | ob))
+            for j in range(rows_out.shape[0]):
+                row = buf[rows_out[j]]
+                for k in range(bw):
+                    out[j, w0 + k] = row[k]
+
+
+# ---------------------------------------------------------------------------
+# clocked evaluation
+# ---------------------------------------------------------------------------
+@njit(cache=_CACHE, parallel=True, boundscheck=False)
+def _run_blocks(frames, held, src, om, reg, initial, steps, rows_out, block, n_chunks,
+                out, history):
+    """Run a machine for ``steps`` clock steps.
+
+    frames (T, n_in, W): input frames; at time t the inputs hold frame
+    ``min(t, T-1)`` if ``held`` else frame t for t < T and zero afterwards.
+    om (G, 2) interrupt masks; reg (G, 2) bool, True for turing-mode modified
+    links (one-step registers, initially all ones). initial (G, W) gate states
+    at time 0. out (R, W) receives the nodes ``rows_out`` at time ``steps``.
+    history is (steps + 1, G, W) to record gate states, or (0, 0, 0) not to.
+    """
+    T, n_in, W = frames.shape
+    G = src.shape[0]
+    record = history.shape[0] > 0
+    n_blocks = (W + block - 1) // block
+    per_chunk = (n_blocks + n_chunks - 1) // n_chunks
+    for c in prange(n_chunks):
+        cur = np.empty((n_in + G, block), np.uint64)
+        nxt = np.empty((G, block), np.uint64)
+        lreg = np.empty((G, 2, block), np.uint64)
+        for bi in range(c * per_chunk, min(n_blocks, (c + 1) * per_chunk)):
+            w0 = bi * block
+            bw = min(block, W - w0)
+            for g in range(G):
+                for k in range(bw):
+                    cur[n_in + g, k] = initial[g, w0 + k]
+                    lreg[g, 0, k] = ~np.uint64(0)
+                    lreg[g, 1, k] = ~np.uint64(0)
+            for t in range(steps + 1):
+                # inputs at time t
+                f = min(t, T - 1) if held else t
+                for i in range(n_in):
+                    for k in range(bw):
+                        cur[i, k] = frames[f, i, w0 + k] if f < T else np.uint64(0)
+                if record:
+                    for g in range(G):
+                        for k in range(bw):
+                            history[t, g, w0 + k] = cur[n_in + g, k]
+                if t == steps:
+                    break
+                for g in range(G):
+                    ra = cur[src[g, 0]]
+                    rb = cur[src[g, 1]]
+                    oa = om[g, 0]
+                    ob = om[g, 1]
+                    rn = nxt[g]
+                    if reg[g, 0] or reg[g, 1]:
+                        la = lreg[g, 0]
+                        lb = lreg[g, 1]
+                        for k in range(bw):
+                            va = la[k] if reg[g, 0] else (ra[k] | oa)
+                            vb = lb[k] if reg[g, 1] else (rb[k] | ob)
+                            rn[k] = ~(va & vb)
+                            if reg[g, 0]:
+                                la[k] = ~ra[k] | oa
+                            if reg[g, 1]:
+                                lb[k] = ~rb[k] | ob
+                    else:
+                        for k in range(bw):
+                            rn[k] = ~((ra[k] | oa) & (rb[k] | ob))
+                for g in range(G):
+                    for k in range(bw):
+                        cur[n_in + g, k] = nxt[g, k]
+            for j in range(rows_out.shape[0]):
+                for k in range(bw):
+                    out[j, w0 + k] = cur[rows_out[j], k]
+
+
+# ---------------------------------------------------------------------------
+# delta evaluation: recompute only what a flip changes
+# ---------------------------------------------------------------------------
+@njit(cache=_CACHE, inline="always")
+def _heap_push(heap, size, item):
+    i = size
+    heap[i] = item
+    while i > 0:
+        parent = (i - 1) >> 1
+        if heap[parent] <= item:
+            break
+        heap[i] = heap[parent]
+        i = parent
+    heap[i] = item
+    return size + 1
+
+
+@njit(cache=_CACHE, inline="always")
+def _heap_pop(heap, size):
+    top = heap[0]
+    size -= 1
+    last = heap[size]
+    i = 0
+    while True:
+        child = 2 * i + 1
+        if child >= size:
+            break
+        if child + 1 < size and heap[child + 1] < heap[child]:
+            child += 1
+        if heap[child] >= last:
+            break
+        heap[i] = heap[child]
+        i = child
+    if size > 0:
+        heap[i] = last
+    return top, size
+
+
+@njit(cache=_CACHE, boundscheck=False)
+def _delta_flip(values, n_in, src, xm, om, turing, fan_ptr, fan_idx, flips, n_flips,
+                tail, heap, queued, undo_gates, undo_rows, record_undo):
+    """Flip the enable bits ``flips[:n_flips]`` and bring ``values`` up to date.
+
+    values (n_nodes, W) uint64 node values of a feed-forward machine, updated
+    in place; xm/om (G, 2) updated in place (the flip itself). fan_ptr/fan_idx:
+    CSR list of the gates that read each node. tail (W,) mask of real sample
+    bits: a gate whose real bits do not change stops the propagation. heap
+    (G,) int64 and queued (G,) bool are scratch (queued all False on entry and
+    on exit). When ``record_undo``, every changed gate and its old row are
+    stored in undo_gates/undo_rows ((G,), (G, W)) for :func:`_delta_undo`.
+
+    Returns (gates recomputed, rows changed).
+    """
+    W = values.shape[1]
+    ones = ~np.uint64(0)
+    size = 0
+    for f in range(n_flips):
+        g = flips[f, 0]
+        p = flips[f, 1]
+        om[g, p] ^= ones
+        if turing:
+            xm[g, p] ^= ones
+        if not queued[g]:
+            queued[g] = True
+            size = _heap_push(heap, size, g)
+    recomputed = 0
+    changed = 0
+    while size > 0:
+        g, size = _heap_pop(heap, size)
+        queued[g] = False
+        recomputed += 1
+        ra = values[src[g, 0]]
+        rb = values[src[g, 1]]
+        xa = xm[g, 0]
+        oa = om[g, 0]
+        xb = xm[g, 1]
+        ob = om[g, 1]
+        rr = values[n_in + g]
+        diff = np.uint64(0)
+        for k in range(W):
+            diff |= (rr[k] ^ ~(((ra[k] ^ xa) | oa) & ((rb[k] ^ xb) | ob))) & tail[k]
+        if diff == 0:
+            continue
+        if record_undo:
+            undo_gates[changed] = g
+            for k in range(W):
+                undo_rows[changed, k] = rr[k]
+        changed += 1
+        for k in range(W):
+            rr[k] = ~(((ra[k] ^ xa) | oa) & ((rb[k] ^ xb) | ob))
+        node = n_in + g
+        for e in range(fan_ptr[node], fan_ptr[node + 1]):
+            h = fan_idx[e]
+            if not queued[h]:
+                queued[h] = True
+                size = _heap_push(heap, size, h)
+    return recomputed, changed
+
+
+@njit(cache=_CACHE, boundscheck=False)
+def _delta_undo(values, n_in, xm, om, turing, flips, n_flips, undo_gates, undo_rows, n_changed):
+    """Undo a :func:`_delta_flip` recorded with ``record_undo``."""
+    ones = ~np.uint64(0)
+    for f in range(n_flips):
+        om[flips[f, 0], flips[f, 1]] ^= ones
+        if turing:
+            xm[flips[f, 0], flips[f, 1]] ^= ones
+    W = values.shape[1]
+    for c in range(n_changed - 1, -1, -1):
+        row = values[n_in + undo_gates[c]]
+        for k in range(W):
+            row[k] = undo_rows[c, k]
+
+
+# ---------------------------------------------------------------------------
+# the machine's own peak for the fused gate operation (throughput baseline)
+# ---------------------------------------------------------------------------
+@njit(cache=_CACHE, boundscheck=False)
+def _fused_peak(a, b, out, repeats):
+    """``repeats`` passes of the fused gate operation over in-cache rows."""
+    n = a.shape[0]
+    acc = np.uint64(0)
+    for r in range(repeats):
+        xa = np.uint64(r & 1)
+        for k in range(n):
+            out[k] = ~(((a[k] ^ xa) | xa) & ((b[k] ^ xa) | xa))
+        acc ^= out[r % n]
+    return acc

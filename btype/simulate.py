@@ -1,0 +1,370 @@
+"""The public simulator: validated wrappers around the Numba kernels.
+
+Combinational evaluation (:func:`evaluate`, :func:`evaluate_packed`) applies to
+feed-forward machines; clocked evaluation (:func:`run`) to any machine.
+:class:`DeltaEvaluator` keeps every node's value and, after flipping enable
+bits, recomputes only the gates downstream of the change.
+"""
+from __future__ import annotations
+
+import numbers
+from contextlib import contextmanager
+
+import numba
+import numpy as np
+
+from . import kernels
+from .bits import n_words, pack, tail_mask, unpack
+from .network import Network
+
+__all__ = ["evaluate", "evaluate_packed", "run", "node_values", "DeltaEvaluator",
+           "link_masks", "fanout", "using_threads", "DEFAULT_BLOCK"]
+
+DEFAULT_BLOCK = 16  # words per cache block: 16 words x 8 bytes = two cache lines a node
+_ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+# ---------------------------------------------------------------------------
+# validation helpers
+# ---------------------------------------------------------------------------
+def _check_network(net):
+    if not isinstance(net, Network):
+        raise TypeError(f"net must be a btype.Network, got {type(net).__name__}")
+
+
+def _check_bool(X, name):
+    X = np.asarray(X)
+    if X.dtype != bool:
+        if not np.issubdtype(X.dtype, np.integer) or (X.size and not np.isin(X, (0, 1)).all()):
+            raise TypeError(f"{name} must be boolean (or 0/1 integers), got dtype {X.dtype}")
+        X = X.astype(bool)
+    return X
+
+
+def _check_inputs(net, X, allow_sequence):
+    X = _check_bool(X, "X")
+    ndims = (2, 3) if allow_sequence else (2,)
+    if X.ndim not in ndims:
+        shape = "(S, n_inputs) or (S, T, n_inputs)" if allow_sequence else "(S, n_inputs)"
+        raise ValueError(f"X must have shape {shape}, got {X.shape}")
+    if X.shape[-1] != net.n_inputs:
+        raise ValueError(f"X has {X.shape[-1]} input columns but the network has {net.n_inputs} inputs")
+    if X.ndim == 3 and X.shape[1] == 0:
+        raise ValueError(f"X holds sequences of length 0 (shape {X.shape})")
+    return X
+
+
+def _check_positive_int(value, name, minimum=1):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def _check_feedforward(net):
+    if not net.is_feedforward:
+        raise ValueError("combinational evaluation needs a feed-forward network "
+                         "(every gate reading lower-numbered nodes); use btype.run for clocked machines")
+
+
+@contextmanager
+def using_threads(n):
+    """Run the enclosed code with ``n`` Numba threads (None: leave as is), then restore."""
+    if n is None:
+        yield numba.get_num_threads()
+        return
+    n = _check_positive_int(n, "threads")
+    if n > numba.config.NUMBA_NUM_THREADS:
+        raise ValueError(f"threads = {n} exceeds the {numba.config.NUMBA_NUM_THREADS} threads "
+                         "Numba was started with (NUMBA_NUM_THREADS)")
+    old = numba.get_num_threads()
+    numba.set_num_threads(n)
+    try:
+        yield n
+    finally:
+        numba.set_num_threads(old)
+
+
+def link_masks(net):
+    """Per-link kernel masks of a network: ``(xm, om, reg)``.
+
+    ``xm`` is all ones where a link inverts (turing mode, modified, passing),
+    ``om`` all ones where it is interrupted; ``reg`` marks turing-mode modified
+    links (one-step registers in clocked runs).
+    """
+    interrupted = net.modifiers & ~net.enabled
+    turing = net.link == "turing"
+    xm = np.where(turing & net.modifiers & net.enabled, _ONES, np.uint64(0))
+    om = np.where(interrupted, _ONES, np.uint64(0))
+    reg = net.modifiers & turing
+    return xm.astype(np.uint64), om.astype(np.uint64), np.ascontiguousarray(reg)
+
+
+def fanout(net):
+    """CSR lists of the gates reading each node: ``(ptr, idx)``, each gate listed once per node."""
+    pairs = {(int(n), g) for g in range(net.n_gates) for n in net.wiring[g]}
+    order = sorted(pairs)
+    counts = np.zeros(net.n_nodes + 1, np.int64)
+    for n, _ in order:
+        counts[n + 1] += 1
+    ptr = np.cumsum(counts)
+    idx = np.array([g for _, g in order], dtype=np.int64)
+    return ptr, idx
+
+
+def _chunks(W, block):
+    n_blocks = max(1, (W + block - 1) // block)
+    return max(1, min(numba.get_num_threads(), n_blocks))
+
+
+# ---------------------------------------------------------------------------
+# combinational evaluation
+# ---------------------------------------------------------------------------
+def _eval_rows(net, P, rows, block):
+    xm, om, _ = link_masks(net)
+    W = P.shape[1]
+    out = np.empty((len(rows), W), np.uint64)
+    if W:
+        kernels._eval_blocks(np.ascontiguousarray(P), np.ascontiguousarray(net.wiring), xm, om,
+                             np.asarray(rows, np.int64), block, _chunks(W, block), out)
+    return out
+
+
+def _check_packed(net, P):
+    P = np.asarray(P)
+    if P.dtype != np.uint64:
+        raise TypeError(f"P must be uint64 words, got dtype {P.dtype}")
+    if P.ndim != 2 or P.shape[0] != net.n_inputs:
+        raise ValueError(f"P must have shape (n_inputs={net.n_inputs}, W), got {P.shape}")
+    return P
+
+
+def evaluate_packed(net, P, *, threads=None, block=DEFAULT_BLOCK):
+    """Evaluate a feed-forward machine on packed inputs.
+
+    Parameters
+    ----------
+    net : Network
+        A feed-forward machine.
+    P : (n_inputs, W) uint64
+        Packed inputs (see :func:`btype.pack`).
+    threads : int, optional
+        Numba threads to use (restored afterwards); default: Numba's setting.
+    block : int
+        Words per cache block.
+
+    Returns
+    -------
+    (n_outputs, W) uint64
+    """
+    _check_network(net)
+    _check_feedforward(net)
+    P = _check_packed(net, P)
+    block = _check_positive_int(block, "block")
+    with using_threads(threads):
+        return _eval_rows(net, P, net.outputs, block)
+
+
+def evaluate(net, X, *, threads=None):
+    """Evaluate a feed-forward machine combinationally.
+
+    Parameters
+    ----------
+    net : Network
+    X : (S, n_inputs) bool
+
+    Returns
+    -------
+    (S, n_outputs) bool
+    """
+    _check_network(net)
+    _check_feedforward(net)
+    X = _check_inputs(net, X, allow_sequence=False)
+    S = X.shape[0]
+    P = pack(X) if net.n_inputs else np.zeros((0, n_words(S)), np.uint64)
+    with using_threads(threads):
+        out = _eval_rows(net, P, net.outputs, DEFAULT_BLOCK)
+    return unpack(out, S)
+
+
+def node_values(net, P, *, threads=None):
+    """Every node's packed value, (n_nodes, W) uint64, for a feed-forward machine."""
+    _check_network(net)
+    _check_feedforward(net)
+    P = _check_packed(net, P)
+    with using_threads(threads):
+        return _eval_rows(net, P, np.arange(net.n_nodes), DEFAULT_BLOCK)
+
+
+# ---------------------------------------------------------------------------
+# clocked evaluation
+# ---------------------------------------------------------------------------
+def _pack_initial(net, initial, S):
+    W = n_words(S)
+    if initial is None:
+        return np.zeros((net.n_gates, W), np.uint64)
+    init = _check_bool(initial, "initial")
+    G = net.n_gates
+    if init.shape == (G,):
+        return np.where(init[:, None], _ONES, np.uint64(0)).repeat(W, axis=1).astype(np.uint64)
+    if init.shape == (S, G):
+        return pack(init) if G else np.zeros((0, W), np.uint64)
+    raise ValueError(f"initial must have shape (n_gates,) = ({G},) or (S, n_gates) = ({S}, {G}), "
+                     f"got {init.shape}")
+
+
+def run(net, X, steps, initial=None, record=False, *, threads=None):
+    """Clocked evaluation (Turing's dynamics) of any machine.
+
+    Parameters
+    ----------
+    net : Network
+        Any wiring, loops and self-loops included.
+    X : (S, n_inputs) bool or (S, T, n_inputs) bool
+        Inputs held fixed, or a sequence: the inputs hold frame ``t`` at time
+        ``t`` for ``t < T`` and read 0 from time ``T`` on.
+    steps : int
+        Number of clock steps (>= 0).
+    initial : (n_gates,) or (S, n_gates) bool, optional
+        Gate states at time 0 (default all zeros). Turing-mode link registers
+        start at 1.
+    record : bool
+        Return the whole history of gate states instead of the outputs.
+
+    Returns
+    -------
+    (S, n_outputs) bool: output node values at time ``steps``; or, with
+    ``record``, (steps + 1, S, n_gates) bool gate states at times 0..steps.
+    """
+    _check_network(net)
+    X = _check_inputs(net, X, allow_sequence=True)
+    steps = _check_positive_int(steps, "steps", minimum=0)
+    if not isinstance(record, (bool, np.bool_)):
+        raise TypeError(f"record must be a bool, got {record!r}")
+    S, G = X.shape[0], net.n_gates
+    W = n_words(S)
+    init = _pack_initial(net, initial, S)
+    if X.ndim == 2:
+        frames = (pack(X) if net.n_inputs else np.zeros((0, W), np.uint64))[None]
+        held = True
+    else:
+        T = X.shape[1]
+        frames = np.stack([pack(X[:, t]) for t in range(T)]) if net.n_inputs else \
+            np.zeros((T, 0, W), np.uint64)
+        held = False
+    _, om, reg = link_masks(net)
+    out = np.empty((net.n_outputs, W), np.uint64)
+    history = np.empty((steps + 1, G, W) if record else (0, 0, 0), np.uint64)
+    if W:
+        with using_threads(threads):
+            block = DEFAULT_BLOCK
+            kernels._run_blocks(np.ascontiguousarray(frames), held, np.ascontiguousarray(net.wiring),
+                                om, reg, init, steps, np.asarray(net.outputs, np.int64), block,
+                                _chunks(W, block), out, history)
+    if record:
+        return np.stack([unpack(history[t], S) for t in range(steps + 1)]) if G else \
+            np.zeros((steps + 1, S, 0), bool)
+    return unpack(out, S)
+
+
+# ---------------------------------------------------------------------------
+# delta evaluation
+# ---------------------------------------------------------------------------
+class DeltaEvaluator:
+    """Node values of a feed-forward machine, kept up to date under bit flips.
+
+    Parameters
+    ----------
+    net : Network
+        A feed-forward machine.
+    X : (S, n_inputs) bool
+        The samples.
+
+    Attributes
+    ----------
+    values : (n_nodes, W) uint64
+        Every node's packed value (read-only view).
+    recomputed : int
+        Gates recomputed by all flips so far.
+    """
+
+    def __init__(self, net, X):
+        _check_network(net)
+        _check_feedforward(net)
+        X = _check_inputs(net, X, allow_sequence=False)
+        self._net = net
+        self.n_samples = X.shape[0]
+        W = n_words(self.n_samples)
+        P = pack(X) if net.n_inputs else np.zeros((0, W), np.uint64)
+        self._values = _eval_rows(net, P, np.arange(net.n_nodes), DEFAULT_BLOCK)
+        self._xm, self._om, _ = link_masks(net)
+        self._wiring = np.ascontiguousarray(net.wiring)
+        self._ptr, self._idx = fanout(net)
+        self._tail = tail_mask(self.n_samples)
+        G = net.n_gates
+        self._heap = np.zeros(max(G, 1), np.int64)
+        self._queued = np.zeros(max(G, 1), bool)
+        self._undo_gates = np.zeros(1, np.int64)
+        self._undo_rows = np.zeros((1, 1), np.uint64)
+        self._enabled = np.array(net.enabled)
+        self.recomputed = 0
+
+    @property
+    def values(self):
+        view = self._values.view()
+        view.setflags(write=False)
+        return view
+
+    @property
+    def network(self) -> Network:
+        """The machine with the current modifier states."""
+        return self._net.with_enabled(self._enabled)
+
+    def outputs_packed(self):
+        """(n_outputs, W) uint64 current outputs."""
+        return self._values[self._net.outputs]
+
+    def outputs(self):
+        """(S, n_outputs) bool current outputs."""
+        return unpack(self.outputs_packed(), self.n_samples)
+
+    def flip(self, links) -> int:
+        """Flip the enable bits of modified links and update the node values.
+
+        Parameters
+        ----------
+        links : (k, 2) int array_like of (gate, port)
+            Links to flip; each must carry a modifier. A link listed twice is
+            flipped twice (back to where it was).
+
+        Returns
+        -------
+        int : number of gates recomputed.
+        """
+        links = np.asarray(links)
+        if links.size == 0:
+            return 0
+        if links.dtype == bool or not np.issubdtype(links.dtype, np.integer):
+            raise TypeError(f"links must be integer (gate, port) pairs, got dtype {links.dtype}")
+        links = links.reshape(-1, 2) if links.ndim == 1 and links.size == 2 else links
+        if links.ndim != 2 or links.shape[1] != 2:
+            raise ValueError(f"links must have shape (k, 2), got {links.shape}")
+        g, p = links[:, 0], links[:, 1]
+        bad = (g < 0) | (g >= self._net.n_gates) | (p < 0) | (p > 1)
+        if bad.any():
+            raise ValueError(f"links contains {links[np.argmax(bad)].tolist()}, not a (gate, port) "
+                             f"of this {self._net.n_gates}-gate network")
+        unmodified = ~self._net.modifiers[g, p]
+        if unmodified.any():
+            raise ValueError(f"link {links[np.argmax(unmodified)].tolist()} carries no modifier "
+                             "and cannot be flipped")
+        links = np.ascontiguousarray(links, dtype=np.int64)
+        n, _ = kernels._delta_flip(self._values, self._net.n_inputs, self._wiring, self._xm, self._om,
+                                   self._net.link == "turing", self._ptr, self._idx, links, len(links),
+                                   self._tail, self._heap, self._queued, self._undo_gates,
+                                   self._undo_rows, False)
+        for gi, pi in links:
+            self._enabled[gi, pi] = ~self._enabled[gi, pi]
+        self.recomputed += int(n)
+        return int(n)
