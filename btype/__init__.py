@@ -2,7 +2,7 @@
 
 ``import btype`` never imports torch; the gradient-descent relaxation lives in ``sgd``.
 """
-from . import reference, tasks
+from . import jit, reference, tasks
 from .bits import pack, unpack
 from .network import LINK_MODES, Network
 from .simulate import evaluate, evaluate_packed, run
@@ -12,4 +12,4 @@ from .wiring import random_network
 __version__ = "0.1.0"
 
 __all__ = ["Network", "LINK_MODES", "random_network", "pack", "unpack", "Budget",
-           "TrainResult", "make_record", "tasks", "evaluate", "evaluate_packed", "run", "__version__"]
+           "TrainResult", "make_record", "tasks", "evaluate", "evaluate_packed", "run", "jit", "__version__"]

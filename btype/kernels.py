@@ -25,39 +25,90 @@ _CACHE = os.environ.get("BTYPE_NO_CACHE", "0") in ("", "0")
 # ---------------------------------------------------------------------------
 # combinational evaluation, blocked over words
 # ---------------------------------------------------------------------------
-@njit(cache=_CACHE, parallel=True, boundscheck=False)
-def _eval_blocks(inputs, src, xm, om, rows_out, block, n_chunks, out):
-    """Evaluate a feed-forward machine and copy the nodes ``rows_out`` to ``out``.
+@njit(cache=_CACHE)
+def _slot_plan(n_in, src, rows_out):
+    """Assign every node a buffer row ("slot") that is reused once the node is dead.
 
-    inputs (n_in, W) uint64; src/xm/om (G, 2); rows_out (R,) node ids;
-    out (R, W) uint64. Words are processed in blocks of ``block`` so that one
-    block of every node stays in cache; ``n_chunks`` contiguous runs of blocks
-    are spread over threads.
+    A node is live from its computation to its last reader (outputs stay live
+    to the end), so a block of words needs only as many rows as nodes are live
+    at once: for a layered machine about two layers, not the whole machine.
+
+    Returns (src_slot (G, 2), dst_slot (G,), out_slot (R,), n_slots).
+    """
+    G = src.shape[0]
+    n_nodes = n_in + G
+    last = np.full(n_nodes, -1, np.int64)
+    for g in range(G):
+        last[src[g, 0]] = g
+        last[src[g, 1]] = g
+    for j in range(rows_out.shape[0]):
+        last[rows_out[j]] = G
+    slot = np.full(n_nodes, -1, np.int64)
+    free = np.empty(n_nodes, np.int64)
+    n_free = 0
+    for i in range(n_in):
+        slot[i] = i
+    n_slots = n_in
+    src_slot = np.empty((G, 2), np.int64)
+    dst_slot = np.empty(G, np.int64)
+    for g in range(G):
+        src_slot[g, 0] = slot[src[g, 0]]
+        src_slot[g, 1] = slot[src[g, 1]]
+        if n_free > 0:
+            n_free -= 1
+            s = free[n_free]
+        else:
+            s = n_slots
+            n_slots += 1
+        slot[n_in + g] = s
+        dst_slot[g] = s
+        # sources read for the last time free their rows (after g took its own,
+        # so a gate never writes the row it reads)
+        for p in range(2):
+            a = src[g, p]
+            if last[a] == g and (p == 0 or src[g, 1] != src[g, 0]):
+                free[n_free] = slot[a]
+                n_free += 1
+        if last[n_in + g] == -1:
+            free[n_free] = s
+            n_free += 1
+    out_slot = np.empty(rows_out.shape[0], np.int64)
+    for j in range(rows_out.shape[0]):
+        out_slot[j] = slot[rows_out[j]]
+    return src_slot, dst_slot, out_slot, n_slots
+
+
+@njit(cache=_CACHE, parallel=True, boundscheck=False)
+def _eval_blocks(inputs, src_slot, dst_slot, xm, om, out_slot, n_slots, block, n_chunks, out):
+    """Evaluate a feed-forward machine planned by :func:`_slot_plan`.
+
+    inputs (n_in, W) uint64; out (R, W) receives the planned output rows.
+    Words are processed in blocks of ``block`` so that one block of every live
+    node stays in cache; thread ``c`` of ``n_chunks`` takes blocks c, c + n, ...
     """
     n_in, W = inputs.shape
-    G = src.shape[0]
+    G = src_slot.shape[0]
     n_blocks = (W + block - 1) // block
-    per_chunk = (n_blocks + n_chunks - 1) // n_chunks
     for c in prange(n_chunks):
-        buf = np.empty((n_in + G, block), np.uint64)
-        for bi in range(c * per_chunk, min(n_blocks, (c + 1) * per_chunk)):
+        buf = np.empty((max(n_slots, 1), block), np.uint64)
+        for bi in range(c, n_blocks, n_chunks):
             w0 = bi * block
             bw = min(block, W - w0)
             for i in range(n_in):
                 for k in range(bw):
                     buf[i, k] = inputs[i, w0 + k]
             for g in range(G):
-                ra = buf[src[g, 0]]
-                rb = buf[src[g, 1]]
+                ra = buf[src_slot[g, 0]]
+                rb = buf[src_slot[g, 1]]
                 xa = xm[g, 0]
                 oa = om[g, 0]
                 xb = xm[g, 1]
                 ob = om[g, 1]
-                rr = buf[n_in + g]
+                rr = buf[dst_slot[g]]
                 for k in range(bw):
                     rr[k] = ~(((ra[k] ^ xa) | oa) & ((rb[k] ^ xb) | ob))
-            for j in range(rows_out.shape[0]):
-                row = buf[rows_out[j]]
+            for j in range(out_slot.shape[0]):
+                row = buf[out_slot[j]]
                 for k in range(bw):
                     out[j, w0 + k] = row[k]
 

@@ -18,9 +18,9 @@ from .bits import n_words, pack, tail_mask, unpack
 from .network import Network
 
 __all__ = ["evaluate", "evaluate_packed", "run", "node_values", "DeltaEvaluator",
-           "link_masks", "fanout", "using_threads", "DEFAULT_BLOCK"]
+           "link_masks", "fanout", "using_threads", "choose_block"]
 
-DEFAULT_BLOCK = 16  # words per cache block: 16 words x 8 bytes = two cache lines a node
+BLOCK_BYTES = 256 * 1024  # cache budget of one block: half a typical per-core L2
 _ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
@@ -118,16 +118,29 @@ def _chunks(W, block):
     return max(1, min(numba.get_num_threads(), n_blocks))
 
 
+def choose_block(W, n_rows, n_threads):
+    """Words per block: the live rows of one block fit in ``BLOCK_BYTES``, and the
+    blocks split evenly over ``n_threads``."""
+    target = max(8, min(512, BLOCK_BYTES // (8 * max(n_rows, 1))))
+    n_blocks = max(1, -(-W // target))
+    n_blocks = -(-n_blocks // n_threads) * n_threads if W >= n_threads * 8 else n_blocks
+    return max(1, -(-W // n_blocks))
+
+
 # ---------------------------------------------------------------------------
 # combinational evaluation
 # ---------------------------------------------------------------------------
-def _eval_rows(net, P, rows, block):
+def _eval_rows(net, P, rows, block=None):
     xm, om, _ = link_masks(net)
     W = P.shape[1]
     out = np.empty((len(rows), W), np.uint64)
     if W:
-        kernels._eval_blocks(np.ascontiguousarray(P), np.ascontiguousarray(net.wiring), xm, om,
-                             np.asarray(rows, np.int64), block, _chunks(W, block), out)
+        src_slot, dst_slot, out_slot, n_slots = kernels._slot_plan(
+            net.n_inputs, np.ascontiguousarray(net.wiring), np.asarray(rows, np.int64))
+        if block is None:
+            block = choose_block(W, n_slots, numba.get_num_threads())
+        kernels._eval_blocks(np.ascontiguousarray(P), src_slot, dst_slot, xm, om, out_slot, n_slots,
+                             block, _chunks(W, block), out)
     return out
 
 
@@ -140,7 +153,7 @@ def _check_packed(net, P):
     return P
 
 
-def evaluate_packed(net, P, *, threads=None, block=DEFAULT_BLOCK):
+def evaluate_packed(net, P, *, threads=None, block=None):
     """Evaluate a feed-forward machine on packed inputs.
 
     Parameters
@@ -151,8 +164,8 @@ def evaluate_packed(net, P, *, threads=None, block=DEFAULT_BLOCK):
         Packed inputs (see :func:`btype.pack`).
     threads : int, optional
         Numba threads to use (restored afterwards); default: Numba's setting.
-    block : int
-        Words per cache block.
+    block : int, optional
+        Words per cache block; default :func:`choose_block`.
 
     Returns
     -------
@@ -161,7 +174,8 @@ def evaluate_packed(net, P, *, threads=None, block=DEFAULT_BLOCK):
     _check_network(net)
     _check_feedforward(net)
     P = _check_packed(net, P)
-    block = _check_positive_int(block, "block")
+    if block is not None:
+        block = _check_positive_int(block, "block")
     with using_threads(threads):
         return _eval_rows(net, P, net.outputs, block)
 
@@ -184,7 +198,7 @@ def evaluate(net, X, *, threads=None):
     S = X.shape[0]
     P = pack(X) if net.n_inputs else np.zeros((0, n_words(S)), np.uint64)
     with using_threads(threads):
-        out = _eval_rows(net, P, net.outputs, DEFAULT_BLOCK)
+        out = _eval_rows(net, P, net.outputs)
     return unpack(out, S)
 
 
@@ -194,7 +208,7 @@ def node_values(net, P, *, threads=None):
     _check_feedforward(net)
     P = _check_packed(net, P)
     with using_threads(threads):
-        return _eval_rows(net, P, np.arange(net.n_nodes), DEFAULT_BLOCK)
+        return _eval_rows(net, P, np.arange(net.n_nodes))
 
 
 # ---------------------------------------------------------------------------
@@ -258,7 +272,7 @@ def run(net, X, steps, initial=None, record=False, *, threads=None):
     history = np.empty((steps + 1, G, W) if record else (0, 0, 0), np.uint64)
     if W:
         with using_threads(threads):
-            block = DEFAULT_BLOCK
+            block = choose_block(W, 3 * net.n_nodes, numba.get_num_threads())
             kernels._run_blocks(np.ascontiguousarray(frames), held, np.ascontiguousarray(net.wiring),
                                 om, reg, init, steps, np.asarray(net.outputs, np.int64), block,
                                 _chunks(W, block), out, history)
@@ -297,7 +311,7 @@ class DeltaEvaluator:
         self.n_samples = X.shape[0]
         W = n_words(self.n_samples)
         P = pack(X) if net.n_inputs else np.zeros((0, W), np.uint64)
-        self._values = _eval_rows(net, P, np.arange(net.n_nodes), DEFAULT_BLOCK)
+        self._values = _eval_rows(net, P, np.arange(net.n_nodes))
         self._xm, self._om, _ = link_masks(net)
         self._wiring = np.ascontiguousarray(net.wiring)
         self._ptr, self._idx = fanout(net)
