@@ -1,0 +1,315 @@
+"""Robust statistics of sweep results: arrays in, arrays out, no drawing.
+
+Point estimates come with percentile-bootstrap confidence intervals (seeded, so a
+figure redrawn from the same results is the same figure), success rates with Wilson
+intervals, and time-to-solve distributions as empirical CDFs in which runs that never
+solved stay in the denominator (censored at their budget), so an ECDF reaches 1 only
+when every run solved.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+from statistics import NormalDist
+from typing import NamedTuple
+
+import numpy as np
+
+__all__ = ["Estimate", "iqm", "median_ci", "iqm_ci", "bootstrap_ci", "wilson_interval",
+           "success_rate", "solve_point", "solve_points", "ecdf", "ecdf_at", "step_resample",
+           "resample_traces", "curve_band", "common_grid"]
+
+
+class Estimate(NamedTuple):
+    """A point estimate and the ends of its confidence interval."""
+
+    value: float
+    low: float
+    high: float
+
+
+def _check_confidence(confidence):
+    if isinstance(confidence, bool) or not isinstance(confidence, numbers.Real):
+        raise TypeError(f"confidence must be a number, got {confidence!r}")
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
+    return float(confidence)
+
+
+def _check_count(value, name, minimum=1):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _as_sample(values, name="values"):
+    x = np.asarray(values, dtype=float)
+    if x.ndim != 1:
+        raise ValueError(f"{name} must be 1-dimensional, got shape {x.shape}")
+    if np.isnan(x).any():
+        raise ValueError(f"{name} must not contain NaN (use inf for runs that never solved)")
+    return x
+
+
+def iqm(values, axis=-1):
+    """Interquartile mean: the mean of the middle half of the sorted values.
+
+    ``int(0.25 * n)`` values are cut from each end (the convention of
+    ``scipy.stats.trim_mean(x, 0.25)``), so for fewer than 4 values it is the mean.
+
+    Parameters
+    ----------
+    values : array_like
+    axis : int
+        Axis along which to take the mean.
+    """
+    x = np.sort(np.asarray(values, dtype=float), axis=axis)
+    n = x.shape[axis]
+    if n == 0:
+        raise ValueError("iqm of an empty sample")
+    cut = int(0.25 * n)
+    middle = np.take(x, np.arange(cut, n - cut), axis=axis)
+    with np.errstate(invalid="ignore"):
+        return middle.mean(axis=axis)
+
+
+def bootstrap_ci(values, statistic, *, n_boot=2000, confidence=0.95, seed=0) -> Estimate:
+    """Percentile-bootstrap confidence interval of a statistic.
+
+    Parameters
+    ----------
+    values : 1-D array_like
+        The sample; ``inf`` is allowed (a run that never solved), NaN is not.
+    statistic : callable
+        ``statistic(array, axis=-1)``, e.g. ``np.median`` or :func:`iqm`.
+    n_boot : int
+        Bootstrap resamples.
+    confidence : float in (0, 1)
+    seed : int
+        Seed of the resampling, so repeated calls give the same interval.
+
+    Returns
+    -------
+    Estimate
+        ``statistic(values)`` and the interval's ends, which are order statistics of
+        the resampled statistics (no interpolation, so infinite values stay exact).
+    """
+    x = _as_sample(values)
+    if len(x) == 0:
+        raise ValueError("values must not be empty")
+    if not callable(statistic):
+        raise TypeError(f"statistic must be callable, got {statistic!r}")
+    n_boot = _check_count(n_boot, "n_boot")
+    alpha = (1.0 - _check_confidence(confidence)) / 2.0
+    rng = np.random.default_rng(seed)
+    resampled = statistic(x[rng.integers(0, len(x), size=(n_boot, len(x)))], axis=-1)
+    low, high = np.quantile(resampled, [alpha, 1.0 - alpha], method="inverted_cdf")
+    return Estimate(float(statistic(x, axis=-1)), float(low), float(high))
+
+
+def median_ci(values, *, n_boot=2000, confidence=0.95, seed=0) -> Estimate:
+    """Median with a percentile-bootstrap interval (see :func:`bootstrap_ci`)."""
+    return bootstrap_ci(values, np.median, n_boot=n_boot, confidence=confidence, seed=seed)
+
+
+def iqm_ci(values, *, n_boot=2000, confidence=0.95, seed=0) -> Estimate:
+    """Interquartile mean with a percentile-bootstrap interval (see :func:`bootstrap_ci`)."""
+    return bootstrap_ci(values, iqm, n_boot=n_boot, confidence=confidence, seed=seed)
+
+
+def wilson_interval(successes, trials, *, confidence=0.95) -> tuple[float, float]:
+    """Wilson score interval of a binomial proportion.
+
+    Unlike the normal approximation it stays inside [0, 1] and is sensible at
+    0 or n successes, which is where most cells of a sweep table are.
+    """
+    trials = _check_count(trials, "trials")
+    successes = _check_count(successes, "successes", 0)
+    if successes > trials:
+        raise ValueError(f"successes ({successes}) must not exceed trials ({trials})")
+    z = NormalDist().inv_cdf(0.5 + _check_confidence(confidence) / 2.0)
+    p = successes / trials
+    denom = 1.0 + z * z / trials
+    centre = (p + z * z / (2 * trials)) / denom
+    half = z / denom * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials))
+    # At 0 or n successes the ends are exactly 0 or 1; say so rather than round off.
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == trials else min(1.0, centre + half)
+    return low, high
+
+
+def success_rate(solved, *, confidence=0.95) -> Estimate:
+    """Share of runs that solved, with its Wilson interval.
+
+    Parameters
+    ----------
+    solved : 1-D array_like of bool
+    """
+    s = np.asarray(solved)
+    if s.ndim != 1 or len(s) == 0:
+        raise ValueError(f"solved must be a non-empty 1-D array, got shape {s.shape}")
+    k, n = int(s.astype(bool).sum()), len(s)
+    low, high = wilson_interval(k, n, confidence=confidence)
+    return Estimate(k / n, low, high)
+
+
+def solve_point(records, axis="seconds") -> tuple[float, bool]:
+    """Where along ``axis`` a run first solved its task.
+
+    Parameters
+    ----------
+    records : list of dict
+        A run's trace, in order.
+    axis : str
+        Record field to read, e.g. ``"seconds"``, ``"evaluations"``, ``"gate_evals"``.
+
+    Returns
+    -------
+    (value, solved)
+        The axis value of the first record with ``solved`` true, or, for a run that
+        never solved, the last record's value: the point where it was censored.
+    """
+    if not records:
+        raise ValueError("records must not be empty")
+    for record in records:
+        if record.get("solved"):
+            return float(record[axis]), True
+    return float(records[-1][axis]), False
+
+
+def solve_points(traces, axis="seconds") -> tuple[np.ndarray, np.ndarray]:
+    """:func:`solve_point` of many runs: (values, solved) arrays."""
+    pairs = [solve_point(t, axis) for t in traces]
+    values = np.array([p[0] for p in pairs], dtype=float)
+    return values, np.array([p[1] for p in pairs], dtype=bool)
+
+
+def _check_censored(values, solved):
+    x = _as_sample(values)
+    s = np.asarray(solved, dtype=bool)
+    if s.shape != x.shape:
+        raise ValueError(f"solved has shape {s.shape}, values have {x.shape}")
+    if len(x) == 0:
+        raise ValueError("values must not be empty")
+    return x, s
+
+
+def ecdf(values, solved) -> tuple[np.ndarray, np.ndarray]:
+    """Empirical CDF of a time-to-solve with censored runs.
+
+    Parameters
+    ----------
+    values : 1-D array_like
+        Solve points (censoring points for runs that did not solve).
+    solved : 1-D array_like of bool
+
+    Returns
+    -------
+    x, y : arrays
+        ``x`` the sorted solve points of the runs that solved; ``y[i]`` the share
+        of *all* runs solved by ``x[i]``. Unsolved runs count in the denominator,
+        so ``y`` ends at the success rate.
+    """
+    x, s = _check_censored(values, solved)
+    xs = np.sort(x[s])
+    return xs, np.arange(1, len(xs) + 1) / len(x)
+
+
+def ecdf_at(values, solved, grid) -> np.ndarray:
+    """Share of all runs solved at or before each grid point (see :func:`ecdf`)."""
+    x, s = _check_censored(values, solved)
+    xs = np.sort(x[s])
+    return np.searchsorted(xs, np.asarray(grid, dtype=float), side="right") / len(x)
+
+
+def step_resample(x, y, grid, mode="best") -> np.ndarray:
+    """A run's recorded curve read off at grid points, as a step function.
+
+    Parameters
+    ----------
+    x : 1-D array_like, ascending
+        Where the records were taken (seconds, gate_evals, ...).
+    y : 1-D array_like
+        Recorded values; NaN for missing ones.
+    grid : 1-D array_like
+    mode : {"best", "last"}
+        ``"best"``: the best value recorded so far (running maximum, NaN skipped);
+        ``"last"``: the latest recorded value.
+
+    Returns
+    -------
+    (len(grid),) float; NaN at grid points before the first record.
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if x.ndim != 1 or x.shape != y.shape:
+        raise ValueError(f"x and y must be 1-D of equal length, got {x.shape} and {y.shape}")
+    if len(x) and np.any(np.diff(x) < 0):
+        raise ValueError("x must be ascending")
+    if mode not in ("best", "last"):
+        raise ValueError(f"mode must be 'best' or 'last', got {mode!r}")
+    if len(x) == 0:
+        return np.full(np.shape(grid), np.nan)
+    if mode == "best":
+        y = np.fmax.accumulate(y)
+    idx = np.searchsorted(x, np.asarray(grid, dtype=float), side="right") - 1
+    return np.where(idx >= 0, y[np.maximum(idx, 0)], np.nan)
+
+
+def resample_traces(traces, x_key, y_key, grid, mode="best") -> np.ndarray:
+    """:func:`step_resample` of many runs: (n_runs, len(grid)), missing values NaN."""
+    rows = []
+    for trace in traces:
+        x = [r[x_key] for r in trace]
+        y = [np.nan if r.get(y_key) is None else r[y_key] for r in trace]
+        rows.append(step_resample(x, y, grid, mode))
+    return np.array(rows, dtype=float).reshape(len(rows), len(grid))
+
+
+def curve_band(curves, *, n_boot=1000, confidence=0.95, seed=0) -> tuple[np.ndarray, ...]:
+    """Median across runs at each grid point, with a bootstrap interval.
+
+    Parameters
+    ----------
+    curves : (n_runs, n_grid) array_like
+        From :func:`resample_traces`; NaN where a run has no value yet.
+
+    Returns
+    -------
+    median, low, high : (n_grid,) arrays (NaN where no run has a value)
+    """
+    c = np.asarray(curves, dtype=float)
+    if c.ndim != 2 or c.shape[0] == 0:
+        raise ValueError(f"curves must be a non-empty 2-D array, got shape {c.shape}")
+    n_boot = _check_count(n_boot, "n_boot")
+    alpha = (1.0 - _check_confidence(confidence)) / 2.0
+    rng = np.random.default_rng(seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns before the first records
+        centre = np.nanmedian(c, axis=0)
+        boot = np.nanmedian(c[rng.integers(0, len(c), size=(n_boot, len(c)))], axis=1)
+        low, high = np.nanquantile(boot, [alpha, 1.0 - alpha], axis=0, method="inverted_cdf")
+    return centre, low, high
+
+
+def common_grid(traces, x_key, n=200, log=None) -> np.ndarray:
+    """Grid points spanning every run's records along ``x_key``.
+
+    ``log=None`` chooses a log-spaced grid when the positive values span more than
+    two decades (gate-evaluations nearly always do), else a linear one from 0.
+    """
+    n = _check_count(n, "n", 2)
+    xs = np.array([r[x_key] for t in traces for r in t], dtype=float)
+    xs = xs[np.isfinite(xs)]
+    if len(xs) == 0:
+        return np.linspace(0.0, 1.0, n)
+    top = xs.max()
+    positive = xs[xs > 0]
+    if log is None:
+        log = len(positive) > 0 and top / positive.min() > 100
+    if log and len(positive):
+        return np.geomspace(positive.min(), max(top, positive.min() * 10), n)
+    return np.linspace(0.0, top if top > 0 else 1.0, n)
