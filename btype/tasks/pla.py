@@ -1,0 +1,346 @@
+"""Espresso PLA files as tasks.
+
+Supported: ``.i .o .p .ilb .ob .type .e``/``.end``, comments (``#`` first on a
+line), types ``f``, ``fd`` (Espresso's default) and ``fr``, input cubes with
+``-`` (expanded), any number of outputs. White space and ``|`` inside a cube
+are ignored, as Espresso does. Anything else (``.mv``, ``.phase``, unknown
+keywords, other characters) is refused with an error naming file and line.
+
+Output characters, per Espresso: ``1`` puts the cube in the ON-set; ``0`` puts
+it in the OFF-set for ``fr`` and means nothing for ``f``/``fd``; ``-`` puts it
+in the don't-care set for ``fd`` and means nothing otherwise; ``~`` means
+nothing.
+
+Rows. ``f``/``fd`` describe a whole function: the result holds every one of
+the ``2**n`` input rows (row ``r`` sets input ``i`` to bit ``i`` of ``r``), an
+output is 1 on the ON-set and 0 elsewhere, and rows on which *every* output is
+don't-care are left out. ``fr`` holds exactly the listed rows (cubes with
+``-`` expanded, in file order, duplicates kept); rows on which no output is
+specified are left out. Where only some outputs of a kept row are don't-care,
+the target is the ON-set value, and ``PLA.care`` marks the cell False: a
+machine that meets the targets therefore also meets the specification.
+"""
+from __future__ import annotations
+
+import gzip
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .base import Task
+from .truth import _check_int
+
+__all__ = ["PLA", "PLAError", "read_pla", "from_pla", "write_pla", "DEFAULT_MAX_ROWS"]
+
+#: Default limit on the number of rows a PLA may expand to.
+DEFAULT_MAX_ROWS = 1 << 20
+
+_TYPES = ("f", "fd", "fr")
+_UNSUPPORTED = (".mv", ".phase", ".pair", ".symbolic", ".symbolic-output", ".kiss", ".label",
+                ".type r", ".type dr", ".type fdr")
+_ZERO, _ONE, _DASH, _TILDE = b"01-~"
+
+
+class PLAError(ValueError):
+    """A malformed or unsupported PLA file; the message starts with ``file:line:``."""
+
+
+@dataclass(frozen=True)
+class PLA:
+    """The contents of one PLA file, expanded to rows.
+
+    Attributes
+    ----------
+    X : (S, n_inputs) bool
+    Y : (S, n_outputs) bool, targets (ON-set membership)
+    care : (S, n_outputs) bool, False where the output is don't-care on that row
+    type : str, ``"f"``, ``"fd"`` or ``"fr"``
+    input_names, output_names : tuple of str, from ``.ilb``/``.ob`` (empty if absent)
+    n_cubes : int, product terms listed in the file
+    """
+
+    X: np.ndarray
+    Y: np.ndarray
+    care: np.ndarray
+    type: str
+    input_names: tuple
+    output_names: tuple
+    n_cubes: int
+
+
+def _fail(path, lineno, message):
+    raise PLAError(f"{path}:{lineno}: {message}")
+
+
+def _header_int(path, lineno, words, minimum):
+    if len(words) != 2 or not words[1].isdigit() or int(words[1]) < minimum:
+        _fail(path, lineno, f"{words[0]} needs one integer >= {minimum}, got {' '.join(words[1:])!r}")
+    return int(words[1])
+
+
+def _read_lines(path):
+    """(header dict, cube byte strings, their line numbers)."""
+    raw = gzip.open(path).read() if str(path).endswith(".gz") else Path(path).read_bytes()
+    head = {"lines": {}}
+    cubes, linenos = [], []
+    lines = raw.split(b"\n")
+    for lineno, line in enumerate(lines, 1):
+        line = line.strip()
+        if not line or line[0] == 35:  # '#'
+            continue
+        if line[0] != 46:  # '.'
+            if "i" not in head or "o" not in head:
+                _fail(path, lineno, "product term before the .i and .o header")
+            cubes.append(line)
+            linenos.append(lineno)
+            continue
+        try:
+            words = line.decode("ascii").split()
+        except UnicodeDecodeError:
+            _fail(path, lineno, "non-ASCII characters in a keyword line")
+        key = words[0]
+        if key in (".e", ".end"):
+            break
+        if key in head["lines"] and key in (".i", ".o", ".p", ".type", ".ilb", ".ob"):
+            _fail(path, lineno, f"{key} given twice (first on line {head['lines'][key]})")
+        if key in (".i", ".o", ".type") and cubes:
+            _fail(path, lineno, f"{key} after the first product term")
+        head["lines"][key] = lineno
+        if key == ".i":
+            head["i"] = _header_int(path, lineno, words, 1)
+        elif key == ".o":
+            head["o"] = _header_int(path, lineno, words, 1)
+        elif key == ".p":
+            head["p"] = _header_int(path, lineno, words, 0)
+        elif key == ".type":
+            if len(words) != 2 or words[1] not in _TYPES:
+                _fail(path, lineno, f"unsupported .type {' '.join(words[1:])!r}; supported: f, fd, fr")
+            head["type"] = words[1]
+        elif key in (".ilb", ".ob"):
+            count = head.get("i" if key == ".ilb" else "o")
+            if count is None:
+                _fail(path, lineno, f"{key} before {'.i' if key == '.ilb' else '.o'}")
+            if len(words) - 1 != count:
+                _fail(path, lineno, f"{key} lists {len(words) - 1} names, expected {count}")
+            head[key] = tuple(words[1:])
+        elif key in _UNSUPPORTED:
+            _fail(path, lineno, f"unsupported keyword {key}")
+        else:
+            _fail(path, lineno, f"unknown keyword {key}")
+    if "i" not in head or "o" not in head:
+        _fail(path, max(1, len(lines) - (raw.endswith(b"\n"))), "missing .i or .o header")
+    return head, cubes, linenos
+
+
+def _cube_matrix(path, head, cubes, linenos):
+    """(p, n_i + n_o) uint8 character matrix of the cubes, every character checked."""
+    n_i, n_o = head["i"], head["o"]
+    if "p" in head and head["p"] != len(cubes):
+        where = linenos[head["p"]] if len(cubes) > head["p"] else head["lines"][".p"]
+        _fail(path, where, f".p says {head['p']} product terms but the file has {len(cubes)}")
+    # White space and '|' separate the planes; Espresso ignores them.
+    cubes = [c.translate(None, b" \t\r\v\f|") for c in cubes]
+    lengths = np.fromiter(map(len, cubes), dtype=np.int64, count=len(cubes))
+    bad = np.flatnonzero(lengths != n_i + n_o)
+    if bad.size:
+        j = bad[0]
+        _fail(path, linenos[j], f"product term has {lengths[j]} characters, expected {n_i} inputs "
+                                f"+ {n_o} outputs = {n_i + n_o}")
+    M = np.frombuffer(b"".join(cubes), dtype=np.uint8).reshape(len(cubes), n_i + n_o)
+    for part, allowed, what in ((M[:, :n_i], b"01-", "input"), (M[:, n_i:], b"01-~", "output")):
+        lookup = np.zeros(256, dtype=bool)
+        lookup[list(allowed)] = True
+        ok = lookup[part]
+        if not ok.all():
+            j, col = np.argwhere(~ok)[0]
+            _fail(path, linenos[j], f"unknown {what} character {chr(part[j, col])!r} in column "
+                                    f"{col + 1} (allowed: {' '.join(allowed.decode())})")
+    return M
+
+
+def _expand_listed(ins, outs, max_rows, path, line):
+    """fr: the listed rows, cubes with '-' expanded in file order."""
+    dashes = ins == _DASH
+    counts = np.left_shift(1, dashes.sum(axis=1).astype(np.int64))
+    total = int(counts.sum()) if dashes.sum(axis=1).max(initial=0) < 62 else max_rows + 1
+    if total > max_rows:
+        _fail(path, line, f"the cubes expand to more than max_rows={max_rows} rows")
+    X = np.repeat(ins == _ONE, counts, axis=0)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    for j in np.flatnonzero(counts > 1):
+        cols = np.flatnonzero(dashes[j])
+        k = np.arange(counts[j], dtype=np.int64)
+        # Expansion number k sets the d-th don't-care column to bit d of k.
+        X[starts[j]:starts[j] + counts[j], cols] = ((k[:, None] >> np.arange(len(cols))) & 1) == 1
+    return X, np.repeat(outs, counts, axis=0)
+
+
+def _mark_cubes(table, ins, marks):
+    """Set ``table[row, out]`` for every row a cube covers and every output it marks.
+
+    ``table`` is (2**n, n_out) bool; rows are LSB-first input values.
+    """
+    n = ins.shape[1]
+    weights = np.left_shift(1, np.arange(n, dtype=np.int64))
+    full = (ins != _DASH).all(axis=1)
+    if full.any():
+        rows = (ins[full] == _ONE) @ weights
+        for out in range(marks.shape[1]):
+            table[rows[marks[full, out]], out] = True
+    # Cubes with '-': a (2,)*n view whose axis 0 is the most significant input, so a cube is a slice.
+    view = table.reshape((2,) * n + (table.shape[1],))
+    for j in np.flatnonzero(~full & marks.any(axis=1)):
+        index = tuple(slice(None) if c == _DASH else int(c == _ONE) for c in ins[j, ::-1])
+        view[index][..., marks[j]] = True
+
+
+def read_pla(path, *, max_rows: int = DEFAULT_MAX_ROWS) -> PLA:
+    """Read an Espresso PLA file (optionally gzipped) into rows; see the module docstring.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    max_rows : int
+        Refuse files that would expand to more rows (``f``/``fd``: ``2**n``).
+
+    Returns
+    -------
+    PLA
+
+    Raises
+    ------
+    PLAError (a ValueError) naming file and line for malformed or too large files.
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or path, got {path!r}")
+    max_rows = _check_int(max_rows, "max_rows", 1, 1 << 40)
+    head, cubes, linenos = _read_lines(path)
+    M = _cube_matrix(path, head, cubes, linenos)
+    n_i, kind = head["i"], head.get("type", "fd")
+    ins, outs = M[:, :n_i], M[:, n_i:]
+    if kind == "fr":
+        X, O = _expand_listed(ins, outs, max_rows, path, head["lines"][".i"])
+        care = (O == _ZERO) | (O == _ONE)
+        Y = O == _ONE
+    else:
+        if n_i > 62 or (1 << n_i) > max_rows:
+            _fail(path, head["lines"][".i"], f"type {kind} with {n_i} inputs needs 2**{n_i} rows, "
+                                             f"over max_rows={max_rows}")
+        Y = np.zeros((1 << n_i, head["o"]), dtype=bool)
+        _mark_cubes(Y, ins, outs == _ONE)
+        care = np.zeros_like(Y)
+        if kind == "fd":
+            _mark_cubes(care, ins, outs == _DASH)
+        np.logical_not(care, out=care)
+        r = np.arange(1 << n_i, dtype=np.int64)
+        X = ((r[:, None] >> np.arange(n_i)) & 1) == 1
+    keep = care.any(axis=1)
+    if not keep.all():
+        X, Y, care = X[keep], Y[keep], care[keep]
+    return PLA(X, Y, care, kind, head.get(".ilb", ()), head.get(".ob", ()), len(cubes))
+
+
+def _split_name(path):
+    name = Path(path).name
+    for suffix in (".gz", ".pla"):
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+    return name
+
+
+def from_pla(train, test=None, valid=None, *, merge_valid: bool = False,
+             max_rows: int = DEFAULT_MAX_ROWS, name: str | None = None) -> Task:
+    """A Boolean task from PLA files (learning-from-examples benchmarks and truth tables).
+
+    Parameters
+    ----------
+    train : path
+        The training rows.
+    test : path, optional
+        The test rows. Without it the test split is the ``valid`` file when
+        one is given and not merged, else the training rows themselves
+        (right for ``f``/``fd`` truth tables).
+    valid : path, optional
+        Validation rows. Always exposed as ``task.X_valid``/``task.Y_valid``;
+        with ``merge_valid=True`` they are also appended to the training split
+        (as in the IWLS 2020 contest, where train and valid both fit the model).
+    merge_valid : bool
+    max_rows : int
+        Row limit for each file, see :func:`read_pla`.
+    name : str, optional
+        Task name; default the train file's name without ``.pla``/``.gz``.
+
+    Returns
+    -------
+    Task
+        Boolean task; ``task.pla`` holds the train file's :class:`PLA` (names,
+        type, don't-care mask).
+    """
+    if not isinstance(merge_valid, (bool, np.bool_)):
+        raise TypeError(f"merge_valid must be a bool, got {merge_valid!r}")
+    tr = read_pla(train, max_rows=max_rows)
+    parts = {}
+    for key, path in (("test", test), ("valid", valid)):
+        if path is None:
+            continue
+        part = parts[key] = read_pla(path, max_rows=max_rows)
+        for what, mine, theirs in (("inputs", part.X, tr.X), ("outputs", part.Y, tr.Y)):
+            if mine.shape[1] != theirs.shape[1]:
+                raise PLAError(f"{path}: {mine.shape[1]} {what}, but {train} has {theirs.shape[1]}")
+    X_train, Y_train = tr.X, tr.Y
+    if valid is not None and merge_valid:
+        X_train = np.concatenate([X_train, parts["valid"].X])
+        Y_train = np.concatenate([Y_train, parts["valid"].Y])
+    if test is not None:
+        held = parts["test"]
+    elif valid is not None and not merge_valid:
+        held = parts["valid"]
+    else:
+        held = tr
+    sources = [f"train {Path(train).name}"] + [f"{k} {Path(p).name}" for k, p in
+                                               (("test", test), ("valid", valid)) if p is not None]
+    task = Task(name if name is not None else _split_name(train), X_train, Y_train, held.X, held.Y,
+                description=f"PLA type {tr.type}, {tr.X.shape[1]} inputs, {tr.Y.shape[1]} outputs "
+                            f"({', '.join(sources)})")
+    task.pla = tr
+    task.X_valid = parts["valid"].X if valid is not None else None
+    task.Y_valid = parts["valid"].Y if valid is not None else None
+    return task
+
+
+def write_pla(path, X, Y, *, type: str = "fr", input_names=None, output_names=None) -> None:
+    """Write rows as a PLA file that :func:`read_pla` (and Espresso/ABC) read back.
+
+    Parameters
+    ----------
+    path : path
+    X : (S, n_inputs) bool
+    Y : (S, n_outputs) bool
+    type : ``"fr"`` (each row lists its outputs) or ``"f"`` (only rows' ON outputs count;
+        meant for complete truth tables).
+    input_names, output_names : sequences of str, optional (``.ilb``/``.ob``)
+    """
+    X, Y = np.asarray(X), np.asarray(Y)
+    if X.dtype != bool or Y.dtype != bool or X.ndim != 2 or Y.ndim != 2 or len(X) != len(Y):
+        raise ValueError(f"X and Y must be 2-D bool arrays with equal rows, got {X.dtype}{X.shape} "
+                         f"and {Y.dtype}{Y.shape}")
+    if type not in ("f", "fr"):
+        raise ValueError(f"type must be 'f' or 'fr', got {type!r}")
+    header = [f".i {X.shape[1]}", f".o {Y.shape[1]}"]
+    for key, names, count in ((".ilb", input_names, X.shape[1]), (".ob", output_names, Y.shape[1])):
+        if names is not None:
+            names = [str(n) for n in names]
+            if len(names) != count or any(not n or any(ch.isspace() for ch in n) for n in names):
+                raise ValueError(f"{key[1:]} names must be {count} non-empty names without spaces")
+            header.append(f"{key} {' '.join(names)}")
+    header += [f".p {len(X)}", f".type {type}"]
+    chars = np.frombuffer(b"01", np.uint8)
+    body = np.concatenate([chars[X.astype(np.uint8)], np.full((len(X), 1), ord(" "), np.uint8),
+                           chars[Y.astype(np.uint8)], np.full((len(X), 1), ord("\n"), np.uint8)],
+                          axis=1)
+    with open(path, "wb") as fh:
+        fh.write(("\n".join(header) + "\n").encode())
+        fh.write(body.tobytes())
+        fh.write(b".e\n")
