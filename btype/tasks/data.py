@@ -123,7 +123,11 @@ def read_idx(path) -> np.ndarray:
     ndarray of the stored dtype and shape (native byte order).
     """
     path = Path(path)
-    raw = gzip.open(path).read() if path.suffix == ".gz" else path.read_bytes()
+    if path.suffix == ".gz":
+        with gzip.open(path) as fh:
+            raw = fh.read()
+    else:
+        raw = path.read_bytes()
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_TYPES:
         raise ValueError(f"{path}: not an IDX file (bad magic number {raw[:4].hex()})")
     dtype, ndim = _IDX_TYPES[raw[2]], raw[3]

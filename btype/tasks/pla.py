@@ -38,9 +38,8 @@ __all__ = ["PLA", "PLAError", "read_pla", "from_pla", "write_pla", "DEFAULT_MAX_
 DEFAULT_MAX_ROWS = 1 << 20
 
 _TYPES = ("f", "fd", "fr")
-_UNSUPPORTED = (".mv", ".phase", ".pair", ".symbolic", ".symbolic-output", ".kiss", ".label",
-                ".type r", ".type dr", ".type fdr")
-_ZERO, _ONE, _DASH, _TILDE = b"01-~"
+_UNSUPPORTED = (".mv", ".phase", ".pair", ".symbolic", ".symbolic-output", ".kiss", ".label")
+_ZERO, _ONE, _DASH = b"01-"
 
 
 class PLAError(ValueError):
@@ -82,7 +81,11 @@ def _header_int(path, lineno, words, minimum):
 
 def _read_lines(path):
     """(header dict, cube byte strings, their line numbers)."""
-    raw = gzip.open(path).read() if str(path).endswith(".gz") else Path(path).read_bytes()
+    if str(path).endswith(".gz"):
+        with gzip.open(path) as fh:
+            raw = fh.read()
+    else:
+        raw = Path(path).read_bytes()
     head = {"lines": {}}
     cubes, linenos = [], []
     lines = raw.split(b"\n")
