@@ -69,6 +69,8 @@ class Task:
         (``btype.run(net, X, steps=task.steps)``); None for combinational tasks.
     output_weights : (n_outputs,) float or None
         Optional weights of the outputs in the fitness of a Boolean task.
+    X_valid, Y_valid : arrays or None
+        An optional validation split (e.g. from a PLA ``valid`` file).
     """
 
     name: str
@@ -80,6 +82,8 @@ class Task:
     description: str = ""
     steps: int | None = None
     output_weights: np.ndarray | None = None
+    X_valid: np.ndarray | None = None
+    Y_valid: np.ndarray | None = None
 
     def __post_init__(self):
         want_ndim = 2 if self.steps is None else 3
@@ -119,7 +123,10 @@ class Task:
             return self.X_train, self.Y_train
         if split == "test":
             return self.X_test, self.Y_test
-        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+        if split == "valid" and self.X_valid is not None:
+            return self.X_valid, self.Y_valid
+        valid = ", 'valid'" if self.X_valid is not None else ""
+        raise ValueError(f"split must be 'train', 'test'{valid}, got {split!r}")
 
     def check_network(self, net) -> None:
         """Raise ValueError when ``net`` cannot be scored on this task."""
