@@ -287,12 +287,28 @@ def curve_band(curves, *, n_boot=1000, confidence=0.95, seed=0) -> tuple[np.ndar
     n_boot = _check_count(n_boot, "n_boot")
     alpha = (1.0 - _check_confidence(confidence)) / 2.0
     rng = np.random.default_rng(seed)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns before the first records
-        centre = np.nanmedian(c, axis=0)
-        boot = np.nanmedian(c[rng.integers(0, len(c), size=(n_boot, len(c)))], axis=1)
-        low, high = np.nanquantile(boot, [alpha, 1.0 - alpha], axis=0, method="inverted_cdf")
-    return centre, low, high
+    centre = _nanmedian(c, axis=0)
+    boot = _nanmedian(c[rng.integers(0, len(c), size=(n_boot, len(c)))], axis=1)
+    return centre, _nan_order_quantile(boot, alpha), _nan_order_quantile(boot, 1.0 - alpha)
+
+
+def _nan_order_quantile(x, q):
+    """``np.nanquantile(x, q, axis=0, method="inverted_cdf")``, vectorised over columns."""
+    s = np.sort(x, axis=0)
+    n = np.sum(~np.isnan(s), axis=0)
+    k = np.clip(np.ceil(q * n).astype(np.int64) - 1, 0, None)
+    out = np.take_along_axis(s, k[None, :], axis=0)[0]
+    return np.where(n > 0, out, np.nan)
+
+
+def _nanmedian(x, axis):
+    """np.nanmedian without its per-slice Python loop: sort (NaN last), pick the middle."""
+    s = np.sort(x, axis=axis)
+    n = np.sum(~np.isnan(s), axis=axis, keepdims=True)
+    lo = np.take_along_axis(s, np.maximum((n - 1) // 2, 0), axis=axis)
+    hi = np.take_along_axis(s, n // 2, axis=axis)
+    out = np.where(n > 0, (lo + hi) / 2.0, np.nan)
+    return np.squeeze(out, axis=axis)
 
 
 def common_grid(traces, x_key, n=200, log=None) -> np.ndarray:

@@ -1,0 +1,150 @@
+"""Redraw every figure and ``summary.md`` of a sweep from its JSON Lines files alone.
+
+    python -m experiments.plot RESULTS_DIR
+
+Figures go to ``RESULTS_DIR/figures`` as PNG and SVG; the summary to
+``RESULTS_DIR/summary.md``. ``experiments.compare`` calls :func:`make_all` at the end
+of a sweep.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+from . import plots, runner
+from .summary import natural_key, network_text, write_summary
+
+__all__ = ["make_all", "main", "FIGURES"]
+
+#: The figure files (stems) a complete sweep produces.
+FIGURES = ("convergence_train_seconds", "convergence_train_gate_evals", "convergence_test_seconds",
+           "convergence_test_gate_evals", "ecdf_seconds", "ecdf_gate_evals", "scaling",
+           "hardening_gap", "link_modes")
+_SCALING_FAMILIES = ("parity", "mux")
+
+
+def _grid(n_panels, ncols=5, size=(3.3, 2.7)):
+    cols = max(1, min(ncols, n_panels))
+    rows = max(1, math.ceil(n_panels / cols))
+    fig, axes = plots.plt.subplots(rows, cols, figsize=(size[0] * cols, size[1] * rows + 1.0),
+                                   squeeze=False)
+    flat = list(axes.ravel())
+    for ax in flat[n_panels:]:
+        ax.set_visible(False)
+    return fig, flat[:n_panels]
+
+
+def _save(fig, title, caption, directory, stem) -> list[Path]:
+    fig.suptitle(f"{title}\n{caption}", fontsize=9)
+    # Fixed margins in inches: automatic layouts measure every tick label again at each
+    # save and cost more than the drawing itself.
+    w, h = fig.get_size_inches()
+    fig.subplots_adjust(left=0.62 / w, right=1 - 0.15 / w, bottom=0.5 / h, top=1 - 0.8 / h,
+                        wspace=0.32, hspace=0.5)
+    paths = []
+    for ext in ("png", "svg"):
+        path = directory / f"{stem}.{ext}"
+        fig.savefig(path, dpi=110 if ext == "png" else None)
+        paths.append(path)
+    plots.plt.close(fig)
+    return paths
+
+
+def _per_task(runs, tasks, draw, title, caption, directory, stem):
+    fig, axes = _grid(len(tasks))
+    for i, (ax, task) in enumerate(zip(axes, tasks)):
+        group = [r for r in runs if r.task == task]
+        draw(group, ax)
+        ax.set_title(f"{task} ({network_text(group[0]).split(', ', 1)[1]})", fontsize=8)
+        ax.minorticks_off()  # minor ticks on log axes cost more to draw than the data
+        ax.tick_params(labelsize=7)
+        ax.xaxis.label.set_size(8)
+        ax.yaxis.label.set_size(8)
+        if i == 0:
+            ax.legend(fontsize=6, loc="best")
+    return _save(fig, title, caption, directory, stem)
+
+
+def make_all(results_dir) -> list[Path]:
+    """Draw every figure and the summary of the sweep in ``results_dir``.
+
+    Returns
+    -------
+    list of Path
+        The files written. Figures without data (no gradient-descent runs, no
+        link-mode study, no parity or mux tasks) are left out.
+    """
+    results_dir = Path(results_dir)
+    runs = runner.load_runs(results_dir)
+    if not runs:
+        raise ValueError(f"results_dir {str(results_dir)!r} holds no finished runs")
+    out = results_dir / "figures"
+    out.mkdir(parents=True, exist_ok=True)
+    caption = plots.machine_caption(runs)
+    main = [r for r in runs if r.link == "switch"]
+    tasks = sorted({r.task for r in main}, key=natural_key)
+    written = []
+    axis_words = {"seconds": "wall time", "gate_evals": "gate-evaluations"}
+    for split, key in (("train", "train_fitness"), ("test", "test_accuracy")):
+        for axis, words in axis_words.items():
+            written += _per_task(
+                main, tasks, lambda g, ax, a=axis, k=key: plots.plot_convergence(g, x=a, y=k, ax=ax),
+                f"{key.replace('_', ' ').capitalize()} against {words}: median over seeds, 95% bootstrap band",
+                caption, out, f"convergence_{split}_{axis}")
+    for axis, words in axis_words.items():
+        written += _per_task(main, tasks, lambda g, ax, a=axis: plots.plot_ecdf(g, axis=a, ax=ax),
+                             f"Share of runs solved against {words} (unsolved runs stay in the denominator)",
+                             caption, out, f"ecdf_{axis}")
+    families = [f for f in _SCALING_FAMILIES
+                if any((plots.task_size(r.task) or (None,))[0] == f for r in main)]
+    if families:
+        fig, axes = plots.plt.subplots(2, len(families), figsize=(4.2 * len(families), 6.2),
+                                       squeeze=False)
+        for j, family in enumerate(families):
+            for i, axis in enumerate(axis_words):
+                plots.plot_scaling(main, family=family, axis=axis, ax=axes[i, j])
+            axes[0, j].set_title(family, fontsize=9)
+        for ax in axes.ravel():
+            ax.minorticks_off()
+        axes[0, 0].legend(fontsize=7)
+        written += _save(fig, "Median time and gate-evaluations to solve against problem size\n"
+                         "hollow triangle: fewer than half the runs solved; labels: runs solved",
+                         caption, out, "scaling")
+    relaxed = [r for r in main if any(rec.get("relaxed_train_fitness") is not None for rec in r.records)]
+    if relaxed:
+        relaxed_tasks = sorted({r.task for r in relaxed}, key=natural_key)
+        written += _per_task(relaxed, relaxed_tasks,
+                             lambda g, ax: plots.plot_hardening_gap(g, split="train", ax=ax),
+                             "Hardening gap of gradient descent: relaxed (dashed) against hardened "
+                             "(solid) train fitness", caption, out, "hardening_gap")
+    link_tasks = sorted({r.task for r in runs if r.link != "switch"}, key=natural_key)
+    if link_tasks:
+        methods = {r.method for r in runs if r.link != "switch"}
+        study = [r for r in runs if r.task in link_tasks and r.method in methods]
+        written += _per_task(study, link_tasks, lambda g, ax: plots.plot_link_modes(g, ax=ax),
+                             "Link modes: switch (solid) against turing (dashed) B-types, same wiring",
+                             caption, out, "link_modes")
+    written.append(write_summary(runs, results_dir / "summary.md", caption=caption,
+                                 command=f"python -m experiments.plot {results_dir}"))
+    return written
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m experiments.plot",
+                                description="Redraw a sweep's figures and summary from its run files.")
+    p.add_argument("results_dir", type=Path, help="directory holding runs/ (the --out of experiments.compare)")
+    args = p.parse_args(argv)
+    try:
+        written = make_all(args.results_dir)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {len(written)} files: figures in {args.results_dir / 'figures'}, "
+          f"summary in {args.results_dir / 'summary.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,257 @@
+"""Axes-level plots of sweep results (matplotlib, Agg).
+
+Every function takes a list of runs (objects with ``.method``, ``.task``, ``.link`` and
+``.records``, as :func:`experiments.runner.load_runs` returns), draws on ``ax`` (a new
+figure when None) and returns the axes. Numbers come from :mod:`experiments.stats`;
+each method has one colour in every figure (:data:`METHOD_COLORS`).
+"""
+from __future__ import annotations
+
+import re
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from . import stats  # noqa: E402
+
+__all__ = ["METHOD_COLORS", "METHOD_ORDER", "LINK_STYLES", "AXIS_LABELS", "method_color",
+           "by_method", "task_size", "plot_convergence", "plot_ecdf", "plot_scaling",
+           "plot_hardening_gap", "plot_link_modes", "machine_caption"]
+
+METHOD_ORDER = ("es", "anneal", "ga", "random", "sgd")
+METHOD_COLORS = {"es": "#1f77b4", "anneal": "#ff7f0e", "ga": "#2ca02c", "random": "#7f7f7f",
+                 "sgd": "#d62728"}
+_SPARE_COLORS = ("#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf")
+LINK_STYLES = {"switch": "-", "turing": "--"}
+AXIS_LABELS = {"seconds": "wall time (s)", "gate_evals": "gate-evaluations",
+               "evaluations": "evaluations", "train_fitness": "train fitness",
+               "test_accuracy": "test accuracy", "relaxed_train_fitness": "relaxed train fitness",
+               "relaxed_test_accuracy": "relaxed test accuracy"}
+_FAMILY_SIZE = re.compile(r"^([a-z_]+?)(\d+)$")
+
+
+def method_color(method: str) -> str:
+    """The method's colour; unknown methods get a spare colour fixed by their name."""
+    if method in METHOD_COLORS:
+        return METHOD_COLORS[method]
+    return _SPARE_COLORS[sum(map(ord, method)) % len(_SPARE_COLORS)]
+
+
+def by_method(runs) -> dict:
+    """``{method: [runs]}`` in the fixed method order (unknown methods last, by name)."""
+    groups = {}
+    for run in runs:
+        groups.setdefault(run.method, []).append(run)
+    rank = {m: i for i, m in enumerate(METHOD_ORDER)}
+    return {m: groups[m] for m in sorted(groups, key=lambda m: (rank.get(m, len(rank)), m))}
+
+
+def task_size(name: str):
+    """``("parity", 5)`` for ``"parity5"``; mux sizes are input counts; None if no number."""
+    m = _FAMILY_SIZE.match(name)
+    return None if m is None else (m.group(1), int(m.group(2)))
+
+
+def _axes(ax):
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 3.2))
+    return ax
+
+
+def _label(key):
+    return AXIS_LABELS.get(key, key.replace("_", " "))
+
+
+def _use_log(grid) -> bool:
+    return bool(grid[0] > 0)
+
+
+def _band(ax, grid, traces, x, y, mode, color, label, linestyle="-", n_boot=1000, seed=0):
+    curves = stats.resample_traces(traces, x, y, grid, mode)
+    if np.isnan(curves).all():
+        return None
+    centre, low, high = stats.curve_band(curves, n_boot=n_boot, seed=seed)
+    (line,) = ax.plot(grid, centre, color=color, linestyle=linestyle, label=label, lw=1.6)
+    ax.fill_between(grid, low, high, color=color, alpha=0.18, lw=0)
+    return line
+
+
+def plot_convergence(runs, *, x="seconds", y="train_fitness", ax=None, mode=None, grid=None,
+                     n_boot=1000, seed=0):
+    """Median of ``y`` against ``x`` across seeds, per method, with a bootstrap band.
+
+    Parameters
+    ----------
+    runs : list of runs (one task)
+    x : str
+        ``"seconds"``, ``"gate_evals"`` or ``"evaluations"``.
+    y : str
+        ``"train_fitness"``, ``"test_accuracy"``, ...
+    mode : {"best", "last"}, optional
+        Read each run as best-so-far (default for ``train_fitness``) or last recorded value.
+    grid : array, optional
+        Where to read the curves (default: :func:`stats.common_grid` of the runs).
+    """
+    ax = _axes(ax)
+    traces = [r.records for r in runs]
+    grid = stats.common_grid(traces, x) if grid is None else np.asarray(grid, float)
+    mode = mode or ("best" if y == "train_fitness" else "last")
+    for method, group in by_method(runs).items():
+        _band(ax, grid, [r.records for r in group], x, y, mode, method_color(method),
+              f"{method} ({len(group)})", n_boot=n_boot, seed=seed)
+    if _use_log(grid):
+        ax.set_xscale("log")
+    ax.set_xlabel(_label(x))
+    ax.set_ylabel(_label(y))
+    return ax
+
+
+def plot_ecdf(runs, *, axis="seconds", ax=None):
+    """Share of runs solved by each point of ``axis``, per method; unsolved runs stay counted.
+
+    A curve ends at its method's success rate, at the largest budget reached.
+    """
+    ax = _axes(ax)
+    lows, highs = [], []
+    groups = by_method(runs)
+    for group in groups.values():
+        values, solved = stats.solve_points([r.records for r in group], axis)
+        lows.extend(values[values > 0])
+        highs.extend(values)
+    if not highs:
+        return ax
+    start = min(lows) if lows else 1.0
+    end = max(max(highs), start * 1.01)
+    for method, group in groups.items():
+        values, solved = stats.solve_points([r.records for r in group], axis)
+        xs, ys = stats.ecdf(values, solved)
+        xs = np.maximum(xs, start)
+        ax.step(np.r_[start, xs, end], np.r_[0.0, ys, ys[-1] if len(ys) else 0.0], where="post",
+                color=method_color(method), lw=1.6,
+                label=f"{method} ({int(solved.sum())}/{len(solved)})")
+    if end / start > 100:
+        ax.set_xscale("log")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel(_label(axis) + " to solve")
+    ax.set_ylabel("share of runs solved")
+    return ax
+
+
+def plot_scaling(runs, *, family="parity", axis="seconds", ax=None, n_boot=2000, seed=0):
+    """Median ``axis``-to-solve against problem size for one task family (log scale).
+
+    Points are medians over seeds with bootstrap intervals. Where fewer than half the
+    runs solved (the median was not reached) a hollow triangle sits at the budget
+    line; each point is annotated with the number of runs solved.
+    """
+    ax = _axes(ax)
+    runs = [r for r in runs if (task_size(r.task) or (None,))[0] == family]
+    if not runs:
+        return ax
+    ceiling = max(stats.solve_point(r.records, axis)[0] for r in runs)
+    ceiling = ceiling if ceiling > 0 else 1.0
+    groups = by_method(runs)
+    offsets = np.linspace(-0.12, 0.12, len(groups)) if len(groups) > 1 else [0.0]
+    lows = []
+    for offset, (method, group) in zip(offsets, groups.items()):
+        color = method_color(method)
+        sizes = sorted({task_size(r.task)[1] for r in group})
+        xs, meds, errs, missing = [], [], [], []
+        for size in sizes:
+            cell = [r for r in group if task_size(r.task)[1] == size]
+            values, solved = stats.solve_points([r.records for r in cell], axis)
+            values = np.where(solved, values, np.inf)
+            est = stats.median_ci(values, n_boot=n_boot, seed=seed)
+            x = size + offset
+            ax.annotate(f"{int(solved.sum())}/{len(solved)}", (x, min(est.value, ceiling)),
+                        textcoords="offset points", xytext=(3, 3), fontsize=6, color=color)
+            if np.isfinite(est.value):
+                lows.append(est.low)
+                xs.append(x)
+                meds.append(est.value)
+                errs.append((est.value - est.low, min(est.high, ceiling) - est.value))
+            else:
+                missing.append(x)
+        if xs:
+            ax.errorbar(xs, meds, yerr=np.array(errs).T, color=color, marker="o", ms=4, lw=1.4,
+                        capsize=2, label=method)
+        if missing:
+            ax.plot(missing, [ceiling] * len(missing), linestyle="none", marker="^", ms=7,
+                    markerfacecolor="none", color=color, label=None if xs else method)
+    ax.axhline(ceiling, color="0.6", lw=0.8, linestyle=":")
+    floor = min([v for v in lows if v > 0] + [ceiling])
+    ax.set_ylim(floor / 2.0, ceiling * 2.5)  # before the log scale, which warns on a flat autoscale
+    ax.set_yscale("log")
+    sizes = sorted({task_size(r.task)[1] for r in runs})
+    ax.set_xticks(sizes)
+    ax.set_xlim(sizes[0] - 0.5, sizes[-1] + 0.5)
+    ax.set_xlabel(f"{family} size (inputs)")
+    ax.set_ylabel(f"median {_label(axis)} to solve")
+    return ax
+
+
+def plot_hardening_gap(runs, *, split="train", x="seconds", ax=None, n_boot=1000, seed=0):
+    """Relaxed (dashed) against hardened (solid) fitness over training, per method.
+
+    Only runs whose records carry ``relaxed_{split}_...`` fields (gradient descent) are drawn;
+    the gap between the curves is what hardening the relaxation costs.
+    """
+    ax = _axes(ax)
+    hard_key = "train_fitness" if split == "train" else "test_accuracy"
+    relaxed_key = f"relaxed_{hard_key}"
+    runs = [r for r in runs if any(rec.get(relaxed_key) is not None for rec in r.records)]
+    if not runs:
+        return ax
+    grid = stats.common_grid([r.records for r in runs], x)
+    for method, group in by_method(runs).items():
+        traces = [r.records for r in group]
+        color = method_color(method)
+        _band(ax, grid, traces, x, hard_key, "last", color, f"{method} hardened", "-", n_boot, seed)
+        _band(ax, grid, traces, x, relaxed_key, "last", color, f"{method} relaxed", "--", n_boot, seed)
+    if _use_log(grid):
+        ax.set_xscale("log")
+    ax.set_xlabel(_label(x))
+    ax.set_ylabel(_label(hard_key))
+    return ax
+
+
+def plot_link_modes(runs, *, x="seconds", y="train_fitness", ax=None, n_boot=1000, seed=0):
+    """Switch-mode (solid) against turing-mode (dashed) B-types, per method, one task.
+
+    Turing-mode B-type gates can only compute monotone functions, so on tasks such as
+    parity their curves stall below 1 while switch mode goes on to solve.
+    """
+    ax = _axes(ax)
+    traces = [r.records for r in runs]
+    if not traces:
+        return ax
+    grid = stats.common_grid(traces, x)
+    mode = "best" if y == "train_fitness" else "last"
+    for method, group in by_method(runs).items():
+        for link in sorted({r.link for r in group}, key=lambda k: (k != "switch", k)):
+            cell = [r for r in group if r.link == link]
+            _, solved = stats.solve_points([r.records for r in cell], x)
+            _band(ax, grid, [r.records for r in cell], x, y, mode, method_color(method),
+                  f"{method} {link} ({int(solved.sum())}/{len(cell)} solved)",
+                  LINK_STYLES.get(link, ":"), n_boot, seed)
+    if _use_log(grid):
+        ax.set_xscale("log")
+    ax.set_xlabel(_label(x))
+    ax.set_ylabel(_label(y))
+    return ax
+
+
+def machine_caption(runs) -> str:
+    """Where the runs were made, from their headers: CPU, cores, GPU, btype version."""
+    seen = []
+    for run in runs:
+        m = run.machine
+        version = run.header.get("versions", {}).get("btype", "?")
+        gpu = m.get("gpu") or "no GPU"
+        text = f"{m.get('cpu', 'unknown CPU')} ({m.get('cores', '?')} cores), {gpu}, btype {version}"
+        if text not in seen:
+            seen.append(text)
+    return "made on " + "; ".join(seen) if seen else ""

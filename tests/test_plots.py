@@ -1,0 +1,185 @@
+"""Every plot function draws from a small synthetic result set; plot.py remakes all figures."""
+import json
+
+import matplotlib
+import numpy as np
+import pytest
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from experiments import plot, plots, summary  # noqa: E402
+from experiments.runner import METHODS, Run, load_runs  # noqa: E402
+
+MACHINE = {"cpu": "Test CPU 9000", "cores": 2, "gpu": None}
+RELAXED = "relaxed_train_fitness"
+
+
+def _run(task, method, seed, link="switch", solve_at=None, n=6):
+    """A run whose fitness climbs linearly and solves at record ``solve_at`` (None: never)."""
+    records = []
+    for step in range(n):
+        solved = solve_at is not None and step >= solve_at
+        fit = 1.0 if solved else 0.5 + 0.4 * step / n
+        rec = {"method": method, "task": task, "seed": seed, "step": step, "evaluations": 10 * step,
+               "gate_evals": 1000 * 10 ** step, "seconds": 0.1 * step, "train_fitness": fit,
+               "test_accuracy": fit - 0.05, "solved": solved}
+        if method == "sgd":
+            rec[RELAXED] = min(1.0, fit + 0.1)
+            rec["relaxed_test_accuracy"] = min(1.0, fit + 0.05)
+        records.append(rec)
+        if solved:
+            break
+    header = {"type": "header", "job": {"task": task, "method": method, "seed": seed,
+                                        "network": {"n_gates": 32, "layers": 4, "link": link}},
+              "machine": MACHINE, "versions": {"btype": "0.test"},
+              "sweep": {"preset": "synthetic", "axis": "seconds", "budget": 0.5}}
+    footer = {"type": "footer", "solved": records[-1]["solved"], "train_fitness": records[-1]["train_fitness"],
+              "test_accuracy": records[-1]["test_accuracy"]}
+    return Run(header, records, footer)
+
+
+def synthetic_runs():
+    runs = []
+    for task in ("parity3", "parity4", "mux6", "digits"):
+        for i, method in enumerate(METHODS):
+            for seed in range(4):
+                # method i solves seeds < 4 - i on parity3; fewer on bigger tasks; never on digits
+                k = {"parity3": 4 - i, "parity4": 3 - i, "mux6": 2, "digits": 0}[task]
+                runs.append(_run(task, method, seed, solve_at=1 + seed if seed < k else None))
+    for method in ("es", "sgd"):
+        for seed in range(4):
+            runs.append(_run("parity3", method, seed, link="turing"))
+    return runs
+
+
+@pytest.fixture(scope="module")
+def runs():
+    return synthetic_runs()
+
+
+def _lines(ax):
+    return {line.get_label(): line for line in ax.get_lines() if not line.get_label().startswith("_")}
+
+
+def test_convergence_draws_one_median_per_method_in_its_colour(runs):
+    group = [r for r in runs if r.task == "parity3" and r.link == "switch"]
+    ax = plots.plot_convergence(group, x="gate_evals", y="train_fitness")
+    lines = _lines(ax)
+    assert set(lines) == {f"{m} (4)" for m in METHODS}
+    for method in METHODS:
+        assert matplotlib.colors.same_color(lines[f"{method} (4)"].get_color(), plots.METHOD_COLORS[method])
+    assert ax.get_xscale() == "log" and ax.get_ylabel() == "train fitness"
+    assert len(ax.collections) == len(METHODS)  # one confidence band each
+    # es solves every seed: its median reaches 1 by the end of the grid.
+    assert lines["es (4)"].get_ydata()[-1] == 1.0
+    plt.close("all")
+
+
+def test_convergence_uses_a_given_axes():
+    fig, ax = plt.subplots()
+    group = [_run("parity3", "ga", s, solve_at=2) for s in range(3)]
+    assert plots.plot_convergence(group, x="seconds", y="test_accuracy", ax=ax) is ax
+    assert ax.get_xlabel() == "wall time (s)" and ax.get_xscale() == "linear"
+    plt.close(fig)
+
+
+def test_ecdf_ends_at_the_success_rate(runs):
+    group = [r for r in runs if r.task == "parity3" and r.link == "switch"]
+    ax = plots.plot_ecdf(group, axis="seconds")
+    lines = _lines(ax)
+    for i, method in enumerate(METHODS):
+        solved = 4 - i
+        line = lines[f"{method} ({solved}/4)"]
+        assert line.get_ydata()[-1] == pytest.approx(solved / 4)
+        assert line.get_ydata()[0] == 0.0
+    plt.close("all")
+
+
+def test_scaling_marks_unsolved_cells(runs):
+    ax = plots.plot_scaling([r for r in runs if r.link == "switch"], family="parity", axis="seconds")
+    labels = {c.get_label() for c in ax.containers}
+    # es solves 4/4 and 3/4 (medians reached); ga 2/4 and 1/4: its median is never reached
+    assert labels == {"es", "anneal"}
+    hollow = {line.get_label() for line in ax.get_lines() if line.get_marker() == "^"}
+    assert {"ga", "random", "sgd"} <= hollow, "cells whose median was not reached need a marker"
+    assert ax.get_yscale() == "log"
+    assert list(ax.get_xticks()) == [3, 4]
+    texts = [t.get_text() for t in ax.texts]
+    assert "4/4" in texts and "0/4" in texts
+    plt.close("all")
+
+
+def test_hardening_gap_draws_relaxed_and_hardened(runs):
+    group = [r for r in runs if r.task == "digits"]
+    ax = plots.plot_hardening_gap(group, split="train")
+    lines = _lines(ax)
+    assert set(lines) == {"sgd hardened", "sgd relaxed"}
+    assert lines["sgd relaxed"].get_linestyle() == "--" and lines["sgd hardened"].get_linestyle() == "-"
+    # the synthetic relaxed fitness is 0.1 above the hardened one until both saturate
+    gap = lines["sgd relaxed"].get_ydata() - lines["sgd hardened"].get_ydata()
+    assert np.nanmax(gap) == pytest.approx(0.1)
+    plt.close("all")
+
+
+def test_link_modes_draws_both_links(runs):
+    group = [r for r in runs if r.task == "parity3" and r.method in ("es", "sgd")]
+    ax = plots.plot_link_modes(group)
+    lines = _lines(ax)
+    assert set(lines) == {"es switch (4/4 solved)", "es turing (0/4 solved)",
+                          "sgd switch (0/4 solved)", "sgd turing (0/4 solved)"}
+    assert lines["es turing (0/4 solved)"].get_linestyle() == "--"
+    plt.close("all")
+
+
+def test_method_colours_are_fixed_and_distinct():
+    assert len(set(plots.METHOD_COLORS.values())) == len(plots.METHOD_COLORS)
+    assert set(METHODS) <= set(plots.METHOD_COLORS)
+    assert plots.method_color("newmethod") == plots.method_color("newmethod")
+
+
+def test_machine_caption(runs):
+    assert plots.machine_caption(runs[:3]) == "made on Test CPU 9000 (2 cores), no GPU, btype 0.test"
+
+
+def test_summary_rows(runs):
+    rows = summary.task_rows([r for r in runs if r.task == "parity3" and r.link == "switch"], n_boot=200)
+    by = {row["method"]: row for row in rows}
+    assert [row["method"] for row in rows] == list(METHODS)
+    assert by["es"]["solved"] == 4 and by["sgd"]["solved"] == 0
+    # es seeds solve at records 1..4 -> seconds 0.1..0.4; median 0.25
+    assert by["es"]["seconds"].value == pytest.approx(0.25)
+    assert by["es"]["evaluations"].value == pytest.approx(25.0)
+    assert by["sgd"]["seconds"].value == np.inf
+
+
+def _write(runs, directory):
+    d = directory / "runs"
+    d.mkdir(parents=True)
+    for r in runs:
+        job = r.header["job"]
+        link = "" if r.link == "switch" else f"__{r.link}"
+        with open(d / f"{job['task']}__{job['method']}{link}__seed{job['seed']}.jsonl", "w") as fh:
+            for obj in [r.header, *({"type": "record", **x} for x in r.records), r.footer]:
+                fh.write(json.dumps(obj) + "\n")
+
+
+def test_plot_remakes_every_figure_and_the_summary(runs, tmp_path, capsys):
+    _write(runs, tmp_path)
+    assert len(load_runs(tmp_path)) == len(runs)
+    assert plot.main([str(tmp_path)]) == 0
+    for stem in plot.FIGURES:
+        for ext in ("png", "svg"):
+            assert (tmp_path / "figures" / f"{stem}.{ext}").stat().st_size > 0, stem
+    text = (tmp_path / "summary.md").read_text()
+    for task in ("parity3", "parity4", "mux6", "digits"):
+        assert f"## {task}" in text
+    assert "| es | 4/4 |" in text and "Test CPU 9000" in text
+    assert "| parity3 | es | turing | 0/4 |" in text
+    assert "figures" in capsys.readouterr().out
+
+
+def test_plot_of_an_empty_directory_fails_clearly(tmp_path, capsys):
+    (tmp_path / "runs").mkdir()
+    assert plot.main([str(tmp_path)]) == 2
+    assert "no finished runs" in capsys.readouterr().err
