@@ -208,6 +208,21 @@ def test_verilog_ports_and_arguments():
         bx.to_verilog(net, clocked=True, initial=np.zeros(5, bool))
 
 
+def test_writers_on_degenerate_machines():
+    wires_only = btype.Network(2, np.zeros((0, 2), int), outputs=[1, 0])
+    X = truth_table(2)
+    assert np.array_equal(bx.read_blif(bx.to_blif(wires_only)).evaluate(X), X[:, ::-1])
+    assert "assign y[0] = x[1];" in bx.to_verilog(wires_only)
+    assert bx.prune(wires_only)[1].outputs == (("input", 1), ("input", 0))
+    no_outputs = btype.random_network(2, 3, 0, seed=0)
+    assert bx.prune(no_outputs)[0].n_gates == 0
+    assert "output wire" not in bx.to_verilog(no_outputs)
+    assert bx.read_blif(bx.to_blif(no_outputs)).evaluate(X).shape == (4, 0)
+    empty = btype.Network(0, np.zeros((0, 2), int), outputs=[])
+    assert "module btype_net;" in bx.to_verilog(empty)
+    assert bx.describe(empty)["n_active"] == 0
+
+
 # -- DOT --------------------------------------------------------------------------------
 def test_dot_marks_interrupted_and_inverting_links():
     net = btype.random_network(3, 12, 2, seed=4, link="turing", modified_fraction=0.7)

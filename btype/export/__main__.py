@@ -60,7 +60,11 @@ def main(argv=None):
         with open(args.output, "w") as fh:
             fh.write(text)
     else:
-        sys.stdout.write(text)
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:   # e.g. piped into head; the reader has what it wanted
+            sys.stderr.close()
     return 0
 
 
