@@ -53,7 +53,7 @@ def test_prune_keeps_outputs_and_node_values(link):
         # never larger than the active part, plus one gate for a switch-mode constant 1
         assert pruned.n_gates <= bx.describe(net)["n_active"] + 1
         # the outputs' fates describe the new output nodes
-        for (kind, value), node, col in zip(mapping.outputs, pruned.outputs, new.T[pruned.outputs]):
+        for (kind, value), node in zip(mapping.outputs, pruned.outputs):
             if kind == "input":
                 assert node == value
             elif kind == "gate":
