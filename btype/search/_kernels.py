@@ -87,185 +87,176 @@ def _below(s, n):
 # ---------------------------------------------------------------------------
 # scoring
 # ---------------------------------------------------------------------------
-@njit(cache=True)
-def _output_error(prob, wk, j):
-    row = wk.values[prob.out_nodes[j]]
-    tgt = prob.target[j]
-    e = np.uint64(0)
-    for k in range(row.shape[0]):
-        e += _popcount((row[k] ^ tgt[k]) & prob.tail[k])
-    return np.int64(e)
+# Helpers take plain arrays. The named tuples are unpacked once, in the entry
+# points at the bottom: handing them to helpers costs reference counting on
+# every member at every call (measured: the ES loop ran 4x slower).
+@njit(cache=True, inline="always")
+def _copy(dst, src):
+    """dst[:] = src without a temporary (usable where Numba's runtime is off)."""
+    for i in range(src.shape[0]):
+        dst[i] = src[i]
 
 
-@njit(cache=True)
-def _class_wrong(prob, wk):
-    """Misclassified samples: class score = ones in its output group, ties to the lowest class."""
-    K = prob.n_classes
-    group = prob.out_nodes.shape[0] // K
-    wrong = 0
-    for s in range(prob.S):
-        w = s >> 6
-        b = np.uint64(s & 63)
-        best = -1
-        best_c = 0
-        for c in range(K):
-            cnt = 0
-            for j in range(c * group, (c + 1) * group):
-                cnt += np.int64((wk.values[prob.out_nodes[j], w] >> b) & np.uint64(1))
-            if cnt > best:
-                best = cnt
-                best_c = c
-        if best_c != prob.labels[s]:
-            wrong += 1
-    return wrong
-
-
-@njit(cache=True)
-def _score_from_errs(prob, errs):
-    if prob.n_classes > 0:
-        return np.float64(errs[0])
-    total = 0.0
-    for j in range(errs.shape[0]):
-        total += prob.weights[j] * errs[j]
-    return total
-
-
-@njit(cache=True)
-def _score_all(prob, wk):
-    """Recount every output's errors into wk.errs; return the score."""
-    if prob.n_classes > 0:
-        wk.errs[0] = _class_wrong(prob, wk)
-    else:
-        for j in range(prob.out_nodes.shape[0]):
-            wk.errs[j] = _output_error(prob, wk, j)
-    return _score_from_errs(prob, wk.errs)
-
-
-# ---------------------------------------------------------------------------
-# full evaluation of the cone
-# ---------------------------------------------------------------------------
 @njit(cache=True, inline="always")
 def _gate_word(a, xa, oa, b, xb, ob):
     return ~(((a ^ xa) | oa) & ((b ^ xb) | ob))
 
 
+@njit(cache=True, inline="always")
+def _row_error(values, node, target, j, tail):
+    e = np.uint64(0)
+    for k in range(tail.shape[0]):
+        e += _popcount((values[node, k] ^ target[j, k]) & tail[k])
+    return np.int64(e)
+
+
+@njit(cache=True, inline="always")
+def _weighted(weights, errs):
+    total = 0.0
+    for j in range(errs.shape[0]):
+        total += weights[j] * errs[j]
+    return total
+
+
 @njit(cache=True)
-def _combinational(prob, wk):
-    n_in = prob.n_in
-    W = wk.values.shape[1]
-    for c in range(prob.src.shape[0]):
-        ra = wk.values[prob.src[c, 0]]
-        rb = wk.values[prob.src[c, 1]]
-        xa, oa, xb, ob = wk.xm[c, 0], wk.om[c, 0], wk.xm[c, 1], wk.om[c, 1]
-        rr = wk.values[n_in + c]
+def _class_wrong(values, out_nodes, labels, n_classes):
+    """Misclassified samples: class score = ones in its output group, ties to the lowest class."""
+    group = out_nodes.shape[0] // n_classes
+    wrong = 0
+    for s in range(labels.shape[0]):
+        w = s >> 6
+        b = np.uint64(s & 63)
+        best = -1
+        best_c = 0
+        for c in range(n_classes):
+            cnt = 0
+            for j in range(c * group, (c + 1) * group):
+                cnt += np.int64((values[out_nodes[j], w] >> b) & np.uint64(1))
+            if cnt > best:
+                best = cnt
+                best_c = c
+        if best_c != labels[s]:
+            wrong += 1
+    return wrong
+
+
+@njit(cache=True)
+def _score_all(values, out_nodes, target, tail, weights, labels, n_classes, errs):
+    """Recount every output's errors into errs; return the score."""
+    if n_classes > 0:
+        errs[0] = _class_wrong(values, out_nodes, labels, n_classes)
+        return np.float64(errs[0])
+    for j in range(out_nodes.shape[0]):
+        errs[j] = _row_error(values, out_nodes[j], target, j, tail)
+    return _weighted(weights, errs)
+
+
+# ---------------------------------------------------------------------------
+# full evaluation of the cone
+# ---------------------------------------------------------------------------
+@njit(cache=True)
+def _combinational(values, src, xm, om, n_in):
+    W = values.shape[1]
+    for c in range(src.shape[0]):
+        a = src[c, 0]
+        b = src[c, 1]
+        xa, oa, xb, ob = xm[c, 0], om[c, 0], xm[c, 1], om[c, 1]
+        node = n_in + c
         for k in range(W):
-            rr[k] = _gate_word(ra[k], xa, oa, rb[k], xb, ob)
+            values[node, k] = _gate_word(values[a, k], xa, oa, values[b, k], xb, ob)
 
 
 @njit(cache=True)
-def _clocked(prob, wk):
-    """Turing's clocked dynamics on the cone; wk.values ends at time ``steps``.
+def _clocked(values, src, om, reg, frames, steps, nxt, lreg, n_in):
+    """Turing's clocked dynamics on the cone; ``values`` ends at time ``steps``.
 
     Inputs hold frame t at time t (zero from T on); gate states start at 0;
-    turing-mode modified links are one-step registers starting at 1.
+    turing-mode modified links (``reg``) are one-step registers starting at 1.
     """
-    n_in = prob.n_in
-    C = prob.src.shape[0]
-    T = prob.frames.shape[0]
-    W = wk.values.shape[1]
-    cur = wk.values
+    C = src.shape[0]
+    T = frames.shape[0]
+    W = values.shape[1]
     for c in range(C):
         for k in range(W):
-            cur[n_in + c, k] = np.uint64(0)
-            wk.lreg[c, 0, k] = _ONES
-            wk.lreg[c, 1, k] = _ONES
-    for t in range(prob.steps + 1):
+            values[n_in + c, k] = np.uint64(0)
+            lreg[c, 0, k] = _ONES
+            lreg[c, 1, k] = _ONES
+    for t in range(steps + 1):
         for i in range(n_in):
             for k in range(W):
-                cur[i, k] = prob.frames[t, i, k] if t < T else np.uint64(0)
-        if t == prob.steps:
+                values[i, k] = frames[t, i, k] if t < T else np.uint64(0)
+        if t == steps:
             break
         for c in range(C):
-            ra = cur[prob.src[c, 0]]
-            rb = cur[prob.src[c, 1]]
-            oa, ob = wk.om[c, 0], wk.om[c, 1]
-            ga, gb = prob.reg[c, 0], prob.reg[c, 1]
-            la, lb = wk.lreg[c, 0], wk.lreg[c, 1]
-            rn = wk.nxt[c]
+            a = src[c, 0]
+            b = src[c, 1]
+            oa, ob = om[c, 0], om[c, 1]
+            ga, gb = reg[c, 0], reg[c, 1]
             for k in range(W):
-                va = la[k] if ga else (ra[k] | oa)
-                vb = lb[k] if gb else (rb[k] | ob)
-                rn[k] = ~(va & vb)
+                va = lreg[c, 0, k] if ga else (values[a, k] | oa)
+                vb = lreg[c, 1, k] if gb else (values[b, k] | ob)
+                nxt[c, k] = ~(va & vb)
                 if ga:
-                    la[k] = ~ra[k] | oa
+                    lreg[c, 0, k] = ~values[a, k] | oa
                 if gb:
-                    lb[k] = ~rb[k] | ob
+                    lreg[c, 1, k] = ~values[b, k] | ob
         for c in range(C):
             for k in range(W):
-                cur[n_in + c, k] = wk.nxt[c, k]
+                values[n_in + c, k] = nxt[c, k]
 
 
 @njit(cache=True)
-def _full_work(prob):
-    """Gate evaluations (per sample) of one full evaluation."""
-    C = prob.src.shape[0]
-    return C * prob.steps if prob.clocked else C
-
-
-@njit(cache=True)
-def full_evaluate(prob, wk):
-    """Evaluate the current bits from scratch; set wk.fs[CUR]; return gates computed per sample."""
-    if prob.clocked:
-        _clocked(prob, wk)
+def _evaluate(values, src, xm, om, n_in, clocked, reg, frames, steps, nxt, lreg,
+              out_nodes, target, tail, weights, labels, n_classes, errs):
+    """Evaluate the cone from scratch; return the score (errors into errs)."""
+    if clocked:
+        _clocked(values, src, om, reg, frames, steps, nxt, lreg, n_in)
     else:
-        _combinational(prob, wk)
-    wk.fs[CUR] = _score_all(prob, wk)
-    return _full_work(prob)
+        _combinational(values, src, xm, om, n_in)
+    return _score_all(values, out_nodes, target, tail, weights, labels, n_classes, errs)
 
 
 @njit(cache=True)
-def masks_from_bits(prob, wk, bits):
-    """Set the masks of every cone link from a genome ``bits`` (and copy it to wk.bits)."""
-    for m in range(bits.shape[0]):
-        wk.bits[m] = bits[m]
-    for i in range(prob.cone_links.shape[0]):
-        m = prob.cone_links[i]
-        c = prob.link_cone[m]
-        p = prob.link_port[m]
-        on = bits[m] != 0
-        wk.om[c, p] = np.uint64(0) if on else _ONES
-        wk.xm[c, p] = _ONES if (on and prob.turing) else np.uint64(0)
+def _load_masks(genome, bits, xm, om, cone_links, link_cone, link_port, turing):
+    """Copy a genome into ``bits`` and set the masks of every cone link from it."""
+    _copy(bits, genome)
+    for i in range(cone_links.shape[0]):
+        m = cone_links[i]
+        c = link_cone[m]
+        p = link_port[m]
+        on = genome[m] != 0
+        om[c, p] = np.uint64(0) if on else _ONES
+        xm[c, p] = _ONES if (on and turing) else np.uint64(0)
 
 
 # ---------------------------------------------------------------------------
-# candidates: apply a few flips, score, undo
+# candidates: a few flips, delta evaluation, undo
 # ---------------------------------------------------------------------------
-@njit(cache=True)
-def touches_cone(prob, flips, n):
+@njit(cache=True, inline="always")
+def _touches_cone(link_cone, flips, n):
     for f in range(n):
-        if prob.link_cone[flips[f]] >= 0:
+        if link_cone[flips[f]] >= 0:
             return True
     return False
 
 
-@njit(cache=True)
-def _toggle(prob, wk, m):
+@njit(cache=True, inline="always")
+def _toggle(bits, xm, om, link_cone, link_port, turing, m):
     """Flip genome bit m and its masks; return its cone gate (or -1)."""
-    wk.bits[m] ^= np.uint8(1)
-    c = prob.link_cone[m]
+    bits[m] ^= np.uint8(1)
+    c = link_cone[m]
     if c >= 0:
-        p = prob.link_port[m]
-        wk.om[c, p] ^= _ONES
-        if prob.turing:
-            wk.xm[c, p] ^= _ONES
+        p = link_port[m]
+        om[c, p] ^= _ONES
+        if turing:
+            xm[c, p] ^= _ONES
     return c
 
 
-@njit(cache=True)
-def toggle_only(prob, wk, flips, n):
-    """Flip bits without evaluating (flips outside the cone: the outputs cannot change)."""
+@njit(cache=True, inline="always")
+def _toggle_all(bits, xm, om, link_cone, link_port, turing, flips, n):
     for f in range(n):
-        _toggle(prob, wk, flips[f])
+        _toggle(bits, xm, om, link_cone, link_port, turing, flips[f])
 
 
 @njit(cache=True, inline="always")
@@ -302,20 +293,21 @@ def _pop(heap, size):
     return top, size
 
 
-@njit(cache=True)
-def _delta(prob, wk, flips, n):
-    """Apply flips and recompute downstream cone gates in order; return gates recomputed.
+@njit(cache=True, inline="always")
+def _delta(values, xm, om, bits, tail, src, rd_ptr, rd_idx, link_cone, link_port, out_ptr, out_idx,
+           dirty_list, heap, queued, undo_gates, undo_rows, n_in, turing, flips, n, res):
+    """Apply flips and recompute the downstream cone gates in order (a min-heap).
 
     Propagation stops at gates whose real sample bits do not change. Changed
-    gates and their old rows, and the outputs touched with their old error
-    counts, are kept in wk for :func:`undo`.
+    gates and their old rows go to undo_gates/undo_rows, the outputs they
+    feed to dirty_list; res[N_CHANGED], res[N_DIRTY] = how many of each
+    (res is wk.ctr). Returns the gates
+    recomputed.
     """
-    n_in = prob.n_in
-    W = wk.values.shape[1]
-    heap, queued = wk.heap, wk.queued
+    W = values.shape[1]
     size = 0
     for f in range(n):
-        c = _toggle(prob, wk, flips[f])
+        c = _toggle(bits, xm, om, link_cone, link_port, turing, flips[f])
         if c >= 0 and not queued[c]:
             queued[c] = True
             size = _push(heap, size, c)
@@ -326,86 +318,66 @@ def _delta(prob, wk, flips, n):
         c, size = _pop(heap, size)
         queued[c] = False
         recomputed += 1
-        ra = wk.values[prob.src[c, 0]]
-        rb = wk.values[prob.src[c, 1]]
-        xa, oa, xb, ob = wk.xm[c, 0], wk.om[c, 0], wk.xm[c, 1], wk.om[c, 1]
+        a = src[c, 0]
+        b = src[c, 1]
+        xa, oa, xb, ob = xm[c, 0], om[c, 0], xm[c, 1], om[c, 1]
         node = n_in + c
-        rr = wk.values[node]
+        # one pass: write the new row, keep the old one in the next undo slot;
+        # an unchanged gate may only have changed padding bits, which nothing reads
         diff = np.uint64(0)
         for k in range(W):
-            diff |= (rr[k] ^ _gate_word(ra[k], xa, oa, rb[k], xb, ob)) & prob.tail[k]
+            new = _gate_word(values[a, k], xa, oa, values[b, k], xb, ob)
+            old = values[node, k]
+            diff |= (new ^ old) & tail[k]
+            undo_rows[changed, k] = old
+            values[node, k] = new
         if diff == 0:
             continue
-        wk.undo_gates[changed] = c
-        for k in range(W):
-            wk.undo_rows[changed, k] = rr[k]
-            rr[k] = _gate_word(ra[k], xa, oa, rb[k], xb, ob)
+        undo_gates[changed] = c
         changed += 1
-        for e in range(prob.out_ptr[node], prob.out_ptr[node + 1]):
-            wk.dirty[dirty] = prob.out_idx[e]
+        for e in range(out_ptr[node], out_ptr[node + 1]):
+            dirty_list[dirty] = out_idx[e]
             dirty += 1
-        for e in range(prob.rd_ptr[node], prob.rd_ptr[node + 1]):
-            h = prob.rd_idx[e]
+        for e in range(rd_ptr[node], rd_ptr[node + 1]):
+            h = rd_idx[e]
             if not queued[h]:
                 queued[h] = True
                 size = _push(heap, size, h)
-    wk.ctr[N_CHANGED] = changed
-    wk.ctr[N_DIRTY] = dirty
+    res[N_CHANGED] = changed
+    res[N_DIRTY] = dirty
     return recomputed
 
 
-@njit(cache=True)
-def apply(prob, wk, flips, n):
-    """Apply a candidate's flips and score it (wk.fs[CUR]); return gates computed per sample."""
-    wk.fs[SAVED] = wk.fs[CUR]
-    if prob.clocked:
-        for j in range(wk.errs.shape[0]):
-            wk.saved_errs[j] = wk.errs[j]
-        for f in range(n):
-            _toggle(prob, wk, flips[f])
-        return full_evaluate(prob, wk)
-    work = _delta(prob, wk, flips, n)
-    dirty = wk.ctr[N_DIRTY]
-    if dirty == 0:
-        return work
-    if prob.n_classes > 0:
-        wk.saved_errs[0] = wk.errs[0]
-        wk.errs[0] = _class_wrong(prob, wk)
-    else:
-        for d in range(dirty):
-            j = wk.dirty[d]
-            wk.saved_errs[d] = wk.errs[j]
-        for d in range(dirty):
-            j = wk.dirty[d]
-            wk.errs[j] = _output_error(prob, wk, j)
-    wk.fs[CUR] = _score_from_errs(prob, wk.errs)
-    return work
+@njit(cache=True, inline="always")
+def _rescore(values, errs, saved, dirty_list, dirty, out_nodes, target, tail, weights, labels,
+             n_classes):
+    """Score after a delta: recount the outputs in dirty_list (old counts to saved)."""
+    if n_classes > 0:
+        saved[0] = errs[0]
+        errs[0] = _class_wrong(values, out_nodes, labels, n_classes)
+        return np.float64(errs[0])
+    for d in range(dirty):
+        j = dirty_list[d]
+        saved[d] = errs[j]
+        errs[j] = _row_error(values, out_nodes[j], target, j, tail)
+    return _weighted(weights, errs)
 
 
-@njit(cache=True)
-def undo(prob, wk, flips, n):
-    """Undo the last :func:`apply`."""
-    for f in range(n - 1, -1, -1):
-        _toggle(prob, wk, flips[f])
-    wk.fs[CUR] = wk.fs[SAVED]
-    if prob.clocked:
-        for j in range(wk.errs.shape[0]):
-            wk.errs[j] = wk.saved_errs[j]
-        return
-    n_in = prob.n_in
-    W = wk.values.shape[1]
-    for i in range(wk.ctr[N_CHANGED] - 1, -1, -1):
-        row = wk.values[n_in + wk.undo_gates[i]]
+@njit(cache=True, inline="always")
+def _restore(values, undo_gates, undo_rows, changed, n_in, errs, saved, dirty_list, dirty, n_classes):
+    """Undo a :func:`_delta` + :func:`_rescore` (the flips are toggled back separately)."""
+    W = values.shape[1]
+    for i in range(changed - 1, -1, -1):
+        node = n_in + undo_gates[i]
         for k in range(W):
-            row[k] = wk.undo_rows[i, k]
-    dirty = wk.ctr[N_DIRTY]
+            values[node, k] = undo_rows[i, k]
     if dirty == 0:
         return
-    if prob.n_classes > 0:
-        wk.errs[0] = wk.saved_errs[0]
-    else:
-        for d in range(dirty - 1, -1, -1):
-            wk.errs[wk.dirty[d]] = wk.saved_errs[d]
+    if n_classes > 0:
+        errs[0] = saved[0]
+        return
+    for d in range(dirty - 1, -1, -1):
+        errs[dirty_list[d]] = saved[d]
 
 
 # ---------------------------------------------------------------------------
@@ -414,15 +386,15 @@ def undo(prob, wk, flips, n):
 MUT_FLIPS, MUT_RATE, MUT_ACTIVE = 0, 1, 2
 
 
-@njit(cache=True)
-def draw_mutation(prob, rng, mode, k, rate, out):
+@njit(cache=True, inline="always")
+def _draw_mutation(link_cone, cone_links, rng, mode, k, rate, out):
     """Draw the links of one mutation into ``out``; return how many.
 
     MUT_FLIPS: ``k`` distinct links. MUT_RATE: each link with probability
     ``rate``, redrawn until at least one. MUT_ACTIVE: uniform links until one
     lies in the output cone (all of them are flipped).
     """
-    M = prob.link_cone.shape[0]
+    M = link_cone.shape[0]
     if mode == MUT_FLIPS:
         n = 0
         while n < k:
@@ -459,19 +431,19 @@ def draw_mutation(prob, rng, mode, k, rate, out):
     limit = out.shape[0]
     while True:
         if n == limit - 1:
-            # an (absurdly) long run of inactive draws: finish with a cone link
-            out[n] = prob.cone_links[_below(rng, prob.cone_links.shape[0])]
+            # an absurdly long run of inactive draws: finish with a cone link
+            out[n] = cone_links[_below(rng, cone_links.shape[0])]
             return n + 1
         m = _below(rng, M)
         out[n] = m
         n += 1
-        if prob.link_cone[m] >= 0:
+        if link_cone[m] >= 0:
             return n
 
 
 @njit(cache=True)
-def random_bits(rng, bits):
-    """Fresh uniformly random genome."""
+def _random_bits(rng, bits):
+    """A fresh uniformly random genome."""
     M = bits.shape[0]
     for w in range(0, M, 64):
         r = _next(rng)
@@ -479,90 +451,9 @@ def random_bits(rng, bits):
             bits[w + i] = np.uint8((r >> np.uint64(i)) & np.uint64(1))
 
 
-# ---------------------------------------------------------------------------
-# the trainers' inner loops, one chunk at a time
-# ---------------------------------------------------------------------------
-# A chunk runs whole generations until one of the limits is reached, checked
-# before each generation: soft_evals and gen_limit (record points, chunk size
-# and the step budget), ge_limit (the gate-evaluation budget) and the best
-# score reaching target_score. hard_evals (the evaluation budget) is checked
-# before every evaluation, so a last generation may be cut short. Chunk
-# boundaries never change the trajectory: all state lives in wk.
-
-
-@njit(cache=True)
-def _stop(wk, hard_evals, soft_evals, gen_limit, ge_limit, target_score):
-    c = wk.ctr
-    return (c[EVALS] >= hard_evals or c[EVALS] >= soft_evals or c[GENS] >= gen_limit
-            or c[GATE_EVALS] >= ge_limit or wk.fs[BEST] <= target_score)
-
-
-@njit(cache=True)
-def es_chunk(prob, wk, lam, mode, k, rate, hard_evals, soft_evals, gen_limit, ge_limit,
-             target_score):
-    """(1 + lam) evolution strategy with neutral drift.
-
-    Each offspring is the parent plus one mutation, scored by delta evaluation
-    and undone. The first best offspring replaces the parent when it is at
-    least as good. Offspring that flip only links outside the cone are not
-    evaluated: their score is the parent's (counted in ctr[SKIPPED]).
-    """
-    S = prob.S
-    offs, off_n = wk.offs, wk.off_n
-    while not _stop(wk, hard_evals, soft_evals, gen_limit, ge_limit, target_score):
-        parent = wk.fs[CUR]
-        best_i = -1
-        best_s = np.inf
-        for i in range(lam):
-            if wk.ctr[EVALS] >= hard_evals:
-                break
-            flips = offs[i]
-            n = draw_mutation(prob, wk.rng, mode, k, rate, flips)
-            off_n[i] = n
-            if not touches_cone(prob, flips, n):
-                wk.ctr[SKIPPED] += 1
-                s = parent
-                if lam == 1:
-                    toggle_only(prob, wk, flips, n)
-                    wk.ctr[ACCEPTED] += 1
-                    continue
-            else:
-                wk.ctr[GATE_EVALS] += apply(prob, wk, flips, n) * S
-                wk.ctr[EVALS] += 1
-                s = wk.fs[CUR]
-                if lam == 1:
-                    if s <= parent:
-                        wk.ctr[ACCEPTED] += 1
-                    else:
-                        undo(prob, wk, flips, n)
-                    continue
-                undo(prob, wk, flips, n)
-            if s < best_s:
-                best_s = s
-                best_i = i
-        if lam > 1 and best_i >= 0 and best_s <= parent:
-            flips = offs[best_i]
-            n = off_n[best_i]
-            if touches_cone(prob, flips, n):
-                wk.ctr[GATE_EVALS] += apply(prob, wk, flips, n) * S
-            else:
-                toggle_only(prob, wk, flips, n)
-            wk.ctr[ACCEPTED] += 1
-        wk.ctr[GENS] += 1
-        wk.fs[BEST] = wk.fs[CUR]
-
-
-@njit(cache=True)
-def _keep_best(wk):
-    if wk.fs[CUR] < wk.fs[BEST]:
-        wk.fs[BEST] = wk.fs[CUR]
-        wk.best_bits[:] = wk.bits
-        wk.best_errs[:] = wk.errs
-
-
 @njit(cache=True)
 def temperature(schedule, t_start, t_end, length, step, cycle):
-    """Temperature at ``step``: 0 exponential, 1 linear, 2 constant (t_start)."""
+    """Annealing temperature at ``step``: 0 exponential, 1 linear, 2 constant (t_start)."""
     if schedule == 2:
         return t_start
     x = step / length
@@ -572,50 +463,222 @@ def temperature(schedule, t_start, t_end, length, step, cycle):
     return t_start + (t_end - t_start) * x
 
 
-@njit(cache=True)
-def anneal_chunk(prob, wk, mode, k, rate, schedule, t_start, t_end, length, cycle,
-                 hard_evals, soft_evals, gen_limit, ge_limit, target_score):
-    """Simulated annealing: Metropolis acceptance of one mutation per step.
+# ---------------------------------------------------------------------------
+# entry points (named tuples in; see problem.py)
+# ---------------------------------------------------------------------------
+# A chunk runs whole generations until one of the limits is reached, checked
+# before each generation: soft_evals and gen_limit (record points, chunk size
+# and the step budget), ge_limit (the gate-evaluation budget) and the best
+# score reaching target_score. hard_evals (the evaluation budget) is checked
+# before every evaluation, so a last generation may be cut short. Chunk
+# boundaries never change the trajectory: all state lives in wk.
+@njit(cache=True, inline="always")
+def _stop(c, fs, hard_evals, soft_evals, gen_limit, ge_limit, target_score):
+    return (c[EVALS] >= hard_evals or c[EVALS] >= soft_evals or c[GENS] >= gen_limit
+            or c[GATE_EVALS] >= ge_limit or fs[BEST] <= target_score)
 
-    A worse candidate is accepted with probability exp(-loss / T), loss in
-    fitness units. The best machine seen is kept in wk.best_bits.
+
+@njit(cache=True)
+def full_evaluate(prob, wk):
+    """Evaluate wk.bits from scratch: wk.values, wk.errs, wk.fs[CUR]; return gates per sample."""
+    wk.fs[CUR] = _evaluate(wk.values, prob.src, wk.xm, wk.om, prob.n_in, prob.clocked, prob.reg,
+                           prob.frames, prob.steps, wk.nxt, wk.lreg, prob.out_nodes, prob.target,
+                           prob.tail, prob.weights, prob.labels, prob.n_classes, wk.errs)
+    C = prob.src.shape[0]
+    return C * prob.steps if prob.clocked else C
+
+
+@njit(cache=True)
+def masks_from_bits(prob, wk, genome):
+    """Copy a genome to wk.bits and set the cone link masks from it."""
+    _load_masks(genome, wk.bits, wk.xm, wk.om, prob.cone_links, prob.link_cone, prob.link_port,
+                prob.turing)
+
+
+@njit(cache=True, _nrt=False)
+def local_chunk(prob, wk, lam, mode, k, rate, anneal, schedule, t_start, t_end, length, cycle,
+                hard_evals, soft_evals, gen_limit, ge_limit, target_score):
+    """(1 + lam) evolution strategy with neutral drift, or simulated annealing.
+
+    ES (``anneal`` False): each offspring is the parent plus one mutation,
+    scored by delta evaluation and undone; the first best offspring replaces
+    the parent when at least as good (with lam = 1 it is simply kept).
+    Annealing (lam = 1): a worse candidate is kept with probability
+    exp(-loss / T), loss in fitness units; the best machine seen goes to
+    wk.best_bits. Candidates that flip only links outside the cone are not
+    evaluated (their score is the parent's; ctr[SKIPPED]). Clocked tasks
+    evaluate every candidate in full instead of by delta.
     """
-    S = prob.S
-    flips = wk.offs[0]
-    while not _stop(wk, hard_evals, soft_evals, gen_limit, ge_limit, target_score):
-        n = draw_mutation(prob, wk.rng, mode, k, rate, flips)
-        if not touches_cone(prob, flips, n):
-            wk.ctr[SKIPPED] += 1
-            toggle_only(prob, wk, flips, n)
-            wk.ctr[ACCEPTED] += 1
-        else:
-            parent = wk.fs[CUR]
-            wk.ctr[GATE_EVALS] += apply(prob, wk, flips, n) * S
-            wk.ctr[EVALS] += 1
-            loss = (wk.fs[CUR] - parent) / prob.norm
-            accept = loss <= 0.0
-            if not accept:
-                t = temperature(schedule, t_start, t_end, length, wk.ctr[GENS], cycle)
-                accept = t > 0.0 and _uniform(wk.rng) < math.exp(-loss / t)
-            if accept:
-                wk.ctr[ACCEPTED] += 1
-                _keep_best(wk)
+    # unpack once (see the note at the top of the scoring section)
+    values, xm, om, bits, tail, src = wk.values, wk.xm, wk.om, wk.bits, prob.tail, prob.src
+    rd_ptr, rd_idx, link_cone, link_port = prob.rd_ptr, prob.rd_idx, prob.link_cone, prob.link_port
+    out_ptr, out_idx, dirty_list, heap, queued = prob.out_ptr, prob.out_idx, wk.dirty, wk.heap, wk.queued
+    undo_gates, undo_rows, cone_links = wk.undo_gates, wk.undo_rows, prob.cone_links
+    out_nodes, target, weights, labels = prob.out_nodes, prob.target, prob.weights, prob.labels
+    reg, frames, nxt, lreg = prob.reg, prob.frames, wk.nxt, wk.lreg
+    errs, saved, best_bits, best_errs = wk.errs, wk.saved_errs, wk.best_bits, wk.best_errs
+    offs, off_n, ctr, fs, rng = wk.offs, wk.off_n, wk.ctr, wk.fs, wk.rng
+    n_in, turing, clocked, steps, n_classes = prob.n_in, prob.turing, prob.clocked, prob.steps, prob.n_classes
+    S, norm = prob.S, prob.norm
+    if lam == 1 and not clocked:
+        _one_plus_one(values, xm, om, bits, tail, src, rd_ptr, rd_idx, link_cone, link_port, out_ptr,
+                      out_idx, dirty_list, heap, queued, undo_gates, undo_rows, cone_links, out_nodes,
+                      target, weights, labels, errs, saved, best_bits, best_errs, offs[0], ctr, fs,
+                      rng, n_in, turing, n_classes, S, norm, mode, k, rate, anneal, schedule, t_start,
+                      t_end, length, cycle, hard_evals, soft_evals, gen_limit, ge_limit, target_score)
+        return
+    full_work = src.shape[0] * steps
+    res = ctr
+    while not _stop(ctr, fs, hard_evals, soft_evals, gen_limit, ge_limit, target_score):
+        parent = fs[CUR]
+        best_i = -1
+        best_s = np.inf
+        # offspring 0..lam-1; with lam > 1 a last pass (i == lam) re-applies the chosen one
+        for i in range(lam + 1):
+            if i == lam:
+                if lam == 1 or best_i < 0 or best_s > parent:
+                    break
+                flips = offs[best_i]
+                n = off_n[best_i]
             else:
-                undo(prob, wk, flips, n)
-        wk.ctr[GENS] += 1
+                if ctr[EVALS] >= hard_evals:
+                    break
+                flips = offs[i]
+                n = _draw_mutation(link_cone, cone_links, rng, mode, k, rate, flips)
+                off_n[i] = n
+            if not _touches_cone(link_cone, flips, n):
+                if i < lam:
+                    ctr[SKIPPED] += 1
+                if lam == 1 or i == lam:
+                    _toggle_all(bits, xm, om, link_cone, link_port, turing, flips, n)
+                    ctr[ACCEPTED] += 1
+                elif parent < best_s:
+                    best_s = parent
+                    best_i = i
+                continue
+            if clocked:
+                _copy(saved, errs)
+                _toggle_all(bits, xm, om, link_cone, link_port, turing, flips, n)
+                s = _evaluate(values, src, xm, om, n_in, True, reg, frames, steps, nxt, lreg,
+                              out_nodes, target, tail, weights, labels, n_classes, errs)
+                work = full_work
+                changed = 0
+                dirty = 1
+            else:
+                work = _delta(values, xm, om, bits, tail, src, rd_ptr, rd_idx, link_cone, link_port,
+                              out_ptr, out_idx, dirty_list, heap, queued, undo_gates, undo_rows,
+                              n_in, turing, flips, n, res)
+                changed = res[N_CHANGED]
+                dirty = res[N_DIRTY]
+                s = parent
+                if dirty > 0:
+                    s = _rescore(values, errs, saved, dirty_list, dirty, out_nodes, target, tail,
+                                 weights, labels, n_classes)
+            ctr[GATE_EVALS] += work * S
+            if i == lam:          # the chosen offspring, re-applied
+                fs[CUR] = s
+                ctr[ACCEPTED] += 1
+                break
+            ctr[EVALS] += 1
+            if lam == 1:
+                keep = s <= parent
+                if not keep and anneal:
+                    t = temperature(schedule, t_start, t_end, length, ctr[GENS], cycle)
+                    keep = t > 0.0 and _uniform(rng) < math.exp(-(s - parent) / norm / t)
+            else:
+                keep = False
+                if s < best_s:
+                    best_s = s
+                    best_i = i
+            if keep:
+                fs[CUR] = s
+                ctr[ACCEPTED] += 1
+                if anneal and s < fs[BEST]:
+                    fs[BEST] = s
+                    _copy(best_bits, bits)
+                    _copy(best_errs, errs)
+            else:
+                _toggle_all(bits, xm, om, link_cone, link_port, turing, flips, n)
+                if clocked:
+                    _copy(errs, saved)
+                else:
+                    _restore(values, undo_gates, undo_rows, changed, n_in, errs, saved, dirty_list,
+                             dirty, n_classes)
+        ctr[GENS] += 1
+        if not anneal:
+            fs[BEST] = fs[CUR]
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
+def _one_plus_one(values, xm, om, bits, tail, src, rd_ptr, rd_idx, link_cone, link_port, out_ptr,
+                  out_idx, dirty_list, heap, queued, undo_gates, undo_rows, cone_links, out_nodes,
+                  target, weights, labels, errs, saved, best_bits, best_errs, flips, ctr, fs, rng,
+                  n_in, turing, n_classes, S, norm, mode, k, rate, anneal, schedule, t_start, t_end,
+                  length, cycle, hard_evals, soft_evals, gen_limit, ge_limit, target_score):
+    """The lam = 1 combinational case of :func:`local_chunk`, kept tight: it is the hot loop."""
+    res = ctr
+    while not _stop(ctr, fs, hard_evals, soft_evals, gen_limit, ge_limit, target_score):
+        ctr[GENS] += 1
+        n = _draw_mutation(link_cone, cone_links, rng, mode, k, rate, flips)
+        if not _touches_cone(link_cone, flips, n):
+            ctr[SKIPPED] += 1
+            ctr[ACCEPTED] += 1
+            _toggle_all(bits, xm, om, link_cone, link_port, turing, flips, n)
+            continue
+        work = _delta(values, xm, om, bits, tail, src, rd_ptr, rd_idx, link_cone, link_port,
+                      out_ptr, out_idx, dirty_list, heap, queued, undo_gates, undo_rows, n_in,
+                      turing, flips, n, res)
+        ctr[EVALS] += 1
+        ctr[GATE_EVALS] += work * S
+        dirty = res[N_DIRTY]
+        if dirty == 0:
+            ctr[ACCEPTED] += 1
+            continue
+        parent = fs[CUR]
+        s = _rescore(values, errs, saved, dirty_list, dirty, out_nodes, target, tail, weights,
+                     labels, n_classes)
+        keep = s <= parent
+        if not keep and anneal:
+            t = temperature(schedule, t_start, t_end, length, ctr[GENS] - 1, cycle)
+            keep = t > 0.0 and _uniform(rng) < math.exp(-(s - parent) / norm / t)
+        if keep:
+            fs[CUR] = s
+            ctr[ACCEPTED] += 1
+            if not anneal:
+                fs[BEST] = s
+            elif s < fs[BEST]:
+                fs[BEST] = s
+                _copy(best_bits, bits)
+                _copy(best_errs, errs)
+            continue
+        _toggle_all(bits, xm, om, link_cone, link_port, turing, flips, n)
+        _restore(values, undo_gates, undo_rows, res[N_CHANGED], n_in, errs, saved, dirty_list, dirty,
+                 n_classes)
+
+
+@njit(cache=True, _nrt=False)
 def random_chunk(prob, wk, hard_evals, soft_evals, gen_limit, ge_limit, target_score):
     """Random search: a fresh uniformly random genome per evaluation; keep the best."""
-    S = prob.S
-    while not _stop(wk, hard_evals, soft_evals, gen_limit, ge_limit, target_score):
-        random_bits(wk.rng, wk.offs_bits)
-        masks_from_bits(prob, wk, wk.offs_bits)
-        wk.ctr[GATE_EVALS] += full_evaluate(prob, wk) * S
-        wk.ctr[EVALS] += 1
-        _keep_best(wk)
-        wk.ctr[GENS] += 1
+    values, xm, om, bits, src, genome = wk.values, wk.xm, wk.om, wk.bits, prob.src, wk.offs_bits
+    cone_links, link_cone, link_port = prob.cone_links, prob.link_cone, prob.link_port
+    out_nodes, target, tail, weights, labels = prob.out_nodes, prob.target, prob.tail, prob.weights, prob.labels
+    reg, frames, nxt, lreg, errs = prob.reg, prob.frames, wk.nxt, wk.lreg, wk.errs
+    ctr, fs, rng, best_bits, best_errs = wk.ctr, wk.fs, wk.rng, wk.best_bits, wk.best_errs
+    C = src.shape[0]
+    work = C * prob.steps if prob.clocked else C
+    while not _stop(ctr, fs, hard_evals, soft_evals, gen_limit, ge_limit, target_score):
+        _random_bits(rng, genome)
+        _load_masks(genome, bits, xm, om, cone_links, link_cone, link_port, prob.turing)
+        s = _evaluate(values, src, xm, om, prob.n_in, prob.clocked, reg, frames, prob.steps, nxt,
+                      lreg, out_nodes, target, tail, weights, labels, prob.n_classes, errs)
+        fs[CUR] = s
+        ctr[GATE_EVALS] += work * prob.S
+        ctr[EVALS] += 1
+        if s < fs[BEST]:
+            fs[BEST] = s
+            _copy(best_bits, bits)
+            _copy(best_errs, errs)
+        ctr[GENS] += 1
 
 
 @njit(cache=True)
@@ -630,13 +693,29 @@ def _tournament(rng, scores, size):
 
 
 @njit(cache=True)
-def _evaluate_member(prob, wk, pop, i):
-    """Full evaluation of pop.nbits[i] into pop.nscores/nerrs; return gates per sample."""
-    masks_from_bits(prob, wk, pop.nbits[i])
-    work = full_evaluate(prob, wk)
-    pop.nscores[i] = wk.fs[CUR]
-    pop.nerrs[i, :] = wk.errs
-    return work
+def _rank(scores, order):
+    """order = indices of scores, best (lowest) first, ties in index order (insertion sort)."""
+    for i in range(scores.shape[0]):
+        j = i
+        while j > 0 and scores[order[j - 1]] > scores[i]:
+            order[j] = order[j - 1]
+            j -= 1
+        order[j] = i
+
+
+@njit(cache=True)
+def _ga_swap(pop, fs, best_bits, best_errs):
+    """The new population becomes the current one; track the best member."""
+    bits, nbits, scores, nscores, errs, nerrs, order = pop
+    for i in range(bits.shape[0]):
+        _copy(bits[i], nbits[i])
+        _copy(errs[i], nerrs[i])
+    _copy(scores, nscores)
+    b = np.argmin(scores)
+    if scores[b] < fs[BEST]:
+        fs[BEST] = scores[b]
+        _copy(best_bits, bits[b])
+        _copy(best_errs, errs[b])
 
 
 @njit(cache=True)
@@ -646,90 +725,95 @@ def ga_init(prob, wk, pop, fresh):
     fresh: a first population, member 0 wk.bits and the others random;
     otherwise the current population again (after the minibatch changed).
     """
-    P = pop.bits.shape[0]
-    S = prob.S
+    bits, nbits, scores, nscores, errs, nerrs, order = pop
+    P = bits.shape[0]
     if fresh:
-        pop.nbits[0, :] = wk.bits
+        nbits[0, :] = wk.bits
         for i in range(1, P):
-            random_bits(wk.rng, pop.nbits[i])
+            _random_bits(wk.rng, nbits[i])
     else:
-        pop.nbits[:, :] = pop.bits
+        for i in range(P):
+            _copy(nbits[i], bits[i])
         wk.fs[BEST] = np.inf
     for i in range(P):
-        wk.ctr[GATE_EVALS] += _evaluate_member(prob, wk, pop, i) * S
+        masks_from_bits(prob, wk, nbits[i])
+        work = full_evaluate(prob, wk)
+        nscores[i] = wk.fs[CUR]
+        _copy(nerrs[i], wk.errs)
+        wk.ctr[GATE_EVALS] += work * prob.S
         wk.ctr[EVALS] += 1
-    _ga_swap(wk, pop)
+    _ga_swap(pop, wk.fs, wk.best_bits, wk.best_errs)
 
 
-@njit(cache=True)
-def _ga_swap(wk, pop):
-    """The new population becomes the current one; track the best member."""
-    pop.bits[:, :] = pop.nbits
-    pop.scores[:] = pop.nscores
-    pop.errs[:, :] = pop.nerrs
-    b = np.argmin(pop.scores)
-    if pop.scores[b] < wk.fs[BEST]:
-        wk.fs[BEST] = pop.scores[b]
-        wk.best_bits[:] = pop.bits[b]
-        wk.best_errs[:] = pop.errs[b]
-
-
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def ga_chunk(prob, wk, pop, tournament, crossover, p_cross, mode, k, rate, elitism,
              hard_evals, soft_evals, gen_limit, ge_limit, target_score):
     """Genetic algorithm: elitism, tournament selection, crossover, mutation.
 
-    crossover 0 uniform, 1 one-point (on the genome in link order). A child
-    whose cone bits equal its first parent's is not evaluated (its score is
-    known; counted in ctr[SKIPPED]). When the evaluation budget runs out in
-    the middle of a generation, the remaining places keep old members in rank
-    order.
+    crossover 0 uniform, 1 one-point (on the genome in link order). Children
+    are evaluated in full on the cone; a child whose cone bits equal its first
+    parent's is not evaluated (its score is known; ctr[SKIPPED]). When the
+    evaluation budget runs out in the middle of a generation, the remaining
+    places keep old members in rank order.
     """
-    P, M = pop.bits.shape
-    S = prob.S
-    order = pop.order
-    flips = wk.offs[0]
-    while not _stop(wk, hard_evals, soft_evals, gen_limit, ge_limit, target_score):
-        order[:] = np.argsort(pop.scores, kind="mergesort")
+    bits, nbits, scores, nscores, errs, nerrs, order = pop
+    values, xm, om, wbits, src = wk.values, wk.xm, wk.om, wk.bits, prob.src
+    cone_links, link_cone, link_port = prob.cone_links, prob.link_cone, prob.link_port
+    out_nodes, target, tail, weights, labels = prob.out_nodes, prob.target, prob.tail, prob.weights, prob.labels
+    reg, frames, nxt, lreg, werrs = prob.reg, prob.frames, wk.nxt, wk.lreg, wk.errs
+    ctr, fs, rng, flips = wk.ctr, wk.fs, wk.rng, wk.offs[0]
+    P, M = bits.shape
+    C = src.shape[0]
+    work = C * prob.steps if prob.clocked else C
+    while not _stop(ctr, fs, hard_evals, soft_evals, gen_limit, ge_limit, target_score):
+        _rank(scores, order)
         for i in range(elitism):
-            pop.nbits[i, :] = pop.bits[order[i]]
-            pop.nscores[i] = pop.scores[order[i]]
-            pop.nerrs[i, :] = pop.errs[order[i]]
+            _copy(nbits[i], bits[order[i]])
+            nscores[i] = scores[order[i]]
+            _copy(nerrs[i], errs[order[i]])
         for i in range(elitism, P):
-            if wk.ctr[EVALS] >= hard_evals:
-                pop.nbits[i, :] = pop.bits[order[i]]
-                pop.nscores[i] = pop.scores[order[i]]
-                pop.nerrs[i, :] = pop.errs[order[i]]
+            if ctr[EVALS] >= hard_evals:
+                # the budget ran out: the remaining places keep old members in rank order
+                _copy(nbits[i], bits[order[i]])
+                nscores[i] = scores[order[i]]
+                _copy(nerrs[i], errs[order[i]])
                 continue
-            a = _tournament(wk.rng, pop.scores, tournament)
-            child = pop.nbits[i]
-            child[:] = pop.bits[a]
-            if _uniform(wk.rng) < p_cross:
-                b = _tournament(wk.rng, pop.scores, tournament)
+            a = _tournament(rng, scores, tournament)
+            child = nbits[i]
+            _copy(child, bits[a])
+            if _uniform(rng) < p_cross:
+                b = _tournament(rng, scores, tournament)
                 if crossover == 0:
                     for w in range(0, M, 64):
-                        r = _next(wk.rng)
+                        r = _next(rng)
                         for j in range(min(64, M - w)):
                             if (r >> np.uint64(j)) & np.uint64(1):
-                                child[w + j] = pop.bits[b, w + j]
+                                child[w + j] = bits[b, w + j]
                 elif M > 1:
-                    cut = 1 + _below(wk.rng, M - 1)
-                    child[cut:] = pop.bits[b, cut:]
-            n = draw_mutation(prob, wk.rng, mode, k, rate, flips) if mode != MUT_RATE or rate > 0.0 else 0
-            for f in range(n):
-                child[flips[f]] ^= np.uint8(1)
+                    cut = 1 + _below(rng, M - 1)
+                    for j in range(cut, M):
+                        child[j] = bits[b, j]
+            if mode != MUT_RATE or rate > 0.0:
+                n = _draw_mutation(link_cone, cone_links, rng, mode, k, rate, flips)
+                for f in range(n):
+                    child[flips[f]] ^= np.uint8(1)
             same = True
-            for j in range(prob.cone_links.shape[0]):
-                m = prob.cone_links[j]
-                if child[m] != pop.bits[a, m]:
+            for j in range(cone_links.shape[0]):
+                m = cone_links[j]
+                if child[m] != bits[a, m]:
                     same = False
                     break
             if same:
-                wk.ctr[SKIPPED] += 1
-                pop.nscores[i] = pop.scores[a]
-                pop.nerrs[i, :] = pop.errs[a]
-            else:
-                wk.ctr[GATE_EVALS] += _evaluate_member(prob, wk, pop, i) * S
-                wk.ctr[EVALS] += 1
-        _ga_swap(wk, pop)
-        wk.ctr[GENS] += 1
+                ctr[SKIPPED] += 1
+                nscores[i] = scores[a]
+                _copy(nerrs[i], errs[a])
+                continue
+            _load_masks(child, wbits, xm, om, cone_links, link_cone, link_port, prob.turing)
+            nscores[i] = _evaluate(values, src, xm, om, prob.n_in, prob.clocked, reg, frames,
+                                   prob.steps, nxt, lreg, out_nodes, target, tail, weights, labels,
+                                   prob.n_classes, werrs)
+            _copy(nerrs[i], werrs)
+            ctr[GATE_EVALS] += work * prob.S
+            ctr[EVALS] += 1
+        _ga_swap(pop, fs, wk.best_bits, wk.best_errs)
+        ctr[GENS] += 1

@@ -51,8 +51,8 @@ class Anneal(Method):
         self.k_max = self.k
 
     def chunk(self, run, limits):
-        K.anneal_chunk(run.prob, run.wk, self.mode, self.k, self.rate, self.schedule, self.t_start,
-                       self.t_end, float(self.length), self.options["cycle"], *limits)
+        K.local_chunk(run.prob, run.wk, 1, self.mode, self.k, self.rate, True, self.schedule,
+                      self.t_start, self.t_end, float(self.length), self.options["cycle"], *limits)
 
     def extra(self, run):
         return {"temperature": K.temperature(self.schedule, self.t_start, self.t_end,

@@ -42,7 +42,8 @@ class ES(Method):
         run.wk.fs[K.BEST] = run.wk.fs[K.CUR]
 
     def chunk(self, run, limits):
-        K.es_chunk(run.prob, run.wk, self.lam, self.mode, self.k, self.rate, *limits)
+        K.local_chunk(run.prob, run.wk, self.lam, self.mode, self.k, self.rate, False, 0, 0.0, 0.0, 1.0,
+                      False, *limits)
 
     def best(self, run):
         return run.wk.bits, run.wk.errs
