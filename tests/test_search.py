@@ -1,0 +1,313 @@
+"""Search trainers: they solve small tasks, respect monotonicity, count honestly, resume exactly.
+
+Tasks are built here from their definitions, so the checks do not depend on
+``btype.tasks``' generators.
+"""
+import itertools
+
+import numpy as np
+import pytest
+
+import btype
+import btype.search
+from btype.search import _kernels as K
+from btype.search.core import _COMMON, _Run
+from btype.search.es import ES
+from btype.simulate import node_values
+
+
+# ---------------------------------------------------------------------------
+# tasks built from their definitions
+# ---------------------------------------------------------------------------
+def table(n):
+    rows = np.arange(2**n)
+    return ((rows[:, None] >> np.arange(n)) & 1).astype(bool)
+
+
+def parity(n):
+    X = table(n)
+    Y = (X.sum(axis=1) % 2 == 1)[:, None]
+    return btype.tasks.Task(f"parity{n}", X, Y, X, Y)
+
+
+def mux6():
+    X = table(6)
+    address = X[:, 0].astype(int) + 2 * X[:, 1].astype(int)
+    Y = X[np.arange(64), 2 + address][:, None]
+    return btype.tasks.Task("mux6", X, Y, X, Y)
+
+
+def es(net, task, evaluations, seed=0, **options):
+    return btype.search.train(net, task, method="es", budget=btype.Budget(evaluations=evaluations),
+                              seed=seed, progress=False, **options)
+
+
+def cone_size(net):
+    """Gates with a wired path to an output, by a plain search from the outputs."""
+    seen, todo = set(), [int(o) for o in net.outputs]
+    while todo:
+        node = todo.pop()
+        if node < net.n_inputs or node in seen:
+            continue
+        seen.add(node)
+        todo.extend(int(s) for s in net.wiring[node - net.n_inputs])
+    return len(seen)
+
+
+# ---------------------------------------------------------------------------
+# solving, and what cannot be solved
+# ---------------------------------------------------------------------------
+def test_es_solves_parity3():
+    task = parity(3)
+    net = btype.random_network(3, 200, 1, layers=10, reach=2, seed=0)
+    result = es(net, task, 100_000)
+    assert result.solved and result.train_fitness == 1.0
+    X = table(3)
+    assert np.array_equal(btype.evaluate(result.network, X)[:, 0], X.sum(axis=1) % 2 == 1)
+    # it stopped when solved, well inside the budget
+    assert result.trace[-1]["evaluations"] < 100_000 and result.trace[-1]["solved"]
+
+
+def test_es_solves_mux6():
+    task = mux6()
+    net = btype.random_network(6, 400, 1, layers=10, reach=2, seed=0)
+    result = es(net, task, 300_000)
+    assert result.solved
+    X = table(6)
+    want = [x[2 + x[0] + 2 * x[1]] for x in X]
+    assert btype.evaluate(result.network, X)[:, 0].tolist() == want
+
+
+def monotone_functions_of_two():
+    """Every monotone Boolean function of two inputs, as 4-row truth tables (found exhaustively)."""
+    rows = table(2)
+    below = [(i, j) for i, j in itertools.product(range(4), repeat=2) if (rows[i] <= rows[j]).all()]
+    return [f for f in itertools.product([False, True], repeat=4)
+            if all(f[i] <= f[j] for i, j in below)]
+
+
+def test_turing_b_type_cannot_solve_parity2_but_switch_can():
+    task = parity(2)
+    xor = task.Y_train[:, 0]
+    # the best any monotone function does on XOR is 3 of 4 rows
+    best_monotone = max(np.mean(np.array(f) == xor) for f in monotone_functions_of_two())
+    assert best_monotone == 0.75
+    # a turing-mode B-type computes a monotone function, whatever its modifier states
+    rows = table(2)
+    for seed in range(30):
+        net = btype.random_network(2, 12, 1, layers=4, reach=2, seed=seed, link="turing")
+        f = btype.evaluate(net, rows)[:, 0]
+        assert tuple(f) in monotone_functions_of_two()
+    # so no search budget helps it; the switch-mode machine of the same wiring gets there
+    turing = btype.random_network(2, 60, 1, layers=6, reach=2, seed=1, link="turing")
+    result = es(turing, task, 50_000)
+    assert not result.solved and result.train_fitness <= best_monotone
+    assert result.trace[-1]["evaluations"] == 50_000
+    switch = turing.replace(link="switch")
+    assert es(switch, task, 50_000).solved
+
+
+# ---------------------------------------------------------------------------
+# delta evaluation and counting
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("link", ["switch", "turing"])
+def test_delta_values_match_full_evaluation(link):
+    task = btype.tasks.Task("rand", table(5), table(5)[:, [0, 2]] ^ table(5)[:, [1, 3]],
+                            table(5), table(5)[:, [0, 2]])
+    net = btype.random_network(5, 150, 2, layers=6, reach=2, seed=7, link=link,
+                               modified_fraction=0.8)
+    budget = btype.Budget(evaluations=10)
+    method = ES({}, n_links=net.n_modified, budget=budget)
+    run = _Run(net, task, method, budget, 0, dict(_COMMON))
+    method.start(run)
+    cone = np.flatnonzero(btype.search.problem.output_cone(net))
+    tail = btype.bits.tail_mask(32)
+    for stop in (100, 1000, 5000):
+        K.local_chunk(run.prob, run.wk, 1, K.MUT_FLIPS, 2, 0.0, False, 0, 0.0, 0.0, 1.0, False,
+                      stop, stop, 1 << 40, 1 << 60, -1.0)
+        current = run.network_of(run.wk.bits)
+        full = node_values(current, btype.pack(task.X_train))[net.n_inputs + cone]
+        assert np.array_equal(run.wk.values[net.n_inputs:] & tail, full & tail)
+        Y = btype.evaluate(current, task.X_train)
+        assert run.wk.errs.tolist() == (Y != task.Y_train).sum(axis=0).tolist()
+
+
+def test_gate_evals_and_skipped_are_counted_honestly():
+    task = parity(3)
+    # a wide machine whose cone is a small part: most flips miss it
+    net = btype.random_network(3, 300, 1, layers=5, reach=1, seed=2)
+    C, S = cone_size(net), 8
+    assert C < net.n_gates / 2
+    ran = btype.search.train(net, task, method="random", budget=btype.Budget(evaluations=500),
+                             progress=False)
+    last = ran.trace[-1]
+    assert last["gate_evals"] == last["evaluations"] * C * S      # full cone evaluations
+    r = es(net, task, 2000)
+    last = r.trace[-1]
+    assert last["skipped"] > 0
+    # lam = 1: one offspring a step; the starting machine is the first evaluation
+    assert last["evaluations"] - 1 + last["skipped"] == last["step"]
+    assert last["gate_evals"] < last["evaluations"] * C * S       # delta recomputes less
+    r4 = es(net, task, 2000, lam=4)
+    last = r4.trace[-1]
+    # four offspring a step, but the budget may cut the last step short
+    assert 4 * (last["step"] - 1) < last["evaluations"] - 1 + last["skipped"] <= 4 * last["step"]
+    active = es(net, task, 2000, mutation="active")
+    assert active.trace[-1]["skipped"] == 0
+
+
+@pytest.mark.parametrize("mutation, extra", [("rate", {"rate": 0.01}), ("flips", {"flips": 3})])
+def test_mutation_options_give_valid_results(mutation, extra):
+    task = mux6()
+    net = btype.random_network(6, 100, 1, layers=6, reach=2, seed=0)
+    r = es(net, task, 3000, mutation=mutation, **extra)
+    assert r.train_fitness == task.score(r.network).fitness and r.trace[-1]["evaluations"] <= 3000
+
+
+def test_fixed_record_interval():
+    net = btype.random_network(4, 30, 1, layers=3, reach=1, seed=0)
+    r = es(net, parity(4), 1000, record_every=100)
+    assert not r.solved
+    evaluations = [rec["evaluations"] for rec in r.trace]
+    assert evaluations[0] == 1 and evaluations[-1] == 1000
+    assert all(e % 100 == 0 for e in evaluations[1:])
+
+
+# ---------------------------------------------------------------------------
+# the other scorings: weights, classes, clocked runs, minibatches
+# ---------------------------------------------------------------------------
+def classification_task():
+    rng = np.random.default_rng(0)
+    X = rng.random((150, 8)) < 0.5
+    labels = (X[:, 0].astype(int) + X[:, 1] + X[:, 2]) % 3
+    return btype.tasks.Task("cls", X[:100], labels[:100], X[100:], labels[100:], n_classes=3)
+
+
+def clocked_task():
+    X = table(3)[:, :, None]                        # three frames of one input line
+    Y = (X[:, 0, 0] ^ X[:, 2, 0])[:, None]
+    return btype.tasks.Task("seq", X, Y, X, Y, steps=6)
+
+
+@pytest.mark.parametrize("method", sorted(btype.search.METHODS))
+@pytest.mark.parametrize("kind", ["weighted", "classes", "clocked", "minibatch"])
+def test_packed_fitness_equals_task_score(method, kind):
+    options = {}
+    if kind == "weighted":
+        X = table(4)
+        Y = np.stack([X[:, 0] & X[:, 1], X[:, 2] | X[:, 3], X[:, 0] ^ X[:, 3]], axis=1)
+        task = btype.tasks.Task("w", X, Y, X, Y, output_weights=np.array([1.0, 0.5, 3.0]))
+        net = btype.random_network(4, 80, 3, layers=6, reach=2, seed=1)
+    elif kind in ("classes", "minibatch"):
+        task = classification_task()
+        net = btype.random_network(8, 120, 6, layers=5, reach=2, seed=1)
+        if kind == "minibatch":
+            options = dict(batch_size=40, batch_every=20)
+    else:
+        task = clocked_task()
+        net = btype.random_network(1, 25, 1, kind="recurrent", seed=4)
+    r = btype.search.train(net, task, method=method, budget=btype.Budget(evaluations=600), seed=1,
+                           progress=False, **options)
+    assert r.train_fitness == task.score(r.network, "train").fitness
+    assert r.test_accuracy == task.score(r.network, "test").fitness
+    assert r.trace[-1]["evaluations"] <= 600
+
+
+def test_target_stops_early():
+    net = btype.random_network(6, 200, 1, layers=8, reach=2, seed=0)
+    r = btype.search.train(net, mux6(), budget=btype.Budget(evaluations=100_000, target=0.8),
+                           progress=False)
+    assert r.train_fitness >= 0.8 and r.trace[-1]["evaluations"] < 100_000
+
+
+# ---------------------------------------------------------------------------
+# checkpoints, resume, Ctrl-C
+# ---------------------------------------------------------------------------
+def _stop_after(calls):
+    count = [0]
+
+    def callback(info):
+        count[0] += 1
+        if count[0] >= calls:
+            raise KeyboardInterrupt
+    return callback
+
+
+@pytest.mark.parametrize("method", sorted(btype.search.METHODS))
+def test_interrupted_then_resumed_equals_uninterrupted(method, tmp_path):
+    task = mux6()
+    net = btype.random_network(6, 150, 1, layers=8, reach=2, seed=5)
+    budget = btype.Budget(evaluations=20_000)
+    whole = btype.search.train(net, task, method=method, budget=budget, seed=3, progress=False)
+    path = tmp_path / "run.ckpt"
+    cut = btype.search.train(net, task, method=method, budget=budget, seed=3, progress=False,
+                             checkpoint_path=str(path), callback=_stop_after(3))
+    assert cut.interrupted and cut.trace[-1]["evaluations"] < 20_000
+    assert cut.train_fitness == task.score(cut.network).fitness
+    resumed = btype.search.train(net, task, method=method, budget=budget, seed=3, progress=False,
+                                 checkpoint_path=str(path), resume=True)
+    assert not resumed.interrupted
+    assert np.array_equal(resumed.network.enabled, whole.network.enabled)
+    strip = lambda trace: [{k: v for k, v in r.items() if k != "seconds"} for r in trace]
+    assert strip(resumed.trace) == strip(whole.trace)
+    # resuming a finished run changes nothing
+    again = btype.search.train(net, task, method=method, budget=budget, seed=3, progress=False,
+                               checkpoint_path=str(path), resume=True)
+    assert strip(again.trace) == strip(whole.trace)
+
+
+def test_ctrl_c_returns_best_so_far(monkeypatch):
+    task = parity(4)
+    net = btype.random_network(4, 300, 1, layers=12, reach=2, seed=0)
+    calls = [0]
+    real = K.local_chunk
+
+    def chunk_then_interrupt(*args):
+        calls[0] += 1
+        if calls[0] == 6:               # as if Ctrl-C arrived during the 6th chunk
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(K, "local_chunk", chunk_then_interrupt)
+    r = es(net, task, 10_000_000)
+    assert r.interrupted and not r.solved
+    assert r.trace[-1]["evaluations"] < 10_000_000
+    assert r.train_fitness == task.score(r.network).fitness == r.trace[-1]["train_fitness"]
+    assert r.train_fitness == max(rec["train_fitness"] for rec in r.trace)
+
+
+def test_resume_refuses_another_run(tmp_path):
+    task = mux6()
+    net = btype.random_network(6, 80, 1, layers=6, reach=2, seed=0)
+    path = str(tmp_path / "c.ckpt")
+    es(net, task, 500, checkpoint_path=path)
+    with pytest.raises(ValueError, match="another run"):
+        es(net, task, 500, seed=1, checkpoint_path=path, resume=True)
+
+
+# ---------------------------------------------------------------------------
+# argument checking
+# ---------------------------------------------------------------------------
+def test_validation():
+    task = mux6()
+    net = btype.random_network(6, 50, 1, seed=0)
+    budget = btype.Budget(evaluations=10)
+    with pytest.raises(ValueError, match="'anneal'.*'es'.*'ga'.*'random'"):
+        btype.search.train(net, task, method="hill", budget=budget)
+    with pytest.raises(TypeError, match="unknown option"):
+        btype.search.train(net, task, budget=budget, lambda_=3)
+    with pytest.raises(ValueError, match="inputs"):
+        btype.search.train(btype.random_network(5, 50, 1, seed=0), task, budget=budget)
+    with pytest.raises(ValueError, match="no modified links"):
+        btype.search.train(btype.random_network(6, 50, 1, modified_fraction=0.0), task,
+                           budget=budget)
+    with pytest.raises(TypeError, match="budget"):
+        btype.search.train(net, task, budget=10)
+    with pytest.raises(ValueError, match="mutation"):
+        btype.search.train(net, task, budget=budget, mutation="swap")
+    with pytest.raises(ValueError, match="lam"):
+        btype.search.train(net, task, budget=budget, lam=0)
+    with pytest.raises(ValueError, match="checkpoint_path"):
+        btype.search.train(net, task, budget=budget, resume=True)
+    with pytest.raises(ValueError, match="seed"):
+        btype.search.train(net, task, budget=budget, seed=-1)
