@@ -1,0 +1,10 @@
+"""sgd: Turing's B-type machines relaxed into PyTorch and trained by gradient descent.
+
+``sgd.RelaxedNetwork`` is the differentiable module, ``sgd.train`` the trainer
+(same ``btype.TrainResult`` and records as ``btype.search.train``). ``sgd``
+imports ``btype``; ``btype`` never imports torch.
+"""
+from .relax import INITS, MODES, RelaxedNetwork
+from .train import DEFAULTS, NonFiniteLossError, train
+
+__all__ = ["RelaxedNetwork", "train", "NonFiniteLossError", "DEFAULTS", "INITS", "MODES"]
