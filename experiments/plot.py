@@ -26,8 +26,8 @@ _SCALING_FAMILIES = ("parity", "mux")
 
 
 def _grid(n_panels, ncols=5, size=(3.3, 2.7)):
-    cols = max(1, min(ncols, n_panels))
-    rows = max(1, math.ceil(n_panels / cols))
+    rows = max(1, math.ceil(n_panels / ncols))
+    cols = max(1, math.ceil(n_panels / rows))  # balanced rows: 6 panels as 2 x 3, not 5 + 1
     fig, axes = plots.plt.subplots(rows, cols, figsize=(size[0] * cols, size[1] * rows + 1.0),
                                    squeeze=False)
     flat = list(axes.ravel())

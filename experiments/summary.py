@@ -138,12 +138,14 @@ def summary_markdown(runs, *, caption="", command="", n_boot=2000, seed=0) -> st
     link_tasks = sorted({r.task for r in runs if r.link != "switch"}, key=natural_key)
     if link_tasks:
         lines += ["## Link modes: switch against turing B-types", "",
-                  "Same wiring and seeds; a turing-mode B-type gate is monotone (OR, copy or 0), "
-                  "so it cannot compute NOT, XOR or parity.", "",
+                  "Same wiring and seeds. A turing-mode gate with both links modified computes "
+                  "OR, a copy of one input, or 0, so a turing-mode B-type computes only ORs of its "
+                  "inputs: no NOT, no AND, no parity.", "",
                   "| task | method | link | solved | success rate (95% CI) | final train fitness, "
                   "median | best |", "|---|---|---|---|---|---|---|"]
+        methods = {r.method for r in runs if r.link != "switch"}
         for task in link_tasks:
-            for row in link_rows([r for r in runs if r.task == task]):
+            for row in link_rows([r for r in runs if r.task == task and r.method in methods]):
                 s = row["success"]
                 lines.append(f"| {task} | {row['method']} | {row['link']} | {row['solved']}/{row['runs']} "
                              f"| {s.value:.0%} ({s.low:.0%}–{s.high:.0%}) | {_num(row['train_fitness'])} "

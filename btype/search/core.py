@@ -181,10 +181,6 @@ class _Run:
             self.ctr[K.GATE_EVALS] += work * self.prob.S
 
     # -- fitness ------------------------------------------------------------
-    def best_network(self):
-        bits, _ = self.method.best(self)
-        return self.network_of(bits)
-
     def network_of(self, bits):
         enabled = np.array(self.net.enabled)
         links = self.st.links
@@ -201,7 +197,7 @@ class _Run:
         score = self.task.score(net, "train")
         return score.fitness, score.solved, net
 
-    def record(self, final=False):
+    def record(self):
         fit, solved, net = self.best_fitness()
         test = fit if self.same_test else self.task.score(net, "test").fitness
         if self.c["batch_size"] is not None and (self.snapshot is None or fit > self.snapshot[0]):

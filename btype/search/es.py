@@ -13,7 +13,10 @@ class ES(Method):
     flips are recomputed). The first best offspring replaces the parent when it
     is at least as fit (neutral drift: equally fit offspring are accepted).
     Offspring whose flips all lie outside the output cone are not evaluated:
-    their fitness is the parent's; records count them as ``skipped``.
+    their fitness is the parent's; records count them as ``skipped``. With
+    ``lam`` > 1 the chosen offspring is applied again by delta evaluation
+    (counted in ``gate_evals``, not in ``evaluations``). The starting machine
+    is the first evaluation; a step is one generation.
 
     Options
     -------

@@ -15,5 +15,10 @@ class RandomSearch(Method):
     name = "random"
     defaults: dict = {}
 
+    def rescore(self, run):
+        # the minibatch changed: the best genome so far is scored again, on the new batch
+        K.masks_from_bits(run.prob, run.wk, run.wk.best_bits.copy())
+        super().rescore(run)
+
     def chunk(self, run, limits):
         K.random_chunk(run.prob, run.wk, *limits)

@@ -1,0 +1,106 @@
+"""Matched comparison of search and gradient descent on B-type machines.
+
+    python -m experiments.compare --preset quick --out results/quick
+    python -m experiments.compare --preset full --out results/full --mnist ~/data/mnist
+    python -m experiments.compare --preset full --out results/full --dask tcp://host:8786
+
+Every (task, seed) gives every method the same machine and the same budget. Each run
+goes to its own JSON Lines file under ``OUT/runs``; a restart skips finished runs and
+redoes the rest. The figures and ``summary.md`` are drawn at the end (and can be
+redrawn from the files alone with ``python -m experiments.plot OUT``).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from . import presets, runner
+
+__all__ = ["main", "parse_args", "make_executor"]
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(prog="python -m experiments.compare", description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--preset", default="quick", choices=sorted(presets.PRESETS),
+                   help="which sweep to run (default: quick)")
+    p.add_argument("--out", required=True, type=Path, help="results directory (runs/ and figures/ go here)")
+    p.add_argument("--workers", type=int, default=2,
+                   help="processes in the local pool (default 2); 0 runs jobs one by one in this process")
+    p.add_argument("--threads", type=int, default=1, help="Numba/torch threads per job (default 1)")
+    p.add_argument("--dask", metavar="SCHEDULER_ADDRESS",
+                   help="run the jobs on this Dask distributed scheduler instead of the local pool")
+    p.add_argument("--seeds", type=int, help="number of seeds (default: the preset's)")
+    p.add_argument("--methods", nargs="+", choices=runner.METHODS, help="only these methods")
+    p.add_argument("--tasks", nargs="+", help="only these tasks")
+    p.add_argument("--budget", type=float, help="budget per run on the preset's axis (default: the preset's)")
+    p.add_argument("--device", help="device for sgd: cpu, cuda or auto (default: the preset's)")
+    p.add_argument("--mnist", type=Path, metavar="DIR", help="directory of MNIST IDX files: adds MNIST tasks")
+    p.add_argument("--no-plots", action="store_true", help="skip the figures and summary")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--list", action="store_true", help="print the jobs and exit")
+    args = p.parse_args(argv)
+    if args.workers < 0:
+        p.error(f"--workers must be >= 0, got {args.workers}")
+    if args.threads < 1:
+        p.error(f"--threads must be >= 1, got {args.threads}")
+    return args
+
+
+def make_executor(args):
+    """(executor, closer): the Dask client's executor, a process pool, or None (in-process)."""
+    if args.dask:
+        from dask.distributed import Client
+        client = Client(args.dask)
+        return client.get_executor(), client.close
+    if args.workers == 0:
+        return None, lambda: None
+    pool = runner.default_executor(args.workers, args.threads)
+    return pool, lambda: pool.shutdown(wait=True, cancel_futures=True)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    preset = presets.get(args.preset)
+    try:
+        jobs = preset.jobs(seeds=args.seeds, methods=args.methods, tasks=args.tasks,
+                           mnist_dir=args.mnist, device=args.device, budget=args.budget)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.threads != 1:
+        jobs = [replace(job, threads=args.threads) for job in jobs]
+    if args.list:
+        for job in jobs:
+            print(job.name, job.budget, job.network)
+        return 0
+    print(preset.describe())
+    t0 = time.perf_counter()
+    executor, close = make_executor(args)
+    try:
+        report = runner.run_sweep(jobs, args.out / "runs", executor, progress=not args.quiet)
+    finally:
+        close()
+    print(f"{len(report.done)} runs done, {len(report.skipped)} already finished, "
+          f"{len(report.failed)} failed, in {time.perf_counter() - t0:.0f} s")
+    if report.removed:
+        print(f"removed {len(report.removed)} leftover file(s) of an interrupted sweep")
+    if report.stale:
+        print(f"warning: {len(report.stale)} finished run(s) in {args.out} were made with other "
+              f"settings and were kept, e.g. {report.stale[0]}; use a new --out to rerun them")
+    for name, error in list(report.failed.items())[:3]:
+        print(f"--- {name} failed:\n{error}", file=sys.stderr)
+    if not args.no_plots:
+        from . import plot
+        written = plot.make_all(args.out)
+        figures = sorted({str(Path(p).parent) for p in written})
+        print(f"figures and summary in {', '.join(figures)}")
+        print(f"total {time.perf_counter() - t0:.0f} s")
+    return 1 if report.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

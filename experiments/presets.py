@@ -1,0 +1,247 @@
+"""Named sweeps: which tasks, machines, methods, seeds and budgets.
+
+A preset is plain data; :meth:`Preset.jobs` turns it into :class:`~experiments.runner.Job`
+objects. For each (task, seed) every method gets the same machine (the wiring seed is
+the run's seed) and the same budget on the preset's axis (``seconds``, ``gate_evals``
+or ``evaluations``); records carry both wall time and gate-evaluations whichever axis
+stops the runs.
+
+The link-mode study reruns some tasks on turing-mode B-types (same wiring, same
+seeds) next to the default switch mode.
+"""
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass, field, replace
+
+from .runner import METHODS, Job
+
+__all__ = ["Preset", "TaskSetup", "PRESETS", "get", "AXES"]
+
+AXES = ("seconds", "gate_evals", "evaluations")
+
+
+@dataclass(frozen=True)
+class TaskSetup:
+    """How one task is run: machine shape, budget scale and per-method options.
+
+    Parameters
+    ----------
+    network : dict
+        ``runner.Job.network`` without the link: ``n_gates``, ``layers``, ``kind``,
+        ``outputs_per_class`` ...
+    scale : float
+        Multiplies the preset's budget for this task (real data sets need more).
+    options : dict
+        ``{method: {option: value}}``, merged over the preset's per-method options.
+    """
+
+    network: dict
+    scale: float = 1.0
+    options: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A sweep: tasks x methods x seeds at a budget, plus the link-mode study.
+
+    Parameters
+    ----------
+    name, description : str
+    tasks : dict
+        ``{task name: TaskSetup}`` of the main comparison (switch-mode B-types).
+    methods : tuple of str
+    seeds : int
+        Seeds 0 .. seeds-1.
+    axis : {"seconds", "gate_evals", "evaluations"}
+        What stops a run.
+    budget : float
+        How much of ``axis`` each run gets (times the task's ``scale``).
+    target : float or None
+        Stop a run early once its training fitness reaches this (1.0: solved).
+    options : dict
+        ``{method: {option: value}}`` for every task.
+    link_tasks : dict
+        ``{task name: TaskSetup}`` run in both link modes for the link-mode study.
+    link_methods : tuple of str
+    mnist : dict
+        ``{task name: TaskSetup}`` added when an MNIST directory is given.
+    device : str
+        Device for ``sgd`` (``"auto"`` picks CUDA when present).
+    """
+
+    name: str
+    description: str
+    tasks: dict
+    methods: tuple = METHODS
+    seeds: int = 5
+    axis: str = "seconds"
+    budget: float = 1.0
+    target: float | None = 1.0
+    options: dict = field(default_factory=dict)
+    link_tasks: dict = field(default_factory=dict)
+    link_methods: tuple = ("es", "sgd")
+    mnist: dict = field(default_factory=dict)
+    device: str = "auto"
+
+    def __post_init__(self):
+        if self.axis not in AXES:
+            raise ValueError(f"Preset axis must be one of {AXES}, got {self.axis!r}")
+        if isinstance(self.budget, bool) or not isinstance(self.budget, numbers.Real) or self.budget <= 0:
+            raise ValueError(f"Preset budget must be a number > 0, got {self.budget!r}")
+
+    def _budget(self, setup: TaskSetup) -> dict:
+        amount = self.budget * setup.scale
+        budget = {self.axis: amount if self.axis == "seconds" else int(round(amount))}
+        if self.target is not None:
+            budget["target"] = self.target
+        return budget
+
+    def _job(self, task, setup, method, seed, link, device, task_args, sweep):
+        options = {**self.options.get(method, {}), **setup.options.get(method, {})}
+        network = {**setup.network, "link": link}
+        return Job(task=task, method=method, seed=seed, budget=self._budget(setup), network=network,
+                   options=options, device=device if method == "sgd" else "cpu",
+                   task_args=task_args, sweep=sweep)
+
+    def jobs(self, *, seeds=None, methods=None, tasks=None, mnist_dir=None, device=None,
+             budget=None) -> list[Job]:
+        """The sweep's jobs.
+
+        Parameters
+        ----------
+        seeds : int, optional
+            Override the number of seeds.
+        methods, tasks : sequence of str, optional
+            Keep only these methods / tasks.
+        mnist_dir : path, optional
+            Directory of MNIST IDX files; adds the preset's MNIST tasks.
+        device : str, optional
+            Override the ``sgd`` device.
+        budget : float, optional
+            Override the budget on the preset's axis.
+        """
+        preset = self if budget is None else replace(self, budget=budget)
+        n_seeds = self.seeds if seeds is None else seeds
+        if isinstance(n_seeds, bool) or not isinstance(n_seeds, numbers.Integral) or n_seeds < 1:
+            raise ValueError(f"seeds must be an int >= 1, got {seeds!r}")
+        unknown = set(methods or ()) - set(METHODS)
+        if unknown:
+            raise ValueError(f"methods must be among {METHODS}, got {sorted(unknown)}")
+        device = self.device if device is None else device
+        main = dict(self.tasks)
+        extra_args = {}
+        if mnist_dir is not None:
+            main.update(self.mnist)
+            extra_args = {name: {"directory": str(mnist_dir)} for name in self.mnist}
+        known = set(main) | set(self.link_tasks)
+        if tasks is not None:
+            unknown = set(tasks) - known
+            if unknown:
+                raise ValueError(f"tasks must be among {sorted(known)}, got {sorted(unknown)}")
+        keep_task = (lambda t: True) if tasks is None else (lambda t: t in set(tasks))
+        keep_method = (lambda m: True) if methods is None else (lambda m: m in set(methods))
+        sweep = {"preset": self.name, "seeds": list(range(n_seeds)), "axis": self.axis,
+                 "budget": preset.budget, "target": self.target}
+
+        wanted = {}  # ordered by (task, link, method, seed); dict drops the study's duplicates
+        for task, setup in main.items():
+            for method in self.methods:
+                wanted[(task, "switch", method)] = setup
+        for task, setup in self.link_tasks.items():
+            setup = main.get(task, setup)  # both link modes on the very machines of the main runs
+            for method in self.link_methods:
+                for link in ("switch", "turing"):
+                    wanted.setdefault((task, link, method), setup)
+        # Seed-major order: a pool's workers start on different methods (so on a fresh
+        # install they compile different kernels side by side), and a sweep stopped early
+        # already has a few seeds of every cell.
+        jobs = []
+        for seed in range(n_seeds):
+            for (task, link, method), setup in wanted.items():
+                if keep_task(task) and keep_method(method):
+                    jobs.append(preset._job(task, setup, method, seed, link, device,
+                                            extra_args.get(task, {}), sweep))
+        return jobs
+
+    def describe(self) -> str:
+        """A one-paragraph summary of the sweep for the command line."""
+        unit = {"seconds": "s", "gate_evals": " gate-evals", "evaluations": " evaluations"}[self.axis]
+        return (f"preset {self.name!r}: {len(self.tasks)} tasks x {len(self.methods)} methods x "
+                f"{self.seeds} seeds at {self.budget:g}{unit} per run (times each task's scale); "
+                f"link study on {', '.join(self.link_tasks) or 'no tasks'}. {self.description}")
+
+
+def _layered(n_gates, layers, **extra):
+    return {"n_gates": n_gates, "kind": "layered", "layers": layers, **extra}
+
+
+def _recurrent(n_gates, **extra):
+    return {"n_gates": n_gates, "kind": "recurrent", **extra}
+
+
+# Machine sizes: random layered B-types need slack to contain a solution; these were
+# measured with `es` on this 2-core machine (a run solves parity3 on 256 gates in about
+# 0.01 s, parity4 and mux6 on 512 gates in about 0.1 s). echo1 is the clocked task: in
+# switch mode every gate is antitone, so with one stream frame per clock step a frame
+# reaches the output only through paths of one length and the output is unate in it;
+# echo{k} is solvable when k + settle + 1 is even (echo1 with the default settle of 4).
+_QUICK = Preset(
+    name="quick",
+    description="A small sweep that draws every figure; about two minutes on 2 cores.",
+    tasks={
+        "parity2": TaskSetup(_layered(64, 6, reach=2)),
+        "parity3": TaskSetup(_layered(256, 8, reach=2)),
+        "parity4": TaskSetup(_layered(512, 10, reach=2)),
+        "mux3": TaskSetup(_layered(64, 6, reach=2)),
+        "mux6": TaskSetup(_layered(512, 10, reach=2)),
+        "echo1": TaskSetup(_recurrent(8)),
+        "digits": TaskSetup(_layered(1000, 4, outputs_per_class=10), scale=4.0),
+    },
+    seeds=5,
+    axis="seconds",
+    budget=0.5,
+    link_tasks={"parity3": TaskSetup(_layered(256, 8, reach=2)),
+                "majority3": TaskSetup(_layered(256, 8, reach=2))},
+    link_methods=("es", "sgd"),
+    device="auto",
+)
+
+_FULL_TASKS = {
+    **{f"parity{n}": TaskSetup(_layered(16 * n * n // 2, 2 * n)) for n in range(3, 9)},
+    "mux6": TaskSetup(_layered(96, 6)),
+    "mux11": TaskSetup(_layered(384, 8), scale=2.0),
+    "add2": TaskSetup(_layered(96, 6)),
+    "add3": TaskSetup(_layered(192, 8)),
+    "mul2": TaskSetup(_layered(96, 6)),
+    "mul3": TaskSetup(_layered(384, 8), scale=2.0),
+    "majority5": TaskSetup(_layered(96, 6)),
+    "cmp2": TaskSetup(_layered(96, 6)),
+    "dec3": TaskSetup(_layered(64, 4)),
+    "digits": TaskSetup(_layered(4000, 4, outputs_per_class=40), scale=4.0),
+    "stream_parity4": TaskSetup(_recurrent(48)),
+    "delay_xor3": TaskSetup(_recurrent(48)),
+}
+
+_FULL = Preset(
+    name="full",
+    description="The README's results: every task family, 20 seeds.",
+    tasks=_FULL_TASKS,
+    seeds=20,
+    axis="seconds",
+    budget=20.0,
+    link_tasks={"parity3": _FULL_TASKS["parity3"], "majority5": _FULL_TASKS["majority5"],
+                "mux6": _FULL_TASKS["mux6"]},
+    link_methods=METHODS,
+    mnist={"mnist14-3v7": TaskSetup(_layered(4000, 4, outputs_per_class=40), scale=4.0)},
+    device="auto",
+)
+
+PRESETS = {p.name: p for p in (_QUICK, _FULL)}
+
+
+def get(name: str) -> Preset:
+    """The preset called ``name`` (see ``PRESETS``)."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
+    return PRESETS[name]

@@ -1,0 +1,196 @@
+"""Sweeps: process pool and Dask agree, killed sweeps restart cleanly, presets, the CLI."""
+import json
+import os
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+import btype
+from experiments import compare, presets, runner
+from experiments.runner import Job
+
+TIMING = {"seconds", "wall_seconds", "finished", "started"}
+
+
+def _jobs(methods=("es", "sgd"), seeds=(0, 1), evaluations=600):
+    return [Job(task="parity3", method=m, seed=s, budget={"evaluations": evaluations},
+                network={"n_gates": 24, "layers": 4, "reach": 2}, options={})
+            for m in methods for s in seeds]
+
+
+def _untimed(run):
+    records = [{k: v for k, v in r.items() if k not in TIMING} for r in run.records]
+    footer = {k: v for k, v in run.footer.items() if k not in TIMING}
+    return records, footer
+
+
+def _compare_dirs(a, b, jobs):
+    for job in jobs:
+        ra, rb = (runner.read_run(d / f"{job.name}.jsonl") for d in (a, b))
+        assert ra.complete and rb.complete
+        assert ra.job == rb.job == job.config()
+        assert _untimed(ra) == _untimed(rb), job.name
+        na, nb = (btype.Network.load(d / f"{job.name}.npz") for d in (a, b))
+        assert na == nb, job.name
+
+
+def test_pool_dask_and_in_process_sweeps_give_identical_runs(tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    jobs = _jobs()
+    pool = runner.default_executor(2)
+    try:
+        report = runner.run_sweep(jobs, tmp_path / "pool", pool, progress=False)
+    finally:
+        pool.shutdown()
+    assert sorted(report.done) == sorted(j.name for j in jobs) and not report.failed
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        report = runner.run_sweep(jobs, tmp_path / "dask", client, progress=False)
+    assert not report.failed, report.failed
+    _compare_dirs(tmp_path / "pool", tmp_path / "dask", jobs)
+    runner.run_sweep(jobs[:2], tmp_path / "here", None, progress=False)
+    _compare_dirs(tmp_path / "pool", tmp_path / "here", jobs[:2])
+    # the machines start from the same wiring for every method of a (task, seed)
+    nets = {j.name: btype.Network.load(tmp_path / "pool" / f"{j.name}.npz") for j in jobs}
+    for seed in (0, 1):
+        same = [n for name, n in nets.items() if name.endswith(f"seed{seed}")]
+        assert all(np.array_equal(n.wiring, same[0].wiring) for n in same)
+    header = runner.read_run(tmp_path / "pool" / f"{jobs[0].name}.jsonl").header
+    assert header["versions"]["btype"] == btype.__version__
+    assert header["machine"]["cpu"] and header["machine"]["cores"] >= 1
+
+
+def _snapshot(path):
+    return path.read_bytes(), path.stat().st_mtime_ns
+
+
+def test_a_killed_sweep_restarts_and_ends_with_every_run_once(tmp_path, monkeypatch):
+    runs_dir = tmp_path / "runs"
+    jobs = _jobs(methods=("es", "random"), seeds=(0, 1, 2), evaluations=300)
+    real = runner._resolve_trainer
+    calls = []
+
+    def dying(job):
+        calls.append(job.name)
+        if len(calls) == 4:
+            raise KeyboardInterrupt  # the sweep is killed during its fourth run
+        return real(job)
+
+    monkeypatch.setattr(runner, "_resolve_trainer", dying)
+    with pytest.raises(KeyboardInterrupt):
+        runner.run_sweep(jobs, runs_dir, None, progress=False)
+    monkeypatch.setattr(runner, "_resolve_trainer", real)
+    finished = {j.name: _snapshot(runs_dir / f"{j.name}.jsonl") for j in jobs[:3]}
+    # What a kill during writing leaves: a temporary file, and (say, from a copy) a truncated run.
+    (runs_dir / f".{jobs[3].name}.jsonl.999-dead.tmp").write_text('{"type": "header"')
+    whole = (runs_dir / f"{jobs[0].name}.jsonl").read_text().splitlines()
+    (runs_dir / f"{jobs[4].name}.jsonl").write_text("\n".join(whole[:3]) + "\n" + whole[3][:20])
+    assert not runner.is_complete(runs_dir / f"{jobs[4].name}.jsonl")
+    assert runner.read_run(runs_dir / f"{jobs[4].name}.jsonl").footer is None
+
+    report = runner.run_sweep(jobs, runs_dir, None, progress=False)
+    assert sorted(report.skipped) == sorted(finished)
+    assert sorted(report.done) == sorted(j.name for j in jobs[3:])
+    assert f"{jobs[4].name}.jsonl" in report.removed and len(report.removed) == 2
+    assert sorted(p.name for p in runs_dir.iterdir()) == sorted(
+        f"{j.name}.{ext}" for j in jobs for ext in ("jsonl", "npz"))
+    for job in jobs:
+        run = runner.read_run(runs_dir / f"{job.name}.jsonl")
+        assert run.complete and run.job == job.config()
+        assert sum(1 for line in open(run.path) if '"footer"' in line) == 1
+    for name, snap in finished.items():
+        assert _snapshot(runs_dir / f"{name}.jsonl") == snap, "a finished run was rewritten"
+
+
+def test_finished_runs_with_other_settings_are_kept_and_reported(tmp_path):
+    jobs = _jobs(methods=("random",), seeds=(0,), evaluations=200)
+    runner.run_sweep(jobs, tmp_path, None, progress=False)
+    before = _snapshot(tmp_path / f"{jobs[0].name}.jsonl")
+    report = runner.run_sweep([replace(jobs[0], budget={"evaluations": 400})], tmp_path, None, progress=False)
+    assert report.skipped == report.stale == [jobs[0].name] and not report.done
+    assert _snapshot(tmp_path / f"{jobs[0].name}.jsonl") == before
+
+
+def test_a_failing_job_is_reported_and_the_others_finish(tmp_path):
+    good = _jobs(methods=("random",), seeds=(0,), evaluations=200)[0]
+    bad = replace(good, seed=1, network={"n_gates": 24, "layers": 99})
+    report = runner.run_sweep([good, bad], tmp_path, None, progress=False)
+    assert report.done == [good.name] and list(report.failed) == [bad.name]
+    assert "layers" in report.failed[bad.name]
+    assert not (tmp_path / f"{bad.name}.jsonl").exists()
+
+
+@pytest.mark.parametrize("change, match", [
+    (dict(method="adam"), "method"), (dict(task="a__b"), "task"), (dict(seed=-1), "seed"),
+    (dict(network={"layers": 3}), "n_gates"), (dict(budget=[1]), "budget"),
+    (dict(trainer="nocolon"), "trainer"), (dict(threads=0), "threads")])
+def test_job_validation_names_the_argument(change, match):
+    base = dict(task="parity3", method="es", seed=0, budget={"evaluations": 10}, network={"n_gates": 8})
+    with pytest.raises((ValueError, TypeError), match=match):
+        Job(**{**base, **change})
+
+
+def test_job_names_and_duplicates(tmp_path):
+    job = _jobs(methods=("es",), seeds=(3,))[0]
+    assert job.name == "parity3__es__seed3"
+    turing = replace(job, network={**job.network, "link": "turing"})
+    assert turing.name == "parity3__es__turing__seed3"
+    with pytest.raises(ValueError, match="duplicate"):
+        runner.plan([job, job], tmp_path)
+
+
+def test_quick_preset_covers_what_the_readme_promises():
+    preset = presets.get("quick")
+    jobs = preset.jobs()
+    tasks = {j.task for j in jobs}
+    assert len(tasks) >= 3 and "digits" in tasks
+    assert any(btype.tasks.get(t).is_clocked for t in tasks)
+    assert set(runner.METHODS) <= {j.method for j in jobs}
+    assert min(len({j.seed for j in jobs if j.task == t}) for t in tasks) >= 5
+    assert any(j.link == "turing" for j in jobs)
+    # every method of a (task, link, seed) gets the same machine and budget
+    cells = {}
+    for j in jobs:
+        cells.setdefault((j.task, j.link, j.seed), set()).add(
+            json.dumps([j.network, j.budget], sort_keys=True))
+    assert all(len(v) == 1 for v in cells.values())
+    # the turing runs use the very wiring of the switch runs
+    for j in jobs:
+        if j.link == "turing":
+            twin = [k for k in jobs if k.task == j.task and k.seed == j.seed and k.link == "switch"]
+            assert twin and {**twin[0].network, "link": "turing"} == j.network
+
+
+def test_full_preset_and_mnist():
+    preset = presets.get("full")
+    assert preset.seeds >= 20
+    jobs = preset.jobs()
+    tasks = {j.task for j in jobs}
+    for want in ["parity3", "parity8", "mux6", "mux11", "add2", "add3", "mul2", "mul3", "digits"]:
+        assert want in tasks
+    assert any(t.startswith("majority") for t in tasks) and any(t.startswith("cmp") for t in tasks)
+    assert any(t.startswith("dec") for t in tasks) and not any(t.startswith("mnist") for t in tasks)
+    with_mnist = preset.jobs(mnist_dir="/data/mnist", seeds=1)
+    mnist = [j for j in with_mnist if j.task.startswith("mnist")]
+    assert mnist and all(j.task_args == {"directory": "/data/mnist"} for j in mnist)
+    with pytest.raises(ValueError, match="preset"):
+        presets.get("nope")
+    with pytest.raises(ValueError, match="tasks"):
+        preset.jobs(tasks=["parity99"])
+
+
+def test_compare_command_runs_skips_and_plots(tmp_path, capsys):
+    argv = ["--preset", "quick", "--out", str(tmp_path), "--tasks", "parity3", "--methods", "es", "sgd",
+            "--seeds", "1", "--budget", "0.05", "--workers", "0", "--quiet"]
+    assert compare.main(argv) == 0
+    out = capsys.readouterr().out
+    names = sorted(p.name for p in (tmp_path / "runs").glob("*.jsonl"))
+    assert names == ["parity3__es__seed0.jsonl", "parity3__es__turing__seed0.jsonl",
+                     "parity3__sgd__seed0.jsonl", "parity3__sgd__turing__seed0.jsonl"]
+    assert "4 runs done" in out and str(tmp_path / "figures") in out
+    assert (tmp_path / "figures" / "link_modes.png").exists() and (tmp_path / "summary.md").exists()
+    header = runner.read_run(tmp_path / "runs" / names[0]).header
+    assert header["sweep"]["preset"] == "quick" and header["job"]["budget"]["seconds"] == 0.05
+    assert compare.main(argv + ["--no-plots"]) == 0
+    assert "0 runs done, 4 already finished" in capsys.readouterr().out
