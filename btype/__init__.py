@@ -8,8 +8,10 @@ from .network import LINK_MODES, Network
 from .simulate import evaluate, evaluate_packed, run
 from .train import Budget, TrainResult, make_record
 from .wiring import random_network
+from . import export, search  # noqa: E402  (they use the names above)
 
 __version__ = "0.1.0"
 
 __all__ = ["Network", "LINK_MODES", "random_network", "pack", "unpack", "Budget",
-           "TrainResult", "make_record", "tasks", "evaluate", "evaluate_packed", "run", "jit", "__version__"]
+           "TrainResult", "make_record", "tasks", "evaluate", "evaluate_packed", "run", "jit", "export",
+           "search", "__version__"]

@@ -78,6 +78,35 @@ def _slot_plan(n_in, src, rows_out):
     return src_slot, dst_slot, out_slot, n_slots
 
 
+@njit(cache=_CACHE, boundscheck=False)
+def _eval_chunk(inputs, src_slot, dst_slot, xm, om, out_slot, n_slots, block, c, n_chunks, out):
+    """Blocks c, c + n_chunks, ... of :func:`_eval_blocks` (one thread's share)."""
+    n_in, W = inputs.shape
+    G = src_slot.shape[0]
+    n_blocks = (W + block - 1) // block
+    buf = np.empty((max(n_slots, 1), block), np.uint64)
+    for bi in range(c, n_blocks, n_chunks):
+        w0 = bi * block
+        bw = min(block, W - w0)
+        for i in range(n_in):
+            for k in range(bw):
+                buf[i, k] = inputs[i, w0 + k]
+        for g in range(G):
+            ra = buf[src_slot[g, 0]]
+            rb = buf[src_slot[g, 1]]
+            xa = xm[g, 0]
+            oa = om[g, 0]
+            xb = xm[g, 1]
+            ob = om[g, 1]
+            rr = buf[dst_slot[g]]
+            for k in range(bw):
+                rr[k] = ~(((ra[k] ^ xa) | oa) & ((rb[k] ^ xb) | ob))
+        for j in range(out_slot.shape[0]):
+            row = buf[out_slot[j]]
+            for k in range(bw):
+                out[j, w0 + k] = row[k]
+
+
 @njit(cache=_CACHE, parallel=True, boundscheck=False)
 def _eval_blocks(inputs, src_slot, dst_slot, xm, om, out_slot, n_slots, block, n_chunks, out):
     """Evaluate a feed-forward machine planned by :func:`_slot_plan`.
@@ -85,37 +114,76 @@ def _eval_blocks(inputs, src_slot, dst_slot, xm, om, out_slot, n_slots, block, n
     inputs (n_in, W) uint64; out (R, W) receives the planned output rows.
     Words are processed in blocks of ``block`` so that one block of every live
     node stays in cache; thread ``c`` of ``n_chunks`` takes blocks c, c + n, ...
+    A single chunk should go to :func:`_eval_chunk` directly: entering a
+    parallel region costs more than a small machine's whole evaluation.
     """
-    n_in, W = inputs.shape
-    G = src_slot.shape[0]
-    n_blocks = (W + block - 1) // block
     for c in prange(n_chunks):
-        buf = np.empty((max(n_slots, 1), block), np.uint64)
-        for bi in range(c, n_blocks, n_chunks):
-            w0 = bi * block
-            bw = min(block, W - w0)
-            for i in range(n_in):
-                for k in range(bw):
-                    buf[i, k] = inputs[i, w0 + k]
-            for g in range(G):
-                ra = buf[src_slot[g, 0]]
-                rb = buf[src_slot[g, 1]]
-                xa = xm[g, 0]
-                oa = om[g, 0]
-                xb = xm[g, 1]
-                ob = om[g, 1]
-                rr = buf[dst_slot[g]]
-                for k in range(bw):
-                    rr[k] = ~(((ra[k] ^ xa) | oa) & ((rb[k] ^ xb) | ob))
-            for j in range(out_slot.shape[0]):
-                row = buf[out_slot[j]]
-                for k in range(bw):
-                    out[j, w0 + k] = row[k]
+        _eval_chunk(inputs, src_slot, dst_slot, xm, om, out_slot, n_slots, block, c, n_chunks, out)
 
 
 # ---------------------------------------------------------------------------
 # clocked evaluation
 # ---------------------------------------------------------------------------
+@njit(cache=_CACHE, boundscheck=False)
+def _run_chunk(frames, held, src, om, reg, initial, steps, rows_out, block, c, n_chunks,
+               out, history):
+    """Chunk ``c`` of ``n_chunks`` contiguous block ranges of :func:`_run_blocks`."""
+    T, n_in, W = frames.shape
+    G = src.shape[0]
+    record = history.shape[0] > 0
+    n_blocks = (W + block - 1) // block
+    per_chunk = (n_blocks + n_chunks - 1) // n_chunks
+    cur = np.empty((n_in + G, block), np.uint64)
+    nxt = np.empty((G, block), np.uint64)
+    lreg = np.empty((G, 2, block), np.uint64)
+    for bi in range(c * per_chunk, min(n_blocks, (c + 1) * per_chunk)):
+        w0 = bi * block
+        bw = min(block, W - w0)
+        for g in range(G):
+            for k in range(bw):
+                cur[n_in + g, k] = initial[g, w0 + k]
+                lreg[g, 0, k] = ~np.uint64(0)
+                lreg[g, 1, k] = ~np.uint64(0)
+        for t in range(steps + 1):
+            # inputs at time t
+            f = min(t, T - 1) if held else t
+            for i in range(n_in):
+                for k in range(bw):
+                    cur[i, k] = frames[f, i, w0 + k] if f < T else np.uint64(0)
+            if record:
+                for g in range(G):
+                    for k in range(bw):
+                        history[t, g, w0 + k] = cur[n_in + g, k]
+            if t == steps:
+                break
+            for g in range(G):
+                ra = cur[src[g, 0]]
+                rb = cur[src[g, 1]]
+                oa = om[g, 0]
+                ob = om[g, 1]
+                rn = nxt[g]
+                if reg[g, 0] or reg[g, 1]:
+                    la = lreg[g, 0]
+                    lb = lreg[g, 1]
+                    for k in range(bw):
+                        va = la[k] if reg[g, 0] else (ra[k] | oa)
+                        vb = lb[k] if reg[g, 1] else (rb[k] | ob)
+                        rn[k] = ~(va & vb)
+                        if reg[g, 0]:
+                            la[k] = ~ra[k] | oa
+                        if reg[g, 1]:
+                            lb[k] = ~rb[k] | ob
+                else:
+                    for k in range(bw):
+                        rn[k] = ~((ra[k] | oa) & (rb[k] | ob))
+            for g in range(G):
+                for k in range(bw):
+                    cur[n_in + g, k] = nxt[g, k]
+        for j in range(rows_out.shape[0]):
+            for k in range(bw):
+                out[j, w0 + k] = cur[rows_out[j], k]
+
+
 @njit(cache=_CACHE, parallel=True, boundscheck=False)
 def _run_blocks(frames, held, src, om, reg, initial, steps, rows_out, block, n_chunks,
                 out, history):
@@ -127,62 +195,11 @@ def _run_blocks(frames, held, src, om, reg, initial, steps, rows_out, block, n_c
     links (one-step registers, initially all ones). initial (G, W) gate states
     at time 0. out (R, W) receives the nodes ``rows_out`` at time ``steps``.
     history is (steps + 1, G, W) to record gate states, or (0, 0, 0) not to.
+    A single chunk should go to :func:`_run_chunk` directly.
     """
-    T, n_in, W = frames.shape
-    G = src.shape[0]
-    record = history.shape[0] > 0
-    n_blocks = (W + block - 1) // block
-    per_chunk = (n_blocks + n_chunks - 1) // n_chunks
     for c in prange(n_chunks):
-        cur = np.empty((n_in + G, block), np.uint64)
-        nxt = np.empty((G, block), np.uint64)
-        lreg = np.empty((G, 2, block), np.uint64)
-        for bi in range(c * per_chunk, min(n_blocks, (c + 1) * per_chunk)):
-            w0 = bi * block
-            bw = min(block, W - w0)
-            for g in range(G):
-                for k in range(bw):
-                    cur[n_in + g, k] = initial[g, w0 + k]
-                    lreg[g, 0, k] = ~np.uint64(0)
-                    lreg[g, 1, k] = ~np.uint64(0)
-            for t in range(steps + 1):
-                # inputs at time t
-                f = min(t, T - 1) if held else t
-                for i in range(n_in):
-                    for k in range(bw):
-                        cur[i, k] = frames[f, i, w0 + k] if f < T else np.uint64(0)
-                if record:
-                    for g in range(G):
-                        for k in range(bw):
-                            history[t, g, w0 + k] = cur[n_in + g, k]
-                if t == steps:
-                    break
-                for g in range(G):
-                    ra = cur[src[g, 0]]
-                    rb = cur[src[g, 1]]
-                    oa = om[g, 0]
-                    ob = om[g, 1]
-                    rn = nxt[g]
-                    if reg[g, 0] or reg[g, 1]:
-                        la = lreg[g, 0]
-                        lb = lreg[g, 1]
-                        for k in range(bw):
-                            va = la[k] if reg[g, 0] else (ra[k] | oa)
-                            vb = lb[k] if reg[g, 1] else (rb[k] | ob)
-                            rn[k] = ~(va & vb)
-                            if reg[g, 0]:
-                                la[k] = ~ra[k] | oa
-                            if reg[g, 1]:
-                                lb[k] = ~rb[k] | ob
-                    else:
-                        for k in range(bw):
-                            rn[k] = ~((ra[k] | oa) & (rb[k] | ob))
-                for g in range(G):
-                    for k in range(bw):
-                        cur[n_in + g, k] = nxt[g, k]
-            for j in range(rows_out.shape[0]):
-                for k in range(bw):
-                    out[j, w0 + k] = cur[rows_out[j], k]
+        _run_chunk(frames, held, src, om, reg, initial, steps, rows_out, block, c, n_chunks,
+                   out, history)
 
 
 # ---------------------------------------------------------------------------

@@ -139,8 +139,12 @@ def _eval_rows(net, P, rows, block=None):
             net.n_inputs, np.ascontiguousarray(net.wiring), np.asarray(rows, np.int64))
         if block is None:
             block = choose_block(W, n_slots, numba.get_num_threads())
-        kernels._eval_blocks(np.ascontiguousarray(P), src_slot, dst_slot, xm, om, out_slot, n_slots,
-                             block, _chunks(W, block), out)
+        n_chunks = _chunks(W, block)
+        args = (np.ascontiguousarray(P), src_slot, dst_slot, xm, om, out_slot, n_slots, block)
+        if n_chunks == 1:  # no parallel region: its start-up outweighs a small evaluation
+            kernels._eval_chunk(*args, 0, 1, out)
+        else:
+            kernels._eval_blocks(*args, n_chunks, out)
     return out
 
 
@@ -273,9 +277,13 @@ def run(net, X, steps, initial=None, record=False, *, threads=None):
     if W:
         with using_threads(threads):
             block = choose_block(W, 3 * net.n_nodes, numba.get_num_threads())
-            kernels._run_blocks(np.ascontiguousarray(frames), held, np.ascontiguousarray(net.wiring),
-                                om, reg, init, steps, np.asarray(net.outputs, np.int64), block,
-                                _chunks(W, block), out, history)
+            n_chunks = _chunks(W, block)
+            args = (np.ascontiguousarray(frames), held, np.ascontiguousarray(net.wiring), om, reg, init,
+                    steps, np.asarray(net.outputs, np.int64), block)
+            if n_chunks == 1:
+                kernels._run_chunk(*args, 0, 1, out, history)
+            else:
+                kernels._run_blocks(*args, n_chunks, out, history)
     if record:
         return np.stack([unpack(history[t], S) for t in range(steps + 1)]) if G else \
             np.zeros((steps + 1, S, 0), bool)
