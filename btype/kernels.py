@@ -207,8 +207,8 @@ def _run_blocks(frames, held, src, om, reg, initial, steps, rows_out, block, n_c
 # ---------------------------------------------------------------------------
 @njit(cache=_CACHE, inline="always")
 def _heap_push(heap, size, item):
+    """Push ``item`` on the min-heap ``heap[:size]``; returns the new size."""
     i = size
-    heap[i] = item
     while i > 0:
         parent = (i - 1) >> 1
         if heap[parent] <= item:
@@ -221,6 +221,7 @@ def _heap_push(heap, size, item):
 
 @njit(cache=_CACHE, inline="always")
 def _heap_pop(heap, size):
+    """Pop the least item of the min-heap ``heap[:size]``; returns (item, new size)."""
     top = heap[0]
     size -= 1
     last = heap[size]

@@ -6,13 +6,12 @@ a :class:`TrainResult` whose ``trace`` is a list of records made by
 """
 from __future__ import annotations
 
-import math
 import numbers
 from dataclasses import dataclass, field
 
 from .network import Network
 
-__all__ = ["Budget", "TrainResult", "make_record", "RECORD_FIELDS"]
+__all__ = ["Budget", "TrainResult", "make_record", "check_train_args", "RECORD_FIELDS"]
 
 # The fields every record has, in this order; trainers may add more after them.
 RECORD_FIELDS = ("method", "task", "seed", "step", "evaluations", "gate_evals", "seconds",
@@ -128,3 +127,31 @@ def make_record(*, method, task, seed, step, evaluations, gate_evals, seconds,
             value = value.item()
         record[key] = value
     return record
+
+
+def check_train_args(net, task, budget, seed, progress) -> None:
+    """Validate the arguments every trainer takes (``btype.search.train``, ``sgd.train``).
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming the argument and the offending value; also when the machine does
+        not fit the task, has no modified links to train, or the task has no
+        training rows.
+    """
+    from .tasks import Task  # tasks import this module's neighbours; keep the cycle out
+    if not isinstance(net, Network):
+        raise TypeError(f"net must be a btype.Network, got {type(net).__name__}")
+    if not isinstance(task, Task):
+        raise TypeError(f"task must be a btype.tasks.Task, got {type(task).__name__}")
+    if not isinstance(budget, Budget):
+        raise TypeError(f"budget must be a btype.Budget, got {budget!r}")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    if not isinstance(progress, bool):
+        raise TypeError(f"progress must be a bool, got {progress!r}")
+    task.check_network(net)
+    if net.n_modified == 0:
+        raise ValueError("net has no modified links: there are no bits to train (an A-type?)")
+    if len(task.X_train) == 0:
+        raise ValueError(f"task {task.name!r} has no training rows")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import warnings
 from statistics import NormalDist
 from typing import NamedTuple
 

@@ -139,7 +139,7 @@ def main(argv=None):
         print(f"2 threads / 1 thread                    {rates['evaluate_packed, 2 threads'] / one:8.2f}x   (target >= 1.6x)")
 
     full, per_flip, mean_gates = delta_speedup(net, X)
-    print(f"\ndelta evaluation, single-bit flips on the same machine and samples (1 thread):")
+    print("\ndelta evaluation, single-bit flips on the same machine and samples (1 thread):")
     print(f"  full evaluation of all nodes          {full * 1e3:9.3f} ms")
     print(f"  delta update per flip (mean)          {per_flip * 1e3:9.3f} ms   "
           f"({mean_gates:.1f} of {args.gates} gates recomputed on average)")

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 import btype
-from btype.tasks import Task
+from btype.train import check_train_args
 
 from . import checkpoint as ckpt
 from .relax import INITS, MODES, RelaxedNetwork
@@ -173,21 +173,7 @@ class _Run:
     """State of one training run; ``loop`` runs it."""
 
     def __init__(self, net, task, budget, device, seed, progress, options):
-        if not isinstance(net, btype.Network):
-            raise TypeError(f"net must be a btype.Network, got {type(net).__name__}")
-        if not isinstance(task, Task):
-            raise TypeError(f"task must be a btype.tasks.Task, got {type(task).__name__}")
-        if not isinstance(budget, btype.Budget):
-            raise TypeError(f"budget must be a btype.Budget, got {budget!r}")
-        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-            raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-        if not isinstance(progress, bool):
-            raise TypeError(f"progress must be a bool, got {progress!r}")
-        task.check_network(net)
-        if net.n_modified == 0:
-            raise ValueError("net has no modified links: there is nothing to train (an A-type?)")
-        if len(task.X_train) == 0:
-            raise ValueError(f"task {task.name!r} has no training rows")
+        check_train_args(net, task, budget, seed, progress)
         self.o = o = _check_options(options)
         self.device = _device(device)
         if o["amp"] and self.device.type != "cuda":

@@ -1,6 +1,5 @@
 """Sweeps: process pool and Dask agree, killed sweeps restart cleanly, presets, the CLI."""
 import json
-import os
 from dataclasses import replace
 
 import numpy as np

@@ -28,6 +28,9 @@ from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
 
+from ..kernels import _heap_pop as _pop
+from ..kernels import _heap_push as _push
+
 _ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 # wk.ctr slots
@@ -257,40 +260,6 @@ def _toggle(bits, xm, om, link_cone, link_port, turing, m):
 def _toggle_all(bits, xm, om, link_cone, link_port, turing, flips, n):
     for f in range(n):
         _toggle(bits, xm, om, link_cone, link_port, turing, flips[f])
-
-
-@njit(cache=True, inline="always")
-def _push(heap, size, item):
-    i = size
-    while i > 0:
-        parent = (i - 1) >> 1
-        if heap[parent] <= item:
-            break
-        heap[i] = heap[parent]
-        i = parent
-    heap[i] = item
-    return size + 1
-
-
-@njit(cache=True, inline="always")
-def _pop(heap, size):
-    top = heap[0]
-    size -= 1
-    last = heap[size]
-    i = 0
-    while True:
-        child = 2 * i + 1
-        if child >= size:
-            break
-        if child + 1 < size and heap[child + 1] < heap[child]:
-            child += 1
-        if heap[child] >= last:
-            break
-        heap[i] = heap[child]
-        i = child
-    if size > 0:
-        heap[i] = last
-    return top, size
 
 
 @njit(cache=True, inline="always")

@@ -19,9 +19,7 @@ import time
 
 import numpy as np
 
-from ..network import Network
-from ..tasks import Task
-from ..train import Budget, TrainResult, make_record
+from ..train import Budget, TrainResult, check_train_args, make_record
 from . import _kernels as K
 from .problem import Structure, build_problem, fitness_from_errs, make_work
 
@@ -307,21 +305,7 @@ def _check_common(common, n_train, budget):
 # ---------------------------------------------------------------------------
 def search(net, task, method_cls, budget, seed, progress, options) -> TrainResult:
     """Validated entry point used by :func:`btype.search.train`."""
-    if not isinstance(net, Network):
-        raise TypeError(f"net must be a btype.Network, got {type(net).__name__}")
-    if not isinstance(task, Task):
-        raise TypeError(f"task must be a btype.tasks.Task, got {type(task).__name__}")
-    if not isinstance(budget, Budget):
-        raise TypeError(f"budget must be a btype.Budget, got {budget!r}")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-    if not isinstance(progress, bool):
-        raise TypeError(f"progress must be a bool, got {progress!r}")
-    task.check_network(net)
-    if net.n_modified == 0:
-        raise ValueError("net has no modified links: there are no bits to search (an A-type?)")
-    if len(task.X_train) == 0:
-        raise ValueError(f"task {task.name!r} has no training rows")
+    check_train_args(net, task, budget, seed, progress)
     common = {k: options.pop(k) for k in list(options) if k in _COMMON}
     method = method_cls(options, n_links=net.n_modified, budget=budget)
     common = _check_common(common, len(task.X_train), budget)
