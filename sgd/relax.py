@@ -60,8 +60,9 @@ class RelaxedNetwork(nn.Module):
     seed : int
         Seed of the random initialisations.
     backend : {"auto", "numba", "triton", "torch"}
-        Feed-forward implementation; "auto" takes numba on the CPU, triton on
-        CUDA where installed, and plain tensor operations elsewhere.
+        Feed-forward implementation; "auto" takes numba on the CPU and plain
+        tensor operations elsewhere. "triton" (CUDA) is experimental: it has
+        not yet been run on a GPU against the other backends.
 
     Notes
     -----
