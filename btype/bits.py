@@ -60,7 +60,7 @@ def unpack(P, n_samples) -> np.ndarray:
     if n_samples > P.shape[1] * 64:
         raise ValueError(f"n_samples = {n_samples} exceeds the {P.shape[1] * 64} samples that P holds")
     n = P.shape[0]
-    as_bytes = np.ascontiguousarray(P.astype("<u8", copy=False)).view(np.uint8).reshape(n, -1)
+    as_bytes = np.ascontiguousarray(P.astype("<u8", copy=False)).view(np.uint8).reshape(n, 8 * P.shape[1])
     bits = np.unpackbits(as_bytes, axis=1, bitorder="little")
     return np.ascontiguousarray(bits[:, :n_samples].T.astype(bool))
 

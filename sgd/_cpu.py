@@ -17,6 +17,7 @@ from __future__ import annotations
 import types
 
 import numpy as np
+import torch
 from numba import njit, prange
 
 # No 'nnan'/'ninf': a NaN must survive so that training can detect it.
@@ -124,10 +125,23 @@ def _parallel(H, n_gates):
     return n_blocks > 1 and n_blocks * chunk * n_gates >= PARALLEL_MIN
 
 
+def _keeping_torch_threads(kernel, *args):
+    """Run a parallel Numba kernel without changing torch's thread count: both use
+    the same OpenMP runtime, and Numba's launch resets it to Numba's own count."""
+    n = torch.get_num_threads()
+    try:
+        kernel(*args)
+    finally:
+        if torch.get_num_threads() != n:
+            torch.set_num_threads(n)
+
+
 def forward(H, wiring, alpha, beta, n_inputs):
     """Fill ``H`` (n_blocks, n_nodes, chunk) in place."""
-    kernel = _forward if _parallel(H, wiring.shape[0]) else _forward_serial
-    kernel(H, wiring, alpha, beta, np.int64(n_inputs), H.dtype.type(1))
+    if _parallel(H, wiring.shape[0]):
+        _keeping_torch_threads(_forward, H, wiring, alpha, beta, np.int64(n_inputs), H.dtype.type(1))
+    else:
+        _forward_serial(H, wiring, alpha, beta, np.int64(n_inputs), H.dtype.type(1))
 
 
 def backward(H, dG, grad_out, outputs, wiring, alpha, beta, n_inputs):
@@ -138,7 +152,10 @@ def backward(H, dG, grad_out, outputs, wiring, alpha, beta, n_inputs):
     n_blocks, _, chunk = H.shape
     n_gates = wiring.shape[0]
     parts = np.empty((n_blocks, n_gates, 4), H.dtype)
-    kernel = _backward if _parallel(H, n_gates) else _backward_serial
-    kernel(H, dG, grad_out, outputs, wiring, alpha, beta, np.int64(n_inputs), H.dtype.type(0), parts)
+    args = (H, dG, grad_out, outputs, wiring, alpha, beta, np.int64(n_inputs), H.dtype.type(0), parts)
+    if _parallel(H, n_gates):
+        _keeping_torch_threads(_backward, *args)
+    else:
+        _backward_serial(*args)
     total = parts.sum(axis=0)
     return total[:, 0::2].copy(), total[:, 1::2].copy()

@@ -95,6 +95,19 @@ def pick_backend(backend, device):
 
 # --------------------------------------------------------------------------- feed-forward
 
+class _Lease:
+    """Gives a pooled node-value buffer back once the autograd node holding it is
+    freed, so that a retained graph (``retain_graph=True``) can run backward again."""
+
+    __slots__ = ("plan", "tensor")
+
+    def __init__(self, plan, tensor):
+        self.plan, self.tensor = plan, tensor
+
+    def __del__(self):
+        self.plan.give(self.tensor)
+
+
 class FeedForward(torch.autograd.Function):
     """(B, n_inputs) values -> (B, n_outputs) values of a feed-forward machine.
 
@@ -106,6 +119,7 @@ class FeedForward(torch.autograd.Function):
         impl = _IMPLS[backend]
         out, saved = impl.forward(x, alpha.detach(), beta.detach(), plan)
         ctx.plan, ctx.impl, ctx.saved = plan, impl, saved
+        ctx.lease = _Lease(plan, saved[0])
         ctx.batch = x.shape[0]
         ctx.coef = (alpha.detach(), beta.detach())
         return out
@@ -113,11 +127,7 @@ class FeedForward(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_out):
         alpha, beta = ctx.coef
-        if ctx.saved is None:
-            raise RuntimeError("the relaxed machine's saved values were already used: backward twice?")
         ga, gb = ctx.impl.backward(grad_out.contiguous(), ctx.saved, alpha, beta, ctx.plan, ctx.batch)
-        ctx.plan.give(ctx.saved[0])
-        ctx.saved = None
         return None, ga.to(alpha.dtype), gb.to(beta.dtype), None, None
 
 
@@ -225,6 +235,8 @@ _IMPLS = {"numba": _NumbaImpl, "torch": _TorchImpl, "triton": _TritonImpl}
 
 
 def feedforward(x, alpha, beta, plan, backend):
+    if x.shape[0] == 0:  # no samples: no kernel to run, but keep the graph to theta
+        return (alpha.sum() + beta.sum()).mul(0).to(x.dtype).expand(0, len(plan.outputs))
     if torch.is_grad_enabled() and (alpha.requires_grad or beta.requires_grad):
         return FeedForward.apply(x, alpha, beta, plan, backend)
     out, saved = _IMPLS[backend].forward(x, alpha.detach(), beta.detach(), plan)

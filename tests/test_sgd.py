@@ -358,9 +358,6 @@ def test_theta_gradcheck_clocked(link):
     assert_gradient_matches_differences(f, (theta,))
 
 
-@pytest.mark.xfail(strict=True, raises=RuntimeError,
-                   reason="sgd._ops.FeedForward frees its saved node values after the first backward, "
-                          "so retain_graph=True is not honoured (breaks gradcheck, autograd.functional)")
 @pytest.mark.parametrize("backend", ["numba", "torch"])
 def test_backward_twice_with_retain_graph(backend):
     net = btype.random_network(3, 8, 1, layers=2, seed=0)
@@ -371,9 +368,6 @@ def test_backward_twice_with_retain_graph(backend):
     torch.testing.assert_close(first, second)
 
 
-@pytest.mark.xfail(strict=True, raises=RuntimeError,
-                   reason="feed-forward forward of an empty batch (0 samples) fails in a reshape "
-                          "(numba and torch backends); btype.evaluate and the clocked path accept it")
 @pytest.mark.parametrize("backend", ["numba", "torch"])
 def test_empty_batch_feedforward(backend):
     net = btype.random_network(3, 8, 2, layers=2, seed=0)
