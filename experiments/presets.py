@@ -235,7 +235,7 @@ _FULL_TASKS = {
 
 _FULL = Preset(
     name="full",
-    description="The README's results: every task family, 20 seeds (about 40 minutes on 2 cores).",
+    description="The README's results: every task family, 20 seeds (about 35 minutes on 2 cores).",
     tasks=_FULL_TASKS,
     seeds=20,
     axis="seconds",
