@@ -48,6 +48,11 @@ def _readonly(arr):
     return arr
 
 
+def _feedforward(net) -> bool:
+    gate_nodes = net.n_inputs + np.arange(net.n_gates)
+    return bool(np.all(net.wiring < gate_nodes[:, None]))
+
+
 class Network:
     """A network of two-input NAND gates whose links may carry modifiers.
 
@@ -69,7 +74,7 @@ class Network:
         What a modified link delivers; see DESIGN.md section 1.
     """
 
-    __slots__ = ("n_inputs", "wiring", "outputs", "enabled", "modifiers", "link")
+    __slots__ = ("n_inputs", "wiring", "outputs", "enabled", "modifiers", "link", "_memo")
 
     def __init__(self, n_inputs, wiring, outputs, enabled=None, modifiers=None, link="switch"):
         if isinstance(n_inputs, bool) or not isinstance(n_inputs, numbers.Integral):
@@ -112,6 +117,9 @@ class Network:
         object.__setattr__(self, "enabled", _readonly(enabled))
         object.__setattr__(self, "modifiers", _readonly(modifiers))
         object.__setattr__(self, "link", link)
+        # Data derived from the (immutable) network by the simulator: kernel plans,
+        # link masks. Computed on first use, so repeated evaluations skip them.
+        object.__setattr__(self, "_memo", {})
 
     def __setattr__(self, name, value):
         raise AttributeError("Network is immutable; use with_enabled() for other modifier states")
@@ -137,8 +145,14 @@ class Network:
     @property
     def is_feedforward(self) -> bool:
         """True when every gate reads only lower-numbered nodes."""
-        gate_nodes = self.n_inputs + np.arange(self.n_gates)
-        return bool(np.all(self.wiring < gate_nodes[:, None]))
+        return self._derived("feedforward", _feedforward)
+
+    def _derived(self, key, compute):
+        """``compute(self)``, remembered under ``key`` for the life of this network."""
+        memo = self._memo
+        if key not in memo:
+            memo[key] = compute(self)
+        return memo[key]
 
     def levels(self) -> np.ndarray:
         """Level of every gate in a feed-forward machine (inputs are level 0).
@@ -180,6 +194,11 @@ class Network:
                 and np.array_equal(self.modifiers, other.modifiers))
 
     __hash__ = None
+
+    def __reduce__(self):
+        # Pickle the constructor arguments only, not the memo of derived data.
+        return (Network, (self.n_inputs, self.wiring, self.outputs, self.enabled, self.modifiers,
+                          self.link))
 
     def __repr__(self):
         kind = "B" if self.modifiers.all() else ("A" if not self.modifiers.any() else "WB")

@@ -79,6 +79,9 @@ def using_threads(n):
         raise ValueError(f"threads = {n} exceeds the {numba.config.NUMBA_NUM_THREADS} threads "
                          "Numba was started with (NUMBA_NUM_THREADS)")
     old = numba.get_num_threads()
+    if n == old:  # nothing to set or restore
+        yield n
+        return
     numba.set_num_threads(n)
     try:
         yield n
@@ -87,18 +90,28 @@ def using_threads(n):
 
 
 def link_masks(net):
-    """Per-link kernel masks of a network: ``(xm, om, reg)``.
+    """Per-link kernel masks of a network: ``(xm, om, reg)``, read-only.
 
     ``xm`` is all ones where a link inverts (turing mode, modified, passing),
     ``om`` all ones where it is interrupted; ``reg`` marks turing-mode modified
-    links (one-step registers in clocked runs).
+    links (one-step registers in clocked runs). Computed once per network.
     """
+    return net._derived("link_masks", _link_masks)
+
+
+def _link_masks(net):
     interrupted = net.modifiers & ~net.enabled
     turing = net.link == "turing"
-    xm = np.where(turing & net.modifiers & net.enabled, _ONES, np.uint64(0))
-    om = np.where(interrupted, _ONES, np.uint64(0))
-    reg = net.modifiers & turing
-    return xm.astype(np.uint64), om.astype(np.uint64), np.ascontiguousarray(reg)
+    xm = np.where(turing & net.modifiers & net.enabled, _ONES, np.uint64(0)).astype(np.uint64)
+    om = np.where(interrupted, _ONES, np.uint64(0)).astype(np.uint64)
+    reg = np.ascontiguousarray(net.modifiers & turing)
+    for a in (xm, om, reg):
+        a.flags.writeable = False
+    return xm, om, reg
+
+
+def _output_plan(net):
+    return kernels._slot_plan(net.n_inputs, np.ascontiguousarray(net.wiring), net.outputs.astype(np.int64))
 
 
 def fanout(net):
@@ -137,8 +150,11 @@ def _eval_rows(net, P, rows, block=None):
     W = P.shape[1]
     out = np.empty((len(rows), W), np.uint64)
     if W:
-        src_slot, dst_slot, out_slot, n_slots = kernels._slot_plan(
-            net.n_inputs, np.ascontiguousarray(net.wiring), np.asarray(rows, np.int64))
+        if rows is net.outputs:  # the common case, planned once per network
+            src_slot, dst_slot, out_slot, n_slots = net._derived("output_plan", _output_plan)
+        else:
+            src_slot, dst_slot, out_slot, n_slots = kernels._slot_plan(
+                net.n_inputs, np.ascontiguousarray(net.wiring), np.asarray(rows, np.int64))
         if block is None:
             block = choose_block(W, n_slots, numba.get_num_threads())
         n_chunks = _chunks(W, block)
@@ -322,7 +338,8 @@ class DeltaEvaluator:
         W = n_words(self.n_samples)
         P = pack(X) if net.n_inputs else np.zeros((0, W), np.uint64)
         self._values = _eval_rows(net, P, np.arange(net.n_nodes))
-        self._xm, self._om, _ = link_masks(net)
+        xm, om, _ = link_masks(net)
+        self._xm, self._om = xm.copy(), om.copy()  # flips update them in place
         self._wiring = np.ascontiguousarray(net.wiring)
         self._ptr, self._idx = fanout(net)
         self._tail = tail_mask(self.n_samples)

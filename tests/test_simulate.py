@@ -144,3 +144,29 @@ def test_pack_unpack_round_trip_and_bit_order():
     assert P.dtype == np.uint64 and P.shape == (2, 2)
     assert P[0, 0] == np.uint64(1 | (1 << 63)) and P[1, 1] == 1 and P[0, 1] == 0
     np.testing.assert_array_equal(btype.unpack(P, 65), X)
+
+
+def test_remembered_plans_and_masks_stay_those_of_the_network():
+    """Each network remembers its kernel plan and link masks; flips made by a
+    DeltaEvaluator or a pickle round trip must not leak into them."""
+    import pickle
+
+    net = btype.random_network(5, 60, 3, kind="layered", layers=4, seed=3, link="switch")
+    X = random_inputs(1, (70, 5))
+    first = btype.evaluate(net, X)  # fills the memo
+    assert np.array_equal(first, reference.evaluate(net, X))
+    xm, om, reg = btype.simulate.link_masks(net)
+    assert not (xm.flags.writeable or om.flags.writeable or reg.flags.writeable)
+
+    delta = DeltaEvaluator(net, X)
+    links = np.argwhere(net.modifiers)[:10]
+    delta.flip(links)
+    bits = net.enabled.copy()
+    bits[links[:, 0], links[:, 1]] ^= True
+    assert delta.network == net.with_enabled(bits)
+    assert np.array_equal(delta.outputs(), reference.evaluate(net.with_enabled(bits), X))
+    assert np.array_equal(btype.evaluate(net, X), first)  # the original network is untouched
+
+    copy = pickle.loads(pickle.dumps(net))
+    assert copy == net and copy._memo == {}
+    assert np.array_equal(btype.evaluate(copy, X), first)
