@@ -155,8 +155,8 @@ def plot_scaling(runs, *, family="parity", axis="seconds", ax=None, n_boot=2000,
     ceiling = ceiling if ceiling > 0 else 1.0
     groups = by_method(runs)
     offsets = np.linspace(-0.12, 0.12, len(groups)) if len(groups) > 1 else [0.0]
-    lows = []
-    for offset, (method, group) in zip(offsets, groups.items()):
+    lows, stacked = [], False
+    for rank, (offset, (method, group)) in enumerate(zip(offsets, groups.items())):
         color = method_color(method)
         sizes = sorted({task_size(r.task)[1] for r in group})
         xs, meds, errs, missing = [], [], [], []
@@ -166,8 +166,13 @@ def plot_scaling(runs, *, family="parity", axis="seconds", ax=None, n_boot=2000,
             values = np.where(solved, values, np.inf)
             est = stats.median_ci(values, n_boot=n_boot, seed=seed)
             x = size + offset
+            # Unsolved cells of all methods share the budget line: stack their labels
+            # above it, one row per method, so they do not print over each other.
+            above = (0, 5 + 7 * rank) if not np.isfinite(est.value) else (3, 3)
+            stacked |= not np.isfinite(est.value)
             ax.annotate(f"{int(solved.sum())}/{len(solved)}", (x, min(est.value, ceiling)),
-                        textcoords="offset points", xytext=(3, 3), fontsize=6, color=color)
+                        textcoords="offset points", xytext=above, fontsize=6, color=color,
+                        ha="center" if above[0] == 0 else "left")
             if np.isfinite(est.value):
                 lows.append(est.low)
                 xs.append(x)
@@ -183,7 +188,8 @@ def plot_scaling(runs, *, family="parity", axis="seconds", ax=None, n_boot=2000,
                     markerfacecolor="none", color=color, label=None if xs else method)
     ax.axhline(ceiling, color="0.6", lw=0.8, linestyle=":")
     floor = min([v for v in lows if v > 0] + [ceiling])
-    ax.set_ylim(floor / 2.0, ceiling * 2.5)  # before the log scale, which warns on a flat autoscale
+    top = ceiling * (10 ** (0.25 * len(groups)) if stacked else 2.5)  # room for the stacked labels
+    ax.set_ylim(floor / 2.0, top)  # before the log scale, which warns on a flat autoscale
     ax.set_yscale("log")
     sizes = sorted({task_size(r.task)[1] for r in runs})
     ax.set_xticks(sizes)
