@@ -57,7 +57,9 @@ def _per_task(runs, tasks, draw, title, caption, directory, stem):
     for i, (ax, task) in enumerate(zip(axes, tasks)):
         group = [r for r in runs if r.task == task]
         draw(group, ax)
-        ax.set_title(f"{task} ({network_text(group[0]).split(', ', 1)[1]})", fontsize=8)
+        machine = network_text(group[0]).split(", ", 1)[1]  # the link mode is in the figure's title
+        machine = machine.replace("layered, ", "").replace(" outputs per class", " out/class")
+        ax.set_title(f"{task} ({machine})", fontsize=8)
         ax.minorticks_off()  # minor ticks on log axes cost more to draw than the data
         ax.tick_params(labelsize=7)
         ax.xaxis.label.set_size(8)
