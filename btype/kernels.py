@@ -78,6 +78,13 @@ def _slot_plan(n_in, src, rows_out):
     return src_slot, dst_slot, out_slot, n_slots
 
 
+@njit(cache=_CACHE, inline="always")
+def _gate_word(a, b, xa, oa, xb, ob):
+    """One word of a gate: NAND of its two links, each inverted by ``x*`` (turing
+    mode, passing) and forced to ones by ``o*`` (interrupted)."""
+    return ~(((a ^ xa) | oa) & ((b ^ xb) | ob))
+
+
 @njit(cache=_CACHE, boundscheck=False)
 def _eval_chunk(inputs, src_slot, dst_slot, xm, om, out_slot, n_slots, block, c, n_chunks, out):
     """Blocks c, c + n_chunks, ... of :func:`_eval_blocks` (one thread's share)."""
@@ -100,7 +107,7 @@ def _eval_chunk(inputs, src_slot, dst_slot, xm, om, out_slot, n_slots, block, c,
             ob = om[g, 1]
             rr = buf[dst_slot[g]]
             for k in range(bw):
-                rr[k] = ~(((ra[k] ^ xa) | oa) & ((rb[k] ^ xb) | ob))
+                rr[k] = _gate_word(ra[k], rb[k], xa, oa, xb, ob)
         for j in range(out_slot.shape[0]):
             row = buf[out_slot[j]]
             for k in range(bw):
@@ -283,7 +290,7 @@ def _delta_flip(values, n_in, src, xm, om, turing, fan_ptr, fan_idx, flips, n_fl
         rr = values[n_in + g]
         diff = np.uint64(0)
         for k in range(W):
-            diff |= (rr[k] ^ ~(((ra[k] ^ xa) | oa) & ((rb[k] ^ xb) | ob))) & tail[k]
+            diff |= (rr[k] ^ _gate_word(ra[k], rb[k], xa, oa, xb, ob)) & tail[k]
         if diff == 0:
             continue
         if record_undo:
@@ -292,7 +299,7 @@ def _delta_flip(values, n_in, src, xm, om, turing, fan_ptr, fan_idx, flips, n_fl
                 undo_rows[changed, k] = rr[k]
         changed += 1
         for k in range(W):
-            rr[k] = ~(((ra[k] ^ xa) | oa) & ((rb[k] ^ xb) | ob))
+            rr[k] = _gate_word(ra[k], rb[k], xa, oa, xb, ob)
         node = n_in + g
         for e in range(fan_ptr[node], fan_ptr[node + 1]):
             h = fan_idx[e]

@@ -110,8 +110,12 @@ def _link_masks(net):
     return xm, om, reg
 
 
-def _output_plan(net):
-    return kernels._slot_plan(net.n_inputs, np.ascontiguousarray(net.wiring), net.outputs.astype(np.int64))
+def _plan(net, rows):
+    """The kernel plan for ``rows`` ("outputs" or "nodes"), made once per network."""
+    def make(net):
+        wanted = net.outputs if rows == "outputs" else np.arange(net.n_nodes)
+        return kernels._slot_plan(net.n_inputs, np.ascontiguousarray(net.wiring), wanted.astype(np.int64))
+    return net._derived(f"plan_{rows}", make)
 
 
 def fanout(net):
@@ -146,15 +150,12 @@ def choose_block(W, n_rows, n_threads):
 # combinational evaluation
 # ---------------------------------------------------------------------------
 def _eval_rows(net, P, rows, block=None):
+    """Packed values of ``rows``: "outputs" (n_outputs, W) or "nodes" (n_nodes, W)."""
     xm, om, _ = link_masks(net)
+    src_slot, dst_slot, out_slot, n_slots = _plan(net, rows)
     W = P.shape[1]
-    out = np.empty((len(rows), W), np.uint64)
+    out = np.empty((len(out_slot), W), np.uint64)
     if W:
-        if rows is net.outputs:  # the common case, planned once per network
-            src_slot, dst_slot, out_slot, n_slots = net._derived("output_plan", _output_plan)
-        else:
-            src_slot, dst_slot, out_slot, n_slots = kernels._slot_plan(
-                net.n_inputs, np.ascontiguousarray(net.wiring), np.asarray(rows, np.int64))
         if block is None:
             block = choose_block(W, n_slots, numba.get_num_threads())
         n_chunks = _chunks(W, block)
@@ -199,7 +200,7 @@ def evaluate_packed(net, P, *, threads=None, block=None):
     if block is not None:
         block = _check_positive_int(block, "block")
     with using_threads(threads):
-        return _eval_rows(net, P, net.outputs, block)
+        return _eval_rows(net, P, "outputs", block)
 
 
 def evaluate(net, X, *, threads=None):
@@ -220,7 +221,7 @@ def evaluate(net, X, *, threads=None):
     S = X.shape[0]
     P = pack(X) if net.n_inputs else np.zeros((0, n_words(S)), np.uint64)
     with using_threads(threads):
-        out = _eval_rows(net, P, net.outputs)
+        out = _eval_rows(net, P, "outputs")
     return unpack(out, S)
 
 
@@ -230,7 +231,7 @@ def node_values(net, P, *, threads=None):
     _check_feedforward(net)
     P = _check_packed(net, P)
     with using_threads(threads):
-        return _eval_rows(net, P, np.arange(net.n_nodes))
+        return _eval_rows(net, P, "nodes")
 
 
 # ---------------------------------------------------------------------------
@@ -337,7 +338,7 @@ class DeltaEvaluator:
         self.n_samples = X.shape[0]
         W = n_words(self.n_samples)
         P = pack(X) if net.n_inputs else np.zeros((0, W), np.uint64)
-        self._values = _eval_rows(net, P, np.arange(net.n_nodes))
+        self._values = _eval_rows(net, P, "nodes")
         xm, om, _ = link_masks(net)
         self._xm, self._om = xm.copy(), om.copy()  # flips update them in place
         self._wiring = np.ascontiguousarray(net.wiring)
