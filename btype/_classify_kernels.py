@@ -1,0 +1,168 @@
+"""Private Numba kernels of :mod:`btype.classify`: the group vote on packed words.
+
+Callers validate everything first. Sample ``s`` is bit ``s % 64`` of word
+``s // 64``. A class's count is held *bit-sliced*: plane ``j`` of a count is a
+row of words whose bit ``s`` is bit ``j`` of sample ``s``'s count, so 64
+samples are counted, compared and chosen per word operation and no output is
+ever unpacked.
+"""
+import os
+
+import numpy as np
+from numba import njit, prange
+
+_CACHE = os.environ.get("BTYPE_NO_CACHE", "0") in ("", "0")
+_ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+@njit(cache=_CACHE, inline="always")
+def _csa(a, b, c):
+    """Carry-save adder, word by word: ``a + b + c = 2 * carry + sum``; returns (carry, sum)."""
+    u = a ^ b
+    return (a & b) | (u & c), u ^ c
+
+
+@njit(cache=_CACHE, inline="always")
+def _row(Y, rows, q, stop, zero):
+    """Row ``rows[q]`` of ``Y``, or the zero row past ``stop`` (pads the last group of 16)."""
+    return Y[rows[q]] if q < stop else zero
+
+
+@njit(cache=_CACHE, boundscheck=False)
+def _ripple(cnt, level, x, n_bits, n):
+    """Add the row ``x`` at weight ``2**level`` to the bit-sliced count ``cnt`` (n words)."""
+    for j in range(level, n_bits):
+        plane = cnt[j]
+        for k in range(n):
+            carry = plane[k] & x[k]
+            plane[k] ^= x[k]
+            x[k] = carry
+
+
+@njit(cache=_CACHE, boundscheck=False)
+def _count(Y, rows, start, stop, offset, n_bits, w0, cnt, x, zero):
+    """Bit-sliced count of the ones in rows ``rows[start:stop]`` of ``Y`` (words from
+    ``w0`` on, as many as ``x`` holds), plus ``offset``.
+
+    Sixteen rows at a time go through a Harley-Seal tree of carry-save adders
+    into the planes of weight 1, 2, 4 and 8 (15 adders per 16 rows); the carry
+    of weight 16 then ripples into the higher planes. ``cnt`` needs at least
+    max(n_bits, 4) planes; the caller guarantees the count fits in ``n_bits``.
+    """
+    n = x.shape[0]
+    for j in range(cnt.shape[0]):
+        for k in range(n):
+            cnt[j, k] = 0
+    ones, twos, fours, eights = cnt[0], cnt[1], cnt[2], cnt[3]
+    for r in range(start, stop, 16):
+        y0 = _row(Y, rows, r, stop, zero)
+        y1 = _row(Y, rows, r + 1, stop, zero)
+        y2 = _row(Y, rows, r + 2, stop, zero)
+        y3 = _row(Y, rows, r + 3, stop, zero)
+        y4 = _row(Y, rows, r + 4, stop, zero)
+        y5 = _row(Y, rows, r + 5, stop, zero)
+        y6 = _row(Y, rows, r + 6, stop, zero)
+        y7 = _row(Y, rows, r + 7, stop, zero)
+        y8 = _row(Y, rows, r + 8, stop, zero)
+        y9 = _row(Y, rows, r + 9, stop, zero)
+        y10 = _row(Y, rows, r + 10, stop, zero)
+        y11 = _row(Y, rows, r + 11, stop, zero)
+        y12 = _row(Y, rows, r + 12, stop, zero)
+        y13 = _row(Y, rows, r + 13, stop, zero)
+        y14 = _row(Y, rows, r + 14, stop, zero)
+        y15 = _row(Y, rows, r + 15, stop, zero)
+        for k in range(n):
+            q = w0 + k
+            o, t, f, e = ones[k], twos[k], fours[k], eights[k]
+            ta, o = _csa(o, y0[q], y1[q])
+            tb, o = _csa(o, y2[q], y3[q])
+            fa, t = _csa(t, ta, tb)
+            ta, o = _csa(o, y4[q], y5[q])
+            tb, o = _csa(o, y6[q], y7[q])
+            fb, t = _csa(t, ta, tb)
+            ea, f = _csa(f, fa, fb)
+            ta, o = _csa(o, y8[q], y9[q])
+            tb, o = _csa(o, y10[q], y11[q])
+            fa, t = _csa(t, ta, tb)
+            ta, o = _csa(o, y12[q], y13[q])
+            tb, o = _csa(o, y14[q], y15[q])
+            fb, t = _csa(t, ta, tb)
+            eb, f = _csa(f, fa, fb)
+            x[k], e = _csa(e, ea, eb)
+            ones[k], twos[k], fours[k], eights[k] = o, t, f, e
+        if n_bits > 4:  # a group of 16 rows or more: its count needs the plane of 16
+            _ripple(cnt, 4, x, n_bits, n)
+    for j in range(n_bits):
+        if (offset >> j) & 1:
+            for k in range(n):
+                x[k] = _ONES
+            _ripple(cnt, j, x, n_bits, n)
+
+
+@njit(cache=_CACHE, boundscheck=False)
+def _vote_range(Y, rows, ptr, offsets, n_bits, w0, w1, pred):
+    """Predictions of the samples in words w0:w1 (``pred[64 * w0 : 64 * w1]``).
+
+    Class ``c`` counts rows ``rows[ptr[c]:ptr[c + 1]]`` of ``Y`` (a row listed
+    twice counts twice) plus ``offsets[c]``. Classes are taken in order and a
+    sample moves to class ``c`` only where its count is strictly greater than
+    the best so far, so ties go to the lowest class. The winning class index is
+    kept bit-sliced too and unpacked once per sample at the end.
+    """
+    n = w1 - w0
+    n_classes = offsets.shape[0]
+    n_idx = 0
+    while (1 << n_idx) < n_classes:
+        n_idx += 1
+    cnt = np.empty((max(n_bits, 4), n), np.uint64)
+    best = np.empty((n_bits, n), np.uint64)
+    idx = np.zeros((n_idx, n), np.uint64)
+    x = np.empty(n, np.uint64)
+    gt = np.empty(n, np.uint64)
+    eq = np.empty(n, np.uint64)
+    zero = np.zeros(Y.shape[1], np.uint64)
+    for c in range(n_classes):
+        _count(Y, rows, ptr[c], ptr[c + 1], offsets[c], n_bits, w0, cnt, x, zero)
+        if c == 0:
+            for j in range(n_bits):
+                for k in range(n):
+                    best[j, k] = cnt[j, k]
+            continue
+        # gt: samples whose count beats the best so far (compared from the top plane down)
+        for k in range(n):
+            gt[k] = 0
+            eq[k] = _ONES
+        for j in range(n_bits - 1, -1, -1):
+            a, b = cnt[j], best[j]
+            for k in range(n):
+                gt[k] |= eq[k] & a[k] & ~b[k]
+                eq[k] &= ~(a[k] ^ b[k])
+        for j in range(n_bits):
+            a, b = cnt[j], best[j]
+            for k in range(n):
+                b[k] = (a[k] & gt[k]) | (b[k] & ~gt[k])
+        for j in range(n_idx):
+            row = idx[j]
+            if (c >> j) & 1:
+                for k in range(n):
+                    row[k] |= gt[k]
+            else:
+                for k in range(n):
+                    row[k] &= ~gt[k]
+    for k in range(n):
+        base = 64 * (w0 + k)
+        for i in range(64):
+            pred[base + i] = 0
+        for j in range(n_idx):
+            v = idx[j, k]
+            for i in range(64):
+                pred[base + i] |= np.int64((v >> np.uint64(i)) & np.uint64(1)) << j
+
+
+@njit(cache=_CACHE, parallel=True, boundscheck=False)
+def _vote_blocks(Y, rows, ptr, offsets, n_bits, block, pred):
+    """:func:`_vote_range` over blocks of ``block`` words, one block per thread at a time."""
+    W = Y.shape[1]
+    n_blocks = (W + block - 1) // block
+    for bi in prange(n_blocks):
+        _vote_range(Y, rows, ptr, offsets, n_bits, bi * block, min(W, (bi + 1) * block), pred)
