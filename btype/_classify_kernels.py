@@ -23,9 +23,24 @@ def _csa(a, b, c):
 
 
 @njit(cache=_CACHE, inline="always")
-def _row(Y, rows, q, stop, zero):
-    """Row ``rows[q]`` of ``Y``, or the zero row past ``stop`` (pads the last group of 16)."""
-    return Y[rows[q]] if q < stop else zero
+def _add8(o, t, f, a0, a1, a2, a3, a4, a5, a6, a7):
+    """Add eight rows to the planes of weight 1, 2, 4 (``o``, ``t``, ``f``) with seven
+    carry-save adders; returns (carry of weight 8, o, t, f)."""
+    ta, o = _csa(o, a0, a1)
+    tb, o = _csa(o, a2, a3)
+    fa, t = _csa(t, ta, tb)
+    ta, o = _csa(o, a4, a5)
+    tb, o = _csa(o, a6, a7)
+    fb, t = _csa(t, ta, tb)
+    e, f = _csa(f, fa, fb)
+    return e, o, t, f
+
+
+@njit(cache=_CACHE, inline="always")
+def _pick(rows, q, stop):
+    """(row index, mask) of entry ``q`` of a group of 16: past ``stop`` the last row, masked
+    to zero, pads the group (indices and masks are scalars, so no row views are made)."""
+    return rows[min(q, stop - 1)], _ONES if q < stop else np.uint64(0)
 
 
 @njit(cache=_CACHE, boundscheck=False)
@@ -40,7 +55,7 @@ def _ripple(cnt, level, x, n_bits, n):
 
 
 @njit(cache=_CACHE, boundscheck=False)
-def _count(Y, rows, start, stop, offset, n_bits, w0, cnt, x, zero):
+def _count(Y, rows, start, stop, offset, n_bits, w0, cnt, x):
     """Bit-sliced count of the ones in rows ``rows[start:stop]`` of ``Y`` (words from
     ``w0`` on, as many as ``x`` holds), plus ``offset``.
 
@@ -55,39 +70,30 @@ def _count(Y, rows, start, stop, offset, n_bits, w0, cnt, x, zero):
             cnt[j, k] = 0
     ones, twos, fours, eights = cnt[0], cnt[1], cnt[2], cnt[3]
     for r in range(start, stop, 16):
-        y0 = _row(Y, rows, r, stop, zero)
-        y1 = _row(Y, rows, r + 1, stop, zero)
-        y2 = _row(Y, rows, r + 2, stop, zero)
-        y3 = _row(Y, rows, r + 3, stop, zero)
-        y4 = _row(Y, rows, r + 4, stop, zero)
-        y5 = _row(Y, rows, r + 5, stop, zero)
-        y6 = _row(Y, rows, r + 6, stop, zero)
-        y7 = _row(Y, rows, r + 7, stop, zero)
-        y8 = _row(Y, rows, r + 8, stop, zero)
-        y9 = _row(Y, rows, r + 9, stop, zero)
-        y10 = _row(Y, rows, r + 10, stop, zero)
-        y11 = _row(Y, rows, r + 11, stop, zero)
-        y12 = _row(Y, rows, r + 12, stop, zero)
-        y13 = _row(Y, rows, r + 13, stop, zero)
-        y14 = _row(Y, rows, r + 14, stop, zero)
-        y15 = _row(Y, rows, r + 15, stop, zero)
+        i0, m0 = _pick(rows, r, stop)
+        i1, m1 = _pick(rows, r + 1, stop)
+        i2, m2 = _pick(rows, r + 2, stop)
+        i3, m3 = _pick(rows, r + 3, stop)
+        i4, m4 = _pick(rows, r + 4, stop)
+        i5, m5 = _pick(rows, r + 5, stop)
+        i6, m6 = _pick(rows, r + 6, stop)
+        i7, m7 = _pick(rows, r + 7, stop)
+        i8, m8 = _pick(rows, r + 8, stop)
+        i9, m9 = _pick(rows, r + 9, stop)
+        i10, m10 = _pick(rows, r + 10, stop)
+        i11, m11 = _pick(rows, r + 11, stop)
+        i12, m12 = _pick(rows, r + 12, stop)
+        i13, m13 = _pick(rows, r + 13, stop)
+        i14, m14 = _pick(rows, r + 14, stop)
+        i15, m15 = _pick(rows, r + 15, stop)
         for k in range(n):
-            q = w0 + k
+            q = np.uint64(w0 + k)  # unsigned: no negative-index wraparound, so the loop vectorises
             o, t, f, e = ones[k], twos[k], fours[k], eights[k]
-            ta, o = _csa(o, y0[q], y1[q])
-            tb, o = _csa(o, y2[q], y3[q])
-            fa, t = _csa(t, ta, tb)
-            ta, o = _csa(o, y4[q], y5[q])
-            tb, o = _csa(o, y6[q], y7[q])
-            fb, t = _csa(t, ta, tb)
-            ea, f = _csa(f, fa, fb)
-            ta, o = _csa(o, y8[q], y9[q])
-            tb, o = _csa(o, y10[q], y11[q])
-            fa, t = _csa(t, ta, tb)
-            ta, o = _csa(o, y12[q], y13[q])
-            tb, o = _csa(o, y14[q], y15[q])
-            fb, t = _csa(t, ta, tb)
-            eb, f = _csa(f, fa, fb)
+            ea, o, t, f = _add8(o, t, f, Y[i0, q] & m0, Y[i1, q] & m1, Y[i2, q] & m2, Y[i3, q] & m3,
+                                Y[i4, q] & m4, Y[i5, q] & m5, Y[i6, q] & m6, Y[i7, q] & m7)
+            eb, o, t, f = _add8(o, t, f, Y[i8, q] & m8, Y[i9, q] & m9, Y[i10, q] & m10,
+                                Y[i11, q] & m11, Y[i12, q] & m12, Y[i13, q] & m13,
+                                Y[i14, q] & m14, Y[i15, q] & m15)
             x[k], e = _csa(e, ea, eb)
             ones[k], twos[k], fours[k], eights[k] = o, t, f, e
         if n_bits > 4:  # a group of 16 rows or more: its count needs the plane of 16
@@ -120,9 +126,8 @@ def _vote_range(Y, rows, ptr, offsets, n_bits, w0, w1, pred):
     x = np.empty(n, np.uint64)
     gt = np.empty(n, np.uint64)
     eq = np.empty(n, np.uint64)
-    zero = np.zeros(Y.shape[1], np.uint64)
     for c in range(n_classes):
-        _count(Y, rows, ptr[c], ptr[c + 1], offsets[c], n_bits, w0, cnt, x, zero)
+        _count(Y, rows, ptr[c], ptr[c + 1], offsets[c], n_bits, w0, cnt, x)
         if c == 0:
             for j in range(n_bits):
                 for k in range(n):
