@@ -33,7 +33,7 @@ def _fail(path, message):
     return ValueError(f"{os.fspath(path)!r}: {message}")
 
 
-def _check_spec(path, name, dtype, shape, want):
+def check_spec(path, name, dtype, shape, want):
     """``want`` is (dtype kinds or dtype, shape with None wildcards or None)."""
     kinds, want_shape = want
     if isinstance(kinds, str) and set(kinds) <= set(_KINDS):
@@ -116,7 +116,7 @@ def read(path, spec=None, *, allow_extra=True, max_bytes=MAX_BYTES) -> dict:
                     raise _fail(path, f"array {name!r} declares {nbytes:,} bytes "
                                       f"({'more than the member holds' if nbytes > info.file_size else f'over the limit of {max_bytes:,}'})")
                 if name in spec:
-                    _check_spec(path, name, dtype, shape, spec[name])
+                    check_spec(path, name, dtype, shape, spec[name])
                 headers[name] = info
             out = {}
             for name, info in headers.items():
