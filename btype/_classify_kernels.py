@@ -6,23 +6,22 @@ row of words whose bit ``s`` is bit ``j`` of sample ``s``'s count, so 64
 samples are counted, compared and chosen per word operation and no output is
 ever unpacked.
 """
-import os
-
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
-_CACHE = os.environ.get("BTYPE_NO_CACHE", "0") in ("", "0")
+from .jit import njit
+
 _ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
-@njit(cache=_CACHE, inline="always")
+@njit(cache=True, inline="always")
 def _csa(a, b, c):
     """Carry-save adder, word by word: ``a + b + c = 2 * carry + sum``; returns (carry, sum)."""
     u = a ^ b
     return (a & b) | (u & c), u ^ c
 
 
-@njit(cache=_CACHE, inline="always")
+@njit(cache=True, inline="always")
 def _add8(o, t, f, a0, a1, a2, a3, a4, a5, a6, a7):
     """Add eight rows to the planes of weight 1, 2, 4 (``o``, ``t``, ``f``) with seven
     carry-save adders; returns (carry of weight 8, o, t, f)."""
@@ -36,14 +35,14 @@ def _add8(o, t, f, a0, a1, a2, a3, a4, a5, a6, a7):
     return e, o, t, f
 
 
-@njit(cache=_CACHE, inline="always")
+@njit(cache=True, inline="always")
 def _pick(rows, q, stop):
     """(row index, mask) of entry ``q`` of a group of 16: past ``stop`` the last row, masked
     to zero, pads the group (indices and masks are scalars, so no row views are made)."""
     return rows[min(q, stop - 1)], _ONES if q < stop else np.uint64(0)
 
 
-@njit(cache=_CACHE, boundscheck=False)
+@njit(cache=True, boundscheck=False)
 def _ripple(cnt, level, x, n_bits, n):
     """Add the row ``x`` at weight ``2**level`` to the bit-sliced count ``cnt`` (n words)."""
     for j in range(level, n_bits):
@@ -54,7 +53,7 @@ def _ripple(cnt, level, x, n_bits, n):
             x[k] = carry
 
 
-@njit(cache=_CACHE, boundscheck=False)
+@njit(cache=True, boundscheck=False)
 def _count(Y, rows, start, stop, offset, n_bits, w0, cnt, x):
     """Bit-sliced count of the ones in rows ``rows[start:stop]`` of ``Y`` (words from
     ``w0`` on, as many as ``x`` holds), plus ``offset``.
@@ -105,7 +104,7 @@ def _count(Y, rows, start, stop, offset, n_bits, w0, cnt, x):
             _ripple(cnt, j, x, n_bits, n)
 
 
-@njit(cache=_CACHE, boundscheck=False)
+@njit(cache=True, boundscheck=False)
 def _vote_range(Y, rows, ptr, offsets, n_bits, w0, w1, pred):
     """Predictions of the samples in words w0:w1 (``pred[64 * w0 : 64 * w1]``).
 
@@ -164,7 +163,7 @@ def _vote_range(Y, rows, ptr, offsets, n_bits, w0, w1, pred):
                 pred[base + i] |= np.int64((v >> np.uint64(i)) & np.uint64(1)) << j
 
 
-@njit(cache=_CACHE, parallel=True, boundscheck=False)
+@njit(cache=True, parallel=True, boundscheck=False)
 def _vote_blocks(Y, rows, ptr, offsets, n_bits, block, pred):
     """:func:`_vote_range` over blocks of ``block`` words, one block per thread at a time."""
     W = Y.shape[1]
