@@ -106,7 +106,7 @@ def _count(Y, rows, start, stop, offset, n_bits, w0, cnt, x):
 
 @njit(cache=True, boundscheck=False)
 def _vote_range(Y, rows, ptr, offsets, n_bits, w0, w1, pred):
-    """Predictions of the samples in words w0:w1 (``pred[64 * w0 : 64 * w1]``).
+    """Predictions of the samples in words w0:w1 of ``Y``, into ``pred[:64 * (w1 - w0)]``.
 
     Class ``c`` counts rows ``rows[ptr[c]:ptr[c + 1]]`` of ``Y`` (a row listed
     twice counts twice) plus ``offsets[c]``. Classes are taken in order and a
@@ -154,7 +154,7 @@ def _vote_range(Y, rows, ptr, offsets, n_bits, w0, w1, pred):
                 for k in range(n):
                     row[k] &= ~gt[k]
     for k in range(n):
-        base = 64 * (w0 + k)
+        base = 64 * k
         for i in range(64):
             pred[base + i] = 0
         for j in range(n_idx):
@@ -169,4 +169,26 @@ def _vote_blocks(Y, rows, ptr, offsets, n_bits, block, pred):
     W = Y.shape[1]
     n_blocks = (W + block - 1) // block
     for bi in prange(n_blocks):
-        _vote_range(Y, rows, ptr, offsets, n_bits, bi * block, min(W, (bi + 1) * block), pred)
+        w0, w1 = bi * block, min(W, (bi + 1) * block)
+        _vote_range(Y, rows, ptr, offsets, n_bits, w0, w1, pred[64 * w0: 64 * w1])
+
+
+@njit(cache=True, boundscheck=False)
+def _count_wrong(Y, rows, ptr, offsets, n_bits, labels):
+    """Samples whose class (as :func:`_vote_range` finds it) is not ``labels[s]``.
+
+    ``Y`` holds at least ``ceil(S / 64)`` words per row, e.g. every node's
+    value in a search's delta evaluation (``rows`` then lists output nodes), so
+    another kernel can score a candidate without unpacking its outputs.
+    """
+    S = labels.shape[0]
+    W = (S + 63) // 64
+    block = 64
+    pred = np.empty(64 * block, np.int64)
+    wrong = 0
+    for w0 in range(0, W, block):
+        w1 = min(W, w0 + block)
+        _vote_range(Y, rows, ptr, offsets, n_bits, w0, w1, pred)
+        for i in range(min(S, 64 * w1) - 64 * w0):
+            wrong += pred[i] != labels[64 * w0 + i]
+    return wrong

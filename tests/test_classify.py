@@ -1,4 +1,6 @@
 """The packed group vote (btype.classify) against the vote on unpacked outputs."""
+import importlib
+
 import numba
 import numpy as np
 import pytest
@@ -6,11 +8,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import btype
-import btype.classify as packed_vote
 from btype import reference
 from btype.classify import classify, classify_packed, count_correct
 from btype.tasks.base import classify as vote_unpacked
 from strategies import random_inputs
+
+packed_vote = importlib.import_module("btype.classify")  # the module, not the function of that name
 
 # group sizes around the 16 rows of one carry-save tree, and 1
 GROUPS = st.sampled_from([1, 2, 3, 7, 15, 16, 17, 33])
@@ -134,3 +137,18 @@ X3 = np.zeros((5, 3), bool)
 def test_errors_name_the_argument(call, error, words):
     with pytest.raises(error, match=words):
         call()
+
+
+@given(case=classifiers(), S=SAMPLES, seed=st.integers(0, 10**6))
+def test_kernel_for_search_counts_wrong_on_node_values(case, S, seed):
+    # how a search kernel would score a candidate: every node's value, output nodes as rows
+    from btype._classify_kernels import _count_wrong
+    from btype.simulate import node_values
+    net, n_classes = case
+    X = random_inputs(seed, (S, net.n_inputs))
+    labels = np.random.default_rng(seed).integers(0, n_classes, S)
+    group = net.n_outputs // n_classes
+    values = node_values(net, btype.pack(X))
+    wrong = _count_wrong(values, net.outputs, group * np.arange(n_classes + 1), np.zeros(n_classes, np.int64),
+                         group.bit_length(), labels)
+    assert wrong == int((vote_unpacked(btype.evaluate(net, X), n_classes) != labels).sum())
