@@ -87,11 +87,11 @@ def test_many_chunks_wide_groups_and_threads(monkeypatch):
     net = net.with_enabled(rng.random((900, 2)) < 0.8)
     X = random_inputs(4, (5000, 20))
     want = vote_unpacked(btype.evaluate(net, X), 3)  # 200 outputs per class: 8-bit counts
-    monkeypatch.setattr(packed_vote, "CHUNK_BYTES", 8 * 64 * 8)  # 8 words per chunk at 64 rows
-    for threads in sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)}):
+    for threads in sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)}):  # 2: the vote in parallel
         np.testing.assert_array_equal(classify(net, X, 3, threads=threads), want)
-    monkeypatch.undo()
-    np.testing.assert_array_equal(classify(net, X, 3, threads=1, prune=False), want)
+        np.testing.assert_array_equal(classify(net, X, 3, threads=threads, prune=False), want)
+    monkeypatch.setattr(packed_vote, "CHUNK_BYTES", 8 * 64 * 8)  # 8 words per chunk at 64 rows
+    np.testing.assert_array_equal(classify(net, X, 3), want)
 
 
 def test_plan_follows_the_modifier_states():
