@@ -64,9 +64,9 @@ def _vote_plan(net, n_classes, pruned):
             constant = ones = np.zeros(net.n_outputs, bool)
         group = net.n_outputs // n_classes
         cls = np.arange(net.n_outputs) // group
+        # outputs stay in their order, so each class's rows are consecutive
         nodes, rows = np.unique(machine.outputs[~constant], return_inverse=True)
-        order = np.argsort(cls[~constant], kind="stable")
-        rows = np.ascontiguousarray(rows.reshape(-1)[order], dtype=np.int64)
+        rows = np.ascontiguousarray(rows.reshape(-1), dtype=np.int64)
         ptr = np.zeros(n_classes + 1, np.int64)
         ptr[1:] = np.cumsum(np.bincount(cls[~constant], minlength=n_classes))
         offsets = np.bincount(cls[ones], minlength=n_classes).astype(np.int64)
