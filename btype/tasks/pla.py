@@ -32,9 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import Task
+from .base import Task, check_int
 from ._io import DEFAULT_MAX_BYTES, opened, read_at_most
-from .truth import _check_int
 
 __all__ = ["PLA", "PLAError", "read_pla", "from_pla", "write_pla", "DEFAULT_MAX_ROWS",
            "DEFAULT_MAX_CELLS"]
@@ -276,9 +275,9 @@ def read_pla(path, *, max_rows: int = DEFAULT_MAX_ROWS, max_cells: int = DEFAULT
     """
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or path, got {path!r}")
-    max_rows = _check_int(max_rows, "max_rows", 1, 1 << 40)
-    max_cells = _check_int(max_cells, "max_cells", 1, 1 << 46)
-    max_bytes = _check_int(max_bytes, "max_bytes", 1, 1 << 46)
+    max_rows = check_int(max_rows, "max_rows", 1, 1 << 40)
+    max_cells = check_int(max_cells, "max_cells", 1, 1 << 46)
+    max_bytes = check_int(max_bytes, "max_bytes", 1, 1 << 46)
     head, cubes, linenos = _read_lines(path, max_bytes)
     n_i, kind = head["i"], head.get("type", "fd")
     if kind != "fr":
