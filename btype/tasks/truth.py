@@ -196,8 +196,9 @@ def alu(n: int) -> Task:
     Inputs: ``SEL[0..2]`` = 0..2, a = 3..n+2, b = n+3..2n+2 (LSB first). The
     operation by ``SEL``: 0 a AND b, 1 a OR b, 2 a XOR b, 3 a + b, 4..7 a - b.
     Outputs: ``CARRY`` (the carry of a + b, the borrow of a - b, i.e. a < b;
-    0 for the logic operations), then ``O[0..n]``, the result LSB first; ``O[n]``
-    is always 0, as in the suite's files (``alu4``: 11 inputs, 6 outputs).
+    0 for the logic operations), then ``O[0..n-1]``, the result LSB first, as in
+    the suite's ``alu5``..``alu8`` files (``alu8``: 19 inputs, 9 outputs). Its
+    ``alu3`` and ``alu4`` files carry one more output, ``O[n]``, always 0.
     """
     n = check_int(n, "n", 1, (MAX_TABLE_INPUTS - 3) // 2)
     r = _rows(2 * n + 3)
@@ -206,6 +207,6 @@ def alu(n: int) -> Task:
     wide = np.select([sel == 0, sel == 1, sel == 2, sel == 3], [a & b, a | b, a ^ b, a + b],
                      (a - b) & ((2 << n) - 1))
     carry = (wide >> n) & 1
-    Y = np.concatenate([carry[:, None], _bits(wide & mask, n + 1)], axis=1).astype(bool)
+    Y = np.concatenate([carry[:, None], _bits(wide & mask, n)], axis=1).astype(bool)
     return _table_task(f"alu{n}", 2 * n + 3, Y,
-                       f"{n}-bit ALU (AND, OR, XOR, add, subtract by SEL): CARRY, then O[0..{n}]")
+                       f"{n}-bit ALU (AND, OR, XOR, add, subtract by SEL): CARRY, then O[0..{n - 1}]")
