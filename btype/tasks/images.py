@@ -89,7 +89,7 @@ def _check_labels(files, splits):
     present = np.unique(splits["train"][1])
     n_classes = int(present[-1]) + 1 if present.size else 0
     if n_classes < 2 or present.size != n_classes:
-        missing = sorted(set(range(n_classes)) - set(present.tolist()))
+        missing = _first_gaps(present, 6)
         shown = ", ".join(map(str, missing[:5])) + (", ..." if len(missing) > 5 else "")
         raise ValueError(f"{files['train_labels']}: labels must be 0..K-1 with every class present "
                          f"(K >= 2); found {present.size} distinct labels up to {n_classes - 1}"
@@ -100,6 +100,19 @@ def _check_labels(files, splits):
         raise ValueError(f"{files['test_labels']}: label {test[row]} at row {row} is not one of "
                          f"the training classes 0..{n_classes - 1}")
     return n_classes
+
+
+def _first_gaps(present, count):
+    """The first ``count`` non-negative integers missing from the sorted array ``present``."""
+    gaps, expected = [], 0
+    for value in present.tolist():
+        while expected < value and len(gaps) < count:
+            gaps.append(expected)
+            expected += 1
+        if len(gaps) == count:
+            break
+        expected = value + 1
+    return gaps
 
 
 def _image_task(base, files, *, downsample, side, threshold, levels, classes, limit, valid, seed):
