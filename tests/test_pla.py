@@ -46,7 +46,7 @@ def test_fr_round_trip_with_spacing_comments_and_names(tmp_path):
     lines += [".e", "trailing text after .e is ignored"]
     path = write(tmp_path, "\r\n".join(lines) + "\n", "ex03.train.pla")
     task = from_pla(path)
-    assert task.name == "ex03.train" and task.n_classes is None
+    assert task.name == "ex03" and task.n_classes is None
     assert np.array_equal(task.X_train, X) and np.array_equal(task.Y_train, Y)
     assert np.array_equal(task.X_test, X) and np.array_equal(task.Y_test, Y)
     assert task.pla.input_names == tuple(f"x{i}" for i in range(7))
@@ -155,6 +155,36 @@ def test_test_and_valid_files(tmp_path):
     wide = write(tmp_path, ".i 3\n.o 1\n.type fr\n101 1\n", "wide.pla")
     with pytest.raises(PLAError, match="wide.pla: 3 inputs"):
         from_pla(train, wide)
+
+
+def test_contest_layout_as_two_classes(tmp_path):
+    """exNN.train/valid/test.pla with one output: a 2-class task scored by group popcount."""
+    rng = np.random.default_rng(4)
+    rows = rng.permutation(1 << 10)[:300]
+    X = (rows[:, None] >> np.arange(10)) & 1 == 1
+    y = X[:, 0] ^ X[:, 3]
+    paths = {}
+    for split, part in (("train", slice(0, 200)), ("valid", slice(200, 250)), ("test", slice(250, 300))):
+        paths[split] = tmp_path / f"ex07.{split}.pla"
+        write_pla(paths[split], X[part], y[part, None])
+    task = from_pla(paths["train"], test=paths["test"], valid=paths["valid"], as_classes=True)
+    assert task.name == "ex07" and task.n_classes == 2 and task.n_outputs is None
+    for split, part in (("train", slice(0, 200)), ("valid", slice(200, 250)), ("test", slice(250, 300))):
+        Xs, ys = task.split(split)
+        assert np.array_equal(Xs, X[part]) and ys.dtype == np.int64 and ys.tolist() == y[part].tolist()
+    # Three outputs per class: group 0 is outputs 0-2, group 1 outputs 3-5; most ones wins.
+    votes = np.zeros((50, 6), bool)
+    votes[:, 3:5] = y[250:, None]
+    votes[:, 0] = ~y[250:]
+    assert task.score_outputs(votes, "test").fitness == 1.0
+    assert task.score_outputs(~votes, "test").fitness < 1.0
+    boolean = from_pla(paths["train"], test=paths["test"])
+    assert boolean.n_classes is None and boolean.Y_test.tolist() == y[250:, None].tolist()
+    wide = write(tmp_path, ".i 2\n.o 2\n.type fr\n01 10\n", "wide.pla")
+    with pytest.raises(ValueError, match="as_classes needs a single-output file; .*wide.pla has 2 outputs"):
+        from_pla(wide, as_classes=True)
+    with pytest.raises(TypeError, match="as_classes"):
+        from_pla(paths["train"], as_classes=1)
 
 
 def test_f_refuses_too_many_inputs(tmp_path):

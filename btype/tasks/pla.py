@@ -311,13 +311,13 @@ def read_pla(path, *, max_rows: int = DEFAULT_MAX_ROWS, max_cells: int = DEFAULT
 
 def _split_name(path):
     name = Path(path).name
-    for suffix in (".gz", ".pla"):
+    for suffix in (".gz", ".pla", ".train"):
         if name.endswith(suffix):
             name = name[: -len(suffix)]
     return name
 
 
-def from_pla(train, test=None, valid=None, *, merge_valid: bool = False,
+def from_pla(train, test=None, valid=None, *, merge_valid: bool = False, as_classes: bool = False,
              max_rows: int = DEFAULT_MAX_ROWS, max_cells: int = DEFAULT_MAX_CELLS,
              max_bytes: int = DEFAULT_MAX_BYTES, name: str | None = None) -> Task:
     """A Boolean task from PLA files (learning-from-examples benchmarks and truth tables).
@@ -335,19 +335,26 @@ def from_pla(train, test=None, valid=None, *, merge_valid: bool = False,
         with ``merge_valid=True`` they are also appended to the training split
         (as in the IWLS 2020 contest, where train and valid both fit the model).
     merge_valid : bool
+    as_classes : bool
+        Read a single-output file as a 2-class task: the output is the class
+        label (0 or 1) and a machine may have any even number of outputs, half
+        voting for each class by popcount (see :func:`btype.tasks.classify`).
+        The contest files ``exNN.{train,valid,test}.pla`` have one output.
     max_rows, max_cells, max_bytes : int
         Limits for each file, see :func:`read_pla`.
     name : str, optional
-        Task name; default the train file's name without ``.pla``/``.gz``.
+        Task name; default the train file's name without ``.gz``, ``.pla`` and
+        ``.train`` (``ex03.train.pla`` gives ``ex03``).
 
     Returns
     -------
     Task
-        Boolean task; ``task.pla`` holds the train file's :class:`PLA` (names,
-        type, don't-care mask).
+        Boolean task (a 2-class task with ``as_classes``); ``task.pla`` holds the
+        train file's :class:`PLA` (names, type, don't-care mask).
     """
-    if not isinstance(merge_valid, (bool, np.bool_)):
-        raise TypeError(f"merge_valid must be a bool, got {merge_valid!r}")
+    for flag, value in (("merge_valid", merge_valid), ("as_classes", as_classes)):
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{flag} must be a bool, got {value!r}")
     limits = dict(max_rows=max_rows, max_cells=max_cells, max_bytes=max_bytes)
     tr = read_pla(train, **limits)
     parts = {}
@@ -370,12 +377,18 @@ def from_pla(train, test=None, valid=None, *, merge_valid: bool = False,
         held = tr
     sources = [f"train {Path(train).name}"] + [f"{k} {Path(p).name}" for k, p in
                                                (("test", test), ("valid", valid)) if p is not None]
-    task = Task(name if name is not None else _split_name(train), X_train, Y_train, held.X, held.Y,
-                description=f"PLA type {tr.type}, {tr.X.shape[1]} inputs, {tr.Y.shape[1]} outputs "
-                            f"({', '.join(sources)})")
+    X_valid, Y_valid = (parts["valid"].X, parts["valid"].Y) if valid is not None else (None, None)
+    targets = [Y_train, held.Y, Y_valid]
+    if as_classes:
+        if tr.Y.shape[1] != 1:
+            raise ValueError(f"as_classes needs a single-output file; {train} has {tr.Y.shape[1]} outputs")
+        targets = [None if Y is None else Y[:, 0].astype(np.int64) for Y in targets]
+    kind = "2 classes" if as_classes else f"{tr.Y.shape[1]} outputs"
+    task = Task(name if name is not None else _split_name(train), X_train, targets[0], held.X,
+                targets[1], n_classes=2 if as_classes else None,
+                description=f"PLA type {tr.type}, {tr.X.shape[1]} inputs, {kind} ({', '.join(sources)})",
+                X_valid=X_valid, Y_valid=targets[2])
     task.pla = tr
-    task.X_valid = parts["valid"].X if valid is not None else None
-    task.Y_valid = parts["valid"].Y if valid is not None else None
     return task
 
 
