@@ -23,8 +23,8 @@ def parse_idx_gz(path, header_bytes):
 @pytest.mark.skipif(not INSTALLED, reason="Fashion-MNIST is not installed: sudo apt-get install "
                                           "dataset-fashion-mnist (or ./install.sh data)")
 def test_real_fashion_mnist():
-    task = tasks.get("fashion")
-    assert task.name == "fashion" and task.n_classes == 10 and task.n_inputs == 784
+    task = tasks.get("fashion28")
+    assert task.name == "fashion28" and task.n_classes == 10 and task.n_inputs == 784
     assert task.X_train.shape == (60000, 784) and task.X_test.shape == (10000, 784)
     images = parse_idx_gz(Path(FASHION_DIR) / "train-images-idx3-ubyte.gz", 16).reshape(60000, 784)
     labels = parse_idx_gz(Path(FASHION_DIR) / "train-labels-idx1-ubyte.gz", 8)
@@ -32,9 +32,10 @@ def test_real_fashion_mnist():
     # The published class balance: 6,000 training and 1,000 test images per class.
     assert np.bincount(task.Y_train).tolist() == [6000] * 10
     assert np.bincount(task.Y_test).tolist() == [1000] * 10
-    # A hard pair at 14x14 with a validation split: block means of the same pixels.
-    pair = tasks.get("fashion14-0v6", valid=0.1)
-    assert pair.name == "fashion14-0v6" and pair.n_inputs == 196 and pair.n_classes == 2
+    # The default size, 14x14, on a hard pair with a validation split: block means of the same pixels.
+    pair = tasks.get("fashion0v6", valid=0.1)
+    assert pair.name == "fashion0v6" and pair.n_inputs == 196 and pair.n_classes == 2
+    assert tasks.get("fashion").n_inputs == 196
     keep = np.isin(labels, (0, 6))
     means = images[keep].reshape(-1, 14, 2, 14, 2).astype(float).mean(axis=(2, 4)).reshape(-1, 196)
     both = np.concatenate([pair.X_train, pair.X_valid])
@@ -52,11 +53,14 @@ def fake_fashion(tmp_path, monkeypatch):
 
 def test_fashion_options_on_written_files(fake_fashion, tmp_path):
     images, labels = fake_fashion["train"]
-    task = fashion()
-    assert task.name == "fashion" and np.array_equal(task.X_train, images.reshape(-1, 784) >= 128)
+    task = fashion(downsample=1)
+    assert task.name == "fashion28" and np.array_equal(task.X_train, images.reshape(-1, 784) >= 128)
     assert np.array_equal(task.Y_train, labels) and task.X_valid is None
+    default = fashion()
+    means = images.reshape(-1, 14, 2, 14, 2).mean(axis=(2, 4)).reshape(-1, 196)
+    assert default.name == "fashion" and np.array_equal(default.X_train, means >= 128)
     pair = tasks.get("fashion0v6")
-    assert pair.name == "fashion0v6" and pair.n_classes == 2
+    assert pair.name == "fashion0v6" and pair.n_classes == 2 and pair.n_inputs == 196
     rows = [s for s in range(len(labels)) if labels[s] in (0, 6)]
     assert pair.Y_train.tolist() == [int(labels[s] == 6) for s in rows]
     coded = tasks.get("fashion7-t2")

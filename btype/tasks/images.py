@@ -115,14 +115,20 @@ def _first_gaps(present, count):
     return gaps
 
 
-def _image_task(base, files, *, downsample, side, threshold, levels, classes, limit, valid, seed):
-    """The shared body of :func:`mnist` and :func:`fashion`."""
+def _image_task(base, files, *, default_downsample, downsample, side, threshold, levels, classes,
+                limit, valid, seed):
+    """The shared body of :func:`mnist` and :func:`fashion`.
+
+    The task's name carries the image side when it is not the default one.
+    """
     if side is not None:
         side = check_int(side, "side", 1, 28)
-        if downsample != 1 or 28 % side:
+        if downsample is not None or 28 % side:
             raise ValueError(f"side must divide 28 (28, 14, 7, 4, 2, 1) and not come with "
                              f"downsample=, got side={side}, downsample={downsample}")
         downsample = 28 // side
+    if downsample is None:
+        downsample = default_downsample
     downsample = check_int(downsample, "downsample", 1, 28)
     cuts, code_name, code_text = coding(threshold, levels, 255, 128)
     if limit is None or isinstance(limit, (int, np.integer)):
@@ -147,7 +153,7 @@ def _image_task(base, files, *, downsample, side, threshold, levels, classes, li
         out += [encode(pooled, cuts * downsample * downsample), labels]
     X_train, y_train, X_valid, y_valid = hold_out(out[0], out[1], valid, seed)
     H = splits["train"][0].shape[1] // downsample
-    name = with_classes(f"{base}{H if downsample > 1 else ''}{code_name}", classes)
+    name = with_classes(f"{base}{H if downsample != default_downsample else ''}{code_name}", classes)
     return Task(name, X_train, y_train, out[2], out[3],
                 n_classes=len(classes) if classes is not None else n_classes,
                 description=f"{base} {H}x{H}, {code_text}" + (f", classes {classes}" if classes else "")
@@ -156,10 +162,12 @@ def _image_task(base, files, *, downsample, side, threshold, levels, classes, li
 
 
 _OPTIONS_DOC = """
-    downsample : int
+    downsample : int, optional
         Average ``downsample x downsample`` blocks first: 2 gives 14x14 images.
+        Default 1 (28x28) for MNIST, 2 (14x14) for Fashion-MNIST.
     side : int, optional
-        The image side instead (28 // downsample); what a name like ``mnist14`` sets.
+        The image side instead (28 // downsample); what a name like ``mnist14``
+        or ``fashion28`` sets. Names leave out the default side.
     threshold : int, optional
         A (pooled) pixel is 1 when its mean grey value is ``>= threshold`` (1..255, default 128).
     levels : int, optional
@@ -188,14 +196,15 @@ _OPTIONS_DOC = """
 """
 
 
-def mnist(directory=None, *, downsample: int = 1, side: int | None = None, threshold: int | None = None,
+def mnist(directory=None, *, downsample: int | None = None, side: int | None = None, threshold: int | None = None,
           levels: int | None = None, classes=None, limit=None, valid: float = 0.0, seed: int = 0) -> Task:
     if directory is None:
         directory = os.environ.get("BTYPE_MNIST_DIR")
     if directory is None:
         raise ValueError(f"mnist needs directory= (or the BTYPE_MNIST_DIR environment variable); "
                          f"{_MNIST_HINT}")
-    return _image_task("mnist", _find_files(directory, _MNIST_HINT), downsample=downsample, side=side,
+    return _image_task("mnist", _find_files(directory, _MNIST_HINT), default_downsample=1,
+                       downsample=downsample, side=side,
                        threshold=threshold, levels=levels, classes=classes, limit=limit, valid=valid,
                        seed=seed)
 
@@ -210,18 +219,19 @@ mnist.__doc__ = """MNIST (or any data set in its IDX layout) from the four files
         ``.gz``). Default: the ``BTYPE_MNIST_DIR`` environment variable.""" + _OPTIONS_DOC
 
 
-def fashion(directory=None, *, downsample: int = 1, side: int | None = None, threshold: int | None = None,
+def fashion(directory=None, *, downsample: int | None = None, side: int | None = None, threshold: int | None = None,
             levels: int | None = None, classes=None, limit=None, valid: float = 0.0,
             seed: int = 0) -> Task:
     if directory is None:
         directory = os.environ.get("BTYPE_FASHION_DIR", FASHION_DIR)
-    return _image_task("fashion", _find_files(directory, _FASHION_HINT), downsample=downsample,
+    return _image_task("fashion", _find_files(directory, _FASHION_HINT), default_downsample=2,
+                       downsample=downsample,
                        side=side, threshold=threshold, levels=levels, classes=classes, limit=limit,
                        valid=valid, seed=seed)
 
 
 fashion.__doc__ = """Fashion-MNIST (Zalando's 60,000 + 10,000 clothing images, classes
-    :data:`FASHION_CLASSES`), binarised.
+    :data:`FASHION_CLASSES`), binarised; by default 14x14 at threshold 128 (196 inputs).
 
     Parameters
     ----------
