@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Install btype and what it needs.
 #   ./install.sh        the package, for running experiments
-#   ./install.sh dev    also the test tools (pytest, hypothesis, Dask, scikit-learn) and
-#                       Icarus Verilog + Graphviz, which the export tests drive
+#   ./install.sh data   also the data sets: scikit-learn (digits) and Fashion-MNIST (Debian's
+#                       dataset-fashion-mnist, installed with apt where it is missing)
+#   ./install.sh dev    the data sets, the test tools (pytest, hypothesis, Dask) and Icarus
+#                       Verilog + Graphviz, which the export tests drive
 # PyTorch: an installed torch (any recent version) is kept. Otherwise a machine with an
 # NVIDIA GPU gets the default CUDA build; a machine without one gets the CPU build
 # (torch 2.13.0+cpu from a local wheel where this machine kind has one, else from
@@ -21,18 +23,33 @@ else
         || pip_install torch --index-url https://download.pytorch.org/whl/cpu
 fi
 
-if [ "${1:-}" = "dev" ]; then
-    pip_install -e ".[dev]"
-    if ! command -v iverilog >/dev/null 2>&1 || ! command -v dot >/dev/null 2>&1; then
+# need PACKAGE COMMAND...: note the Debian package PACKAGE as missing unless COMMAND succeeds.
+MISSING=()
+need() { local pkg="$1"; shift; "$@" >/dev/null 2>&1 || MISSING+=("$pkg"); }
+fashion_files() { [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; }
+
+case "${1:-}" in
+    dev)
+        pip_install -e ".[dev]"
+        need iverilog command -v iverilog
+        need graphviz command -v dot
+        need dataset-fashion-mnist fashion_files ;;
+    data)
+        pip_install -e ".[data]"
+        need dataset-fashion-mnist fashion_files ;;
+    "")
+        pip_install -e ".[data]" ;;
+    *)
+        echo "install.sh: unknown option '$1' (use no option, 'data' or 'dev')" >&2; exit 2 ;;
+esac
+
+if [ ${#MISSING[@]} -gt 0 ]; then
+    if command -v apt-get >/dev/null 2>&1; then
         SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-        if command -v apt-get >/dev/null 2>&1; then
-            $SUDO apt-get update -qq >/dev/null && \
-            DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq iverilog graphviz >/dev/null
-        else
-            echo "install.sh: please install Icarus Verilog and Graphviz (iverilog, dot) by hand" >&2
-        fi
+        $SUDO apt-get update -qq >/dev/null && \
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${MISSING[@]}" >/dev/null
+    else
+        echo "install.sh: please install ${MISSING[*]} by hand (Debian/Ubuntu package names)" >&2
     fi
-else
-    pip_install -e ".[data]"
 fi
 echo "install.sh: done"

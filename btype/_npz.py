@@ -56,7 +56,7 @@ def _header(fp):
     raise ValueError(f"unsupported .npy format version {version}")
 
 
-def read(path, spec=None, *, allow_extra=True, max_bytes=MAX_BYTES) -> dict:
+def read(path, spec=None, *, allow_extra=True, max_bytes=MAX_BYTES, check=None) -> dict:
     """The arrays of the ``.npz`` file ``path``, checked before they are read.
 
     Parameters
@@ -71,6 +71,11 @@ def read(path, spec=None, *, allow_extra=True, max_bytes=MAX_BYTES) -> dict:
         Read members that ``spec`` does not name too (otherwise they are refused).
     max_bytes : int
         Refuse a file whose members declare more data than this in total.
+    check : callable, optional
+        ``check({name: (dtype, shape)})``, called with every member's declared
+        dtype and shape after the checks above and before any data is read: a
+        reader refuses shapes that disagree with each other (raising ValueError)
+        before allocating them.
 
     Raises
     ------
@@ -117,9 +122,11 @@ def read(path, spec=None, *, allow_extra=True, max_bytes=MAX_BYTES) -> dict:
                                       f"({'more than the member holds' if nbytes > info.file_size else f'over the limit of {max_bytes:,}'})")
                 if name in spec:
                     check_spec(path, name, dtype, shape, spec[name])
-                headers[name] = info
+                headers[name] = info, (dtype, shape)
+            if check is not None:
+                check({name: declared for name, (_, declared) in headers.items()})
             out = {}
-            for name, info in headers.items():
+            for name, (info, _) in headers.items():
                 with archive.open(info) as fp:
                     out[name] = np.lib.format.read_array(fp, allow_pickle=False,
                                                          max_header_size=_MAX_HEADER)

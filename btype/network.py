@@ -7,11 +7,12 @@ and :meth:`Network.with_enabled` returns a copy.
 """
 from __future__ import annotations
 
-import os
 import numbers
-import zipfile
+import os
 
 import numpy as np
+
+from . import _npz
 
 LINK_MODES = ("switch", "turing")
 FILE_FORMAT = "btype.Network"
@@ -20,8 +21,20 @@ FILE_VERSION = 1
 __all__ = ["Network", "LINK_MODES"]
 
 
+def _as_array(value, name):
+    try:
+        return np.asarray(value)
+    except (ValueError, TypeError) as exc:  # ragged nesting: numpy's "inhomogeneous shape"
+        raise ValueError(f"{name} must be a rectangular array, got {_short(value)} ({exc})") from None
+
+
+def _short(value, limit=80):
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _as_int_array(value, name, ndim):
-    arr = np.asarray(value)
+    arr = _as_array(value, name)
     if arr.size == 0:
         arr = arr.astype(np.int64)
     if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
@@ -32,7 +45,7 @@ def _as_int_array(value, name, ndim):
 
 
 def _as_bool_array(value, name, shape):
-    arr = np.asarray(value)
+    arr = _as_array(value, name)
     if arr.dtype != bool:
         if not np.issubdtype(arr.dtype, np.integer) or (arr.size and not np.isin(arr, (0, 1)).all()):
             raise TypeError(f"{name} must be boolean (or 0/1 integers), got dtype {arr.dtype}")
@@ -82,7 +95,8 @@ class Network:
         if n_inputs < 0:
             raise ValueError(f"n_inputs must be >= 0, got {n_inputs}")
         n_inputs = int(n_inputs)
-        wiring = _as_int_array(wiring, "wiring", 2) if np.asarray(wiring).size else np.zeros((0, 2), np.int64)
+        wiring = _as_array(wiring, "wiring")
+        wiring = _as_int_array(wiring, "wiring", 2) if wiring.size else np.zeros((0, 2), np.int64)
         if wiring.shape[1] != 2:
             raise ValueError(f"wiring must have shape (n_gates, 2), got {wiring.shape}")
         n_gates = wiring.shape[0]
@@ -208,39 +222,52 @@ class Network:
 
     # -- files ------------------------------------------------------------------
     def save(self, path) -> None:
-        """Write the network to a single ``.npz`` file (round trip is bit-identical)."""
-        path = os.fspath(path)
-        with open(path, "wb") as fh:
-            np.savez_compressed(
-                fh, format=np.array(FILE_FORMAT), version=np.array(FILE_VERSION),
-                n_inputs=np.array(self.n_inputs), wiring=self.wiring, outputs=self.outputs,
-                enabled=self.enabled, modifiers=self.modifiers, link=np.array(self.link))
+        """Write the network to a single ``.npz`` file, atomically (round trip is bit-identical)."""
+        _npz.write(path, dict(format=np.array(FILE_FORMAT), version=np.array(FILE_VERSION),
+                              n_inputs=np.array(self.n_inputs), wiring=self.wiring,
+                              outputs=self.outputs, enabled=self.enabled, modifiers=self.modifiers,
+                              link=np.array(self.link)), compress=True)
 
     @classmethod
-    def load(cls, path) -> "Network":
+    def load(cls, path, *, max_bytes: int = _npz.MAX_BYTES) -> "Network":
         """Read a network written by :meth:`save`.
 
-        Raises ``ValueError`` naming the file for a corrupt or foreign file.
+        Every field's dtype and shape, and their agreement (``enabled`` and
+        ``modifiers`` shaped like ``wiring``), are checked from the file's
+        headers before any array is read; at most ``max_bytes`` of arrays are read.
+
+        Raises ``FileNotFoundError`` for a missing file and ``ValueError`` naming
+        the file for a corrupt, foreign or invalid one.
         """
         path = os.fspath(path)
         try:
-            with np.load(path, allow_pickle=False) as data:
-                fields = {k: data[k] for k in data.files}
-        except FileNotFoundError:
-            raise
-        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-            raise ValueError(f"{path!r} is not a btype network file ({exc})") from None
-        if fields.get("format", np.array("")).item() != FILE_FORMAT:
-            raise ValueError(f"{path!r} is not a btype network file (no '{FILE_FORMAT}' format field)")
-        version = int(fields.get("version", np.array(-1)))
+            fields = _npz.read(path, _FILE_SPEC, allow_extra=False, max_bytes=max_bytes,
+                               check=lambda declared: _check_declared(path, declared))
+        except ValueError as exc:
+            raise ValueError(f"{exc} (not a btype network file)") from None
+        if fields["format"].item() != FILE_FORMAT:
+            raise ValueError(f"{path!r} is not a btype network file (format {fields['format'].item()!r}, "
+                             f"expected {FILE_FORMAT!r})")
+        version = int(fields["version"])
         if version != FILE_VERSION:
             raise ValueError(f"{path!r} has file version {version}; this btype reads version {FILE_VERSION}")
-        missing = {"n_inputs", "wiring", "outputs", "enabled", "modifiers", "link"} - set(fields)
-        if missing:
-            raise ValueError(f"{path!r} is missing field(s) {sorted(missing)}")
         try:
             return cls(int(fields["n_inputs"]), fields["wiring"], fields["outputs"],
                        enabled=fields["enabled"], modifiers=fields["modifiers"],
                        link=str(fields["link"]))
         except (TypeError, ValueError) as exc:
             raise ValueError(f"{path!r} holds an invalid network: {exc}") from None
+
+
+#: The members of a network file: (dtype kinds, shape) as ``btype._npz.read`` checks them.
+_FILE_SPEC = {"format": ("U", ()), "version": ("iu", ()), "n_inputs": ("iu", ()),
+              "wiring": ("iu", (None, 2)), "outputs": ("iu", (None,)), "enabled": ("b", (None, 2)),
+              "modifiers": ("b", (None, 2)), "link": ("U", ())}
+
+
+def _check_declared(path, declared):
+    gates = declared["wiring"][1][0]
+    for name in ("enabled", "modifiers"):
+        if declared[name][1][0] != gates:
+            raise ValueError(f"{path!r}: array {name!r} has shape {declared[name][1]} but wiring has "
+                             f"{gates} gates")

@@ -7,6 +7,7 @@ import numbers
 import numpy as np
 
 from .network import LINK_MODES, Network
+from .train import check_seed
 
 __all__ = ["random_network", "default_layers"]
 
@@ -43,7 +44,8 @@ def random_network(n_inputs, n_gates, n_outputs, *, kind="layered", layers=None,
     reach : int
         How many previous layers a port may read (layered only).
     seed : int
-        Seed of the generator (wiring, modifier placement and initial states).
+        Seed of the generator (wiring, modifier placement and initial states),
+        0 .. 2**63 - 1 (as for the trainers).
     link : {"switch", "turing"}
     modified_fraction : float in [0, 1]
         Share of links that carry a modifier: 0 is an A-type, 1 a B-type, in
@@ -63,9 +65,7 @@ def random_network(n_inputs, n_gates, n_outputs, *, kind="layered", layers=None,
         raise TypeError(f"modified_fraction must be a number, got {modified_fraction!r}")
     if not 0.0 <= modified_fraction <= 1.0:
         raise ValueError(f"modified_fraction must be in [0, 1], got {modified_fraction}")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed must be an int, got {seed!r}")
-    rng = np.random.default_rng(int(seed))
+    rng = np.random.default_rng(check_seed(seed))
 
     if kind == "recurrent":
         wiring = rng.integers(0, n_inputs + n_gates, size=(n_gates, 2))

@@ -156,3 +156,146 @@ def test_digits_thermometer_and_classes():
 def test_digits_arguments_checked(kwargs):
     with pytest.raises(ValueError):
         tasks.digits(**kwargs)
+
+
+# ---------------------------------------------------------------- hostile IDX files and labels
+
+def write_mnist_split(directory, prefix, images, labels, image_dtype="u1", label_dtype="u1"):
+    write_idx(directory / f"{prefix}-images-idx3-ubyte", images, image_dtype)
+    write_idx(directory / f"{prefix}-labels-idx1-ubyte", labels, label_dtype)
+
+
+def small_mnist(directory, train_labels, test_labels=(0, 1), label_dtype="u1", images=None,
+                image_dtype="u1"):
+    train_labels, test_labels = np.array(train_labels), np.array(test_labels)
+    if images is None:
+        images = np.zeros((len(train_labels), 28, 28))
+    write_mnist_split(directory, "train", images, train_labels, image_dtype, label_dtype)
+    write_mnist_split(directory, "t10k", np.zeros((len(test_labels), 28, 28)), test_labels,
+                      "u1", label_dtype)
+
+
+@pytest.mark.parametrize("train_labels, label_dtype, kwargs, words", [
+    # int8 -1 used to index from the end of the class table: class "7" with classes=(3, 7).
+    ([3, 7, -1, 3], "i1", dict(classes=(3, 7)), "negative label -1 at row 2"),
+    ([0, 1, 255], "u1", {}, "labels must be 0..K-1 with every class present (K >= 2); found 3 "
+                            "distinct labels up to 255, missing 2, 3, 4, 5, 6, ..."),
+    ([0, 1, 2**30], ">i4", {}, "found 3 distinct labels up to 1073741824"),
+    ([0, 1, 2], ">f4", {}, "labels must be (N,) integers, got float32"),
+    ([1, 1, 1], "u1", {}, "found 1 distinct labels up to 1"),
+])
+def test_mnist_labels_checked(tmp_path, train_labels, label_dtype, kwargs, words):
+    small_mnist(tmp_path, train_labels, label_dtype=label_dtype)
+    with pytest.raises(ValueError) as info:
+        mnist(tmp_path, **kwargs)
+    message = str(info.value)
+    assert "train-labels-idx1-ubyte" in message and words in message, message
+
+
+def test_mnist_test_labels_within_training_classes(tmp_path):
+    small_mnist(tmp_path, [0, 1, 2], test_labels=[1, 3])
+    with pytest.raises(ValueError, match=r"t10k-labels-idx1-ubyte: label 3 at row 1 is not one of the "
+                                         r"training classes 0\.\.2"):
+        mnist(tmp_path)
+
+
+@pytest.mark.parametrize("image_dtype, fill", [(">f4", np.nan), (">f8", 200.0), ("i1", -3), (">i2", 7)])
+def test_mnist_images_must_be_bytes(tmp_path, image_dtype, fill):
+    # NaN pixels used to become 0 without a word.
+    small_mnist(tmp_path, [0, 1], images=np.full((2, 28, 28), fill), image_dtype=image_dtype)
+    with pytest.raises(ValueError, match=r"train-images-idx3-ubyte: images must be \(N, H, W\) unsigned "
+                                         r"bytes \(IDX type 0x08\), got " + np.dtype(image_dtype).name):
+        mnist(tmp_path)
+
+
+def test_mnist_label_count_must_match_images(tmp_path):
+    write_mnist_split(tmp_path, "train", np.zeros((3, 28, 28)), np.array([0, 1]))
+    write_mnist_split(tmp_path, "t10k", np.zeros((1, 28, 28)), np.array([0]))
+    with pytest.raises(ValueError, match="2 labels for the 3 images"):
+        mnist(tmp_path)
+
+
+def test_read_idx_limits_and_damage(tmp_path):
+    # Four dimensions of 2**32 - 1: the product must not wrap around in int64.
+    header = bytes([0, 0, 0x08, 4]) + b"\xff\xff\xff\xff" * 4
+    (tmp_path / "huge").write_bytes(header + b"\x00" * 16)
+    with pytest.raises(ValueError, match=r"declares shape \(4294967295, 4294967295, 4294967295, "
+                                         r"4294967295\) \(.* data bytes\), over max_bytes=2,147,483,648; "
+                                         r"pass a larger max_bytes="):
+        read_idx(tmp_path / "huge")
+    write_idx(tmp_path / "ok.gz", np.arange(60).reshape(3, 4, 5))
+    with pytest.raises(ValueError, match=r"shape \(3, 4, 5\) \(60 data bytes\), over max_bytes=59"):
+        read_idx(tmp_path / "ok.gz", max_bytes=59)
+    assert read_idx(tmp_path / "ok.gz", max_bytes=60).sum() == sum(range(60))
+    write_idx(tmp_path / "pad", np.zeros((2, 2)))
+    (tmp_path / "pad").write_bytes((tmp_path / "pad").read_bytes() + b"\x00")
+    with pytest.raises(ValueError, match="has more than 4 data bytes"):
+        read_idx(tmp_path / "pad")
+    (tmp_path / "head").write_bytes(bytes([0, 0, 0x08, 3]) + b"\x00\x00\x00\x02")
+    with pytest.raises(ValueError, match="truncated IDX header"):
+        read_idx(tmp_path / "head")
+    data = (tmp_path / "ok.gz").read_bytes()
+    for name, payload in (("cut.gz", data[:-10]), ("plain.gz", b"\x00\x00\x08\x01\x00\x00\x00\x01\x05")):
+        (tmp_path / name).write_bytes(payload)
+        with pytest.raises(ValueError, match=rf"{name}: not a readable gzip file"):
+            read_idx(tmp_path / name)
+    with pytest.raises(TypeError):
+        read_idx(3)
+
+
+# ---------------------------------------------------------------- coding and validation splits
+
+def test_mnist_thermometer_code(tmp_path):
+    data = fake_mnist(tmp_path, np.random.default_rng(6))
+    images, _ = data["train"]
+    task = mnist(tmp_path, downsample=4, levels=3)
+    assert task.name == "mnist7-t3" and task.n_inputs == 49 * 3
+    for s in range(3):
+        for p in range(49):
+            i, j = divmod(p, 7)
+            mean = images[s, 4 * i:4 * i + 4, 4 * j:4 * j + 4].mean()
+            assert [bool(task.X_train[s, 3 * p + k]) for k in range(3)] == [
+                mean >= 255 * (k + 1) / 4 for k in range(3)]
+    assert tasks.get("mnist7-t3", directory=tmp_path).name == "mnist7-t3"
+    with pytest.raises(ValueError, match="threshold or levels, not both"):
+        mnist(tmp_path, threshold=100, levels=2)
+
+
+def check_hold_out(task, X_all, y_all, fraction):
+    """Valid and train are a partition of the training rows, each class split by ``fraction``."""
+    assert sorted_rows(np.concatenate([task.X_train, task.X_valid])) == sorted_rows(X_all)
+    for label in np.unique(y_all):
+        count = int((y_all == label).sum())
+        assert int((task.Y_valid == label).sum()) == int(round(fraction * count))
+        assert int((task.Y_train == label).sum()) == count - int(round(fraction * count))
+
+
+def test_mnist_validation_split(tmp_path):
+    fake_mnist(tmp_path, np.random.default_rng(7), n_train=80)
+    whole = mnist(tmp_path, downsample=2)
+    assert whole.X_valid is None
+    task = mnist(tmp_path, downsample=2, valid=0.25, seed=3)
+    check_hold_out(task, whole.X_train, whole.Y_train, 0.25)
+    assert np.array_equal(task.X_test, whole.X_test)
+    again, other = mnist(tmp_path, downsample=2, valid=0.25, seed=3), mnist(tmp_path, downsample=2,
+                                                                          valid=0.25, seed=4)
+    assert np.array_equal(again.X_valid, task.X_valid) and not np.array_equal(other.X_valid, task.X_valid)
+    assert task.split("valid")[0] is task.X_valid
+    for bad in (1.0, -0.1, "0.1", True):
+        with pytest.raises(ValueError, match="valid must be a number in"):
+            mnist(tmp_path, valid=bad)
+
+
+def test_digits_validation_split():
+    whole = tasks.digits(seed=2)
+    task = tasks.digits(valid=0.1, seed=2)
+    check_hold_out(task, whole.X_train, whole.Y_train, 0.1)
+    assert np.array_equal(task.X_test, whole.X_test)
+
+
+@pytest.mark.parametrize("name, canonical", [("mnist3v7", "mnist3v7"), ("mnist-3v7", "mnist3v7"),
+                                             ("mnist14-3v7", "mnist14-3v7"), ("mnist14-t2-3v7", "mnist14-t2-3v7"),
+                                             ("mnist-t2", "mnist-t2"), ("mnist7", "mnist7")])
+def test_mnist_names(tmp_path, name, canonical):
+    fake_mnist(tmp_path, np.random.default_rng(8))
+    assert tasks.get(name, directory=tmp_path).name == canonical

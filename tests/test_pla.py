@@ -1,7 +1,12 @@
 """Espresso PLA reader: round trips, cube expansion, don't-cares and every kind of malformed file."""
 import gzip
 import itertools
+import json
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -27,7 +32,9 @@ def row_bits(r, n):
 
 def test_fr_round_trip_with_spacing_comments_and_names(tmp_path):
     rng = np.random.default_rng(1)
-    X, Y = rng.random((40, 7)) < 0.5, rng.random((40, 3)) < 0.5
+    # Distinct rows: an fr file must not give one row two different outputs.
+    X = (rng.permutation(128)[:40, None] >> np.arange(7)) & 1 == 1
+    Y = rng.random((40, 3)) < 0.5
     lines = ["# a learning-from-examples file", ".i 7", ".o 3", ".ilb " + " ".join(f"x{i}" for i in range(7)),
              ".ob f g h", ".p 40", ".type fr"]
     for j, (x, y) in enumerate(zip(X, Y)):
@@ -39,7 +46,7 @@ def test_fr_round_trip_with_spacing_comments_and_names(tmp_path):
     lines += [".e", "trailing text after .e is ignored"]
     path = write(tmp_path, "\r\n".join(lines) + "\n", "ex03.train.pla")
     task = from_pla(path)
-    assert task.name == "ex03.train" and task.n_classes is None
+    assert task.name == "ex03" and task.n_classes is None
     assert np.array_equal(task.X_train, X) and np.array_equal(task.Y_train, Y)
     assert np.array_equal(task.X_test, X) and np.array_equal(task.Y_test, Y)
     assert task.pla.input_names == tuple(f"x{i}" for i in range(7))
@@ -49,7 +56,8 @@ def test_fr_round_trip_with_spacing_comments_and_names(tmp_path):
 
 def test_write_pla_round_trip(tmp_path):
     rng = np.random.default_rng(2)
-    X, Y = rng.random((100, 9)) < 0.5, rng.random((100, 2)) < 0.5
+    X = (rng.permutation(512)[:100, None] >> np.arange(9)) & 1 == 1
+    Y = rng.random((100, 2)) < 0.5
     write_pla(tmp_path / "w.pla", X, Y, input_names=[f"i{j}" for j in range(9)])
     pla = read_pla(tmp_path / "w.pla")
     assert np.array_equal(pla.X, X) and np.array_equal(pla.Y, Y) and pla.input_names[3] == "i3"
@@ -149,17 +157,164 @@ def test_test_and_valid_files(tmp_path):
         from_pla(train, wide)
 
 
+def test_contest_layout_as_two_classes(tmp_path):
+    """exNN.train/valid/test.pla with one output: a 2-class task scored by group popcount."""
+    rng = np.random.default_rng(4)
+    rows = rng.permutation(1 << 10)[:300]
+    X = (rows[:, None] >> np.arange(10)) & 1 == 1
+    y = X[:, 0] ^ X[:, 3]
+    paths = {}
+    for split, part in (("train", slice(0, 200)), ("valid", slice(200, 250)), ("test", slice(250, 300))):
+        paths[split] = tmp_path / f"ex07.{split}.pla"
+        write_pla(paths[split], X[part], y[part, None])
+    task = from_pla(paths["train"], test=paths["test"], valid=paths["valid"], as_classes=True)
+    assert task.name == "ex07" and task.n_classes == 2 and task.n_outputs is None
+    for split, part in (("train", slice(0, 200)), ("valid", slice(200, 250)), ("test", slice(250, 300))):
+        Xs, ys = task.split(split)
+        assert np.array_equal(Xs, X[part]) and ys.dtype == np.int64 and ys.tolist() == y[part].tolist()
+    # Three outputs per class: group 0 is outputs 0-2, group 1 outputs 3-5; most ones wins.
+    votes = np.zeros((50, 6), bool)
+    votes[:, 3:5] = y[250:, None]
+    votes[:, 0] = ~y[250:]
+    assert task.score_outputs(votes, "test").fitness == 1.0
+    assert task.score_outputs(~votes, "test").fitness < 1.0
+    boolean = from_pla(paths["train"], test=paths["test"])
+    assert boolean.n_classes is None and boolean.Y_test.tolist() == y[250:, None].tolist()
+    wide = write(tmp_path, ".i 2\n.o 2\n.type fr\n01 10\n", "wide.pla")
+    with pytest.raises(ValueError, match="as_classes needs a single-output file; .*wide.pla has 2 outputs"):
+        from_pla(wide, as_classes=True)
+    with pytest.raises(TypeError, match="as_classes"):
+        from_pla(paths["train"], as_classes=1)
+
+
 def test_f_refuses_too_many_inputs(tmp_path):
     path = write(tmp_path, "# big\n.i 30\n.o 1\n.type f\n" + "-" * 30 + " 1\n")
-    with pytest.raises(PLAError, match=r"f\.pla:2: .*2\*\*30 rows"):
+    with pytest.raises(PLAError, match=r"f\.pla:2: .*2\*\*30 = 1,073,741,824 rows, over max_rows="):
         read_pla(path)
     small = write(tmp_path, ".i 5\n.o 1\n.type fd\n----- 1\n", "s.pla")
-    with pytest.raises(PLAError, match="max_rows=16"):
+    with pytest.raises(PLAError, match="max_rows=16; pass a larger max_rows="):
         read_pla(small, max_rows=16)
     assert read_pla(small, max_rows=32).Y.all()
     wild = write(tmp_path, ".i 30\n.o 1\n.type fr\n" + "-" * 30 + " 1\n", "w.pla")
-    with pytest.raises(PLAError, match="expand to more than"):
+    with pytest.raises(PLAError, match="expand to 1,073,741,824 rows"):
         read_pla(wild)
+
+
+def test_max_cells_counts_rows_times_columns(tmp_path):
+    # 2**4 rows x (4 inputs + 3 outputs) = 112 cells.
+    path = write(tmp_path, ".i 4\n.o 3\n.type f\n1--- 101\n")
+    with pytest.raises(PLAError, match=r"16 rows of 4 inputs \+ 3 outputs = 112 table cells, "
+                                       r"over max_cells=111; pass a larger max_cells="):
+        read_pla(path, max_cells=111)
+    pla = read_pla(path, max_cells=112)
+    assert pla.Y.tolist() == [[bool(r & 1), False, bool(r & 1)] for r in range(16)]
+    fr = write(tmp_path, ".i 4\n.o 1\n.type fr\n1--- 1\n0000 0\n", "fr.pla")
+    with pytest.raises(PLAError, match=r"expand to 9 rows .* = 45 table cells"):
+        read_pla(fr, max_cells=44)
+    assert len(read_pla(fr, max_cells=45).X) == 9
+    with pytest.raises(ValueError, match="max_bytes=10"):
+        read_pla(fr, max_bytes=10)
+
+
+def run_isolated(path, **kwargs):
+    """read_pla in a fresh interpreter: a segfault or an abort fails the test instead of pytest."""
+    code = ("import json, sys\nfrom btype.tasks import read_pla\n"
+            "try:\n    pla = read_pla(sys.argv[1], **json.loads(sys.argv[2]))\n"
+            "    print(json.dumps(['ok', len(pla.X)]))\n"
+            "except Exception as exc:\n    print(json.dumps([type(exc).__name__, str(exc)]))\n")
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    done = subprocess.run([sys.executable, "-c", code, str(path), json.dumps(kwargs)], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, f"reader died with code {done.returncode}: {done.stderr[-2000:]}"
+    return json.loads(done.stdout)
+
+
+CRASHES = [
+    # 8 cubes of 61 '-': 2**64 rows, which wrapped to 0 in int64 and passed the row check.
+    ("fr", 61, 8, "expand to 18,446,744,073,709,551,616 rows, over max_rows="),
+    # 2 cubes of 62 '-': 2**63 rows, a negative int64 ("negative dimensions are not allowed").
+    ("fr", 62, 2, "expand to 9,223,372,036,854,775,808 rows, over max_rows="),
+    ("fr", 20, 1, "expand to 1,048,576 rows of 20 inputs + 1 outputs = 22,020,096 table cells"),
+]
+
+
+@pytest.mark.parametrize("kind, dashes, cubes, words", CRASHES)
+def test_row_count_overflow_is_an_error_not_a_crash(tmp_path, kind, dashes, cubes, words):
+    path = write(tmp_path, f".i {dashes}\n.o 1\n.type {kind}\n" + ("-" * dashes + " 1\n") * cubes)
+    kwargs = {"max_cells": 1 << 24} if dashes == 20 else {}
+    status, message = run_isolated(path, **kwargs)
+    assert status == "PLAError" and message.startswith(f"{path}:1: ") and words in message, message
+
+
+@pytest.mark.parametrize("header, words", [
+    (".i 1\n.o 4000000000\n", "2 rows of 1 inputs + 4,000,000,000 outputs = 8,000,000,002 table "
+                              "cells, over max_cells=1,073,741,824; pass a larger max_cells="),
+    (".i 4000000000\n.o 1\n", "needs 2**4,000,000,000 = more than 2**62 rows"),
+    (".i 40\n.o 1\n.type f\n", "needs 2**40 = 1,099,511,627,776 rows, over max_rows=1,048,576"),
+])
+def test_declared_sizes_limited_before_allocating(tmp_path, header, words):
+    path = write(tmp_path, header)
+    assert len(path.read_bytes()) <= 21
+    status, message = run_isolated(path)
+    assert status == "PLAError" and words in message, message
+
+
+def test_fr_row_in_on_and_off_set_names_both_lines(tmp_path):
+    text = ".i 3\n.o 2\n.type fr\n010 1~\n# comment\n110 01\n0-0 0~\n"
+    path = write(tmp_path, text)
+    with pytest.raises(PLAError) as info:
+        read_pla(path)
+    # 0-0 expands to 000 and 010; row 010 has output 1 = 1 on line 4 and 0 on line 7.
+    assert str(info.value) == (f"{path}:7: input row 010 has output 1 = 0 here but 1 on line 4; a type "
+                               "fr file must not list a row in both the ON- and the OFF-set")
+    # Repeating a row with the same value, or specifying other outputs, is fine.
+    ok = write(tmp_path, ".i 3\n.o 2\n.type fr\n010 1~\n010 ~0\n010 1-\n", "ok.pla")
+    pla = read_pla(ok)
+    assert pla.X.tolist() == [[False, True, False]] * 3
+    assert pla.care.tolist() == [[True, False], [False, True], [True, False]]
+    # In fd a 0 means nothing, so a 1 elsewhere is no conflict.
+    fd = write(tmp_path, ".i 1\n.o 1\n.type fd\n1 1\n1 0\n", "fd.pla")
+    assert read_pla(fd).Y[:, 0].tolist() == [False, True]
+
+
+@pytest.mark.parametrize("text", [".i 2\n.o 1\n.type fr\n", ".i 2\n.o 1\n.type fr\n01 ~\n10 -\n",
+                                  ".i 2\n.o 2\n.type fd\n-- --\n.e\n"])
+def test_file_without_rows_is_refused(tmp_path, text):
+    path = write(tmp_path, text)
+    with pytest.raises(PLAError, match=r"specifies no rows"):
+        read_pla(path)
+
+
+def test_line_ends_byte_order_mark_and_trailing_comments(tmp_path):
+    lines = [".i 3 # three inputs", ".o 2", ".type fr  # rows", "010 10 # first", "11- 01#x",
+             "# only a comment", ".e # end"]
+    plain = read_pla(write(tmp_path, "\n".join(lines) + "\n", "plain.pla"))
+    assert plain.X.astype(int).tolist() == [[0, 1, 0], [1, 1, 0], [1, 1, 1]]
+    assert plain.Y.astype(int).tolist() == [[1, 0], [0, 1], [0, 1]]
+    for name, data in (("cr.pla", "\r".join(lines).encode()),
+                       ("bom.pla", b"\xef\xbb\xbf" + "\r\n".join(lines).encode()),
+                       ("bomcr.pla", b"\xef\xbb\xbf" + "\r".join(lines).encode() + b"\r")):
+        (tmp_path / name).write_bytes(data)
+        pla = read_pla(tmp_path / name)
+        assert np.array_equal(pla.X, plain.X) and np.array_equal(pla.Y, plain.Y), name
+    # Line numbers count CR-only line ends too.
+    (tmp_path / "badcr.pla").write_bytes(b".i 2\r.o 1\r.type fr\r01 1\r0x 1\r")
+    with pytest.raises(PLAError, match=r"badcr\.pla:5: unknown input character 'x'"):
+        read_pla(tmp_path / "badcr.pla")
+
+
+def test_broken_gzip_names_the_file(tmp_path):
+    good = tmp_path / "good.pla.gz"
+    with gzip.open(good, "wb") as fh:
+        fh.write(b".i 2\n.o 1\n.type fr\n" + b"01 1\n10 0\n" * 200)
+    assert len(read_pla(good).X) == 400
+    data = good.read_bytes()
+    for name, payload in (("cut.pla.gz", data[: len(data) // 2]), ("plain.pla.gz", b".i 2\n.o 1\n01 1\n"),
+                          ("crc.pla.gz", data[:-8] + bytes(8))):
+        (tmp_path / name).write_bytes(payload)
+        with pytest.raises(ValueError, match=rf"{name}: not a readable gzip file"):
+            read_pla(tmp_path / name)
 
 
 MALFORMED = [

@@ -81,6 +81,85 @@ def test_decoder(n):
     check_rows(tasks.decoder(n), n, lambda r: [j == r for j in range(2**n)])
 
 
+# ---- the General Boolean Function Benchmark Suite's functions, row by row from integers
+
+@pytest.mark.parametrize("n", range(1, 9))
+def test_even_parity(n):
+    task = tasks.even_parity(n)
+    assert task.name == f"epar{n}"
+    check_rows(task, n, lambda r: [bin(r).count("1") % 2 == 0])
+
+
+@pytest.mark.parametrize("n", range(1, 5))
+def test_adder_with_carry_in(n):
+    def expected(r):
+        a, b, carry = r % 2**n, (r >> n) % 2**n, r >> (2 * n)
+        return [bit(a + b + carry, i) for i in range(n + 1)]
+    task = tasks.adder_carry(n)
+    assert task.name == f"addc{n}" and task.n_outputs == n + 1
+    check_rows(task, 2 * n + 1, expected)
+
+
+@pytest.mark.parametrize("n", range(2, 7))
+def test_identity_comparator(n):
+    def expected(r):
+        out = []
+        for j in range(n - 1):
+            for i in range(j + 1, n):
+                x, y = (r >> j) & 1, (r >> i) & 1
+                out += [x < y, x == y, x > y]
+        return out
+    task = tasks.identity_comparator(n)
+    assert task.name == f"icomp{n}" and task.n_outputs == 3 * n * (n - 1) // 2
+    check_rows(task, n, expected)
+
+
+@pytest.mark.parametrize("n", range(1, 10))
+def test_count_ones(n):
+    width = len(bin(n)) - 2
+    task = tasks.count_ones(n)
+    assert task.name == f"ones{n}" and task.n_outputs == width
+    check_rows(task, n, lambda r: [bit(bin(r).count("1"), i) for i in range(width)])
+
+
+@pytest.mark.parametrize("n", range(1, 5))
+def test_alu(n):
+    def expected(r):
+        sel, a, b = r % 8, (r >> 3) % 2**n, (r >> (3 + n)) % 2**n
+        if sel == 0:
+            carry, out = 0, a & b
+        elif sel == 1:
+            carry, out = 0, a | b
+        elif sel == 2:
+            carry, out = 0, a ^ b
+        elif sel == 3:
+            carry, out = (a + b) >> n, (a + b) % 2**n
+        else:  # a - b in n+1 bits: the top bit is the borrow
+            carry, out = int(a < b), (a - b) % 2**n
+        return [bool(carry)] + [bit(out, i) for i in range(n)]
+    task = tasks.alu(n)
+    assert task.name == f"alu{n}" and task.n_inputs == 2 * n + 3 and task.n_outputs == n + 1
+    check_rows(task, 2 * n + 3, expected)
+
+
+def test_suite_sizes_match_its_table():
+    # (name, inputs, outputs) as the suite's benchmark table lists them (its alu3/alu4 files
+    # add a constant output).
+    for name, n_in, n_out in [("addc4", 9, 5), ("addc8", 17, 9), ("alu8", 19, 9), ("alu6", 15, 7),
+                              ("epar8", 8, 1), ("icomp6", 6, 45), ("icomp9", 9, 108), ("cmp4", 8, 3),
+                              ("mul3", 6, 6)]:
+        task = tasks.get(name)
+        assert (task.n_inputs, task.n_outputs) == (n_in, n_out), name
+
+
+@pytest.mark.parametrize("factory, bad", [(tasks.even_parity, 0), (tasks.adder_carry, 10),
+                                          (tasks.identity_comparator, 1), (tasks.count_ones, 21),
+                                          (tasks.alu, 9), (tasks.alu, 0)])
+def test_suite_sizes_out_of_range(factory, bad):
+    with pytest.raises(ValueError, match=str(bad)):
+        factory(bad)
+
+
 def test_table_arrays_are_read_only():
     task = tasks.parity(3)
     with pytest.raises(ValueError):
@@ -124,7 +203,8 @@ def test_truth_table_scores_itself_perfectly():
     ("mux6", tasks.multiplexer, 2), ("mux11", tasks.multiplexer, 3), ("add3", tasks.adder, 3),
     ("mul2", tasks.multiplier, 2), ("cmp3", tasks.comparator, 3), ("dec2", tasks.decoder, 2),
     ("stream_parity5", tasks.stream_parity, 5), ("delay_xor2", tasks.delay_xor, 2),
-    ("echo3", tasks.echo, 3)])
+    ("echo3", tasks.echo, 3), ("epar8", tasks.even_parity, 8), ("addc3", tasks.adder_carry, 3),
+    ("icomp4", tasks.identity_comparator, 4), ("ones5", tasks.count_ones, 5), ("alu2", tasks.alu, 2)])
 def test_get_matches_factory(name, factory, arg):
     by_name, direct = tasks.get(name), factory(arg)
     assert by_name.name == name == direct.name
@@ -136,7 +216,7 @@ def test_get_matches_factory(name, factory, arg):
 
 def test_every_listed_name_builds_itself():
     listed = tasks.names()
-    assert {"parity5", "mux6", "mux11", "add4", "digits", "stream_parity8"} <= set(listed)
+    assert {"parity5", "mux6", "mux11", "add4", "digits", "stream_parity8", "epar8", "addc4"} <= set(listed)
     for name in listed:
         assert tasks.get(name).name == name
 
@@ -148,7 +228,8 @@ def test_unknown_names(name):
 
 
 @pytest.mark.parametrize("name", ["mux7", "mux12", "parity99", "add0", "dec11", "stream_parity0",
-                                  "digits-3v3", "digits-t17", "mnist5"])
+                                  "digits-3v3", "digits-t17", "mnist5", "epar0", "icomp1", "alu9",
+                                  "fashion5", "fashion-t0", "fashion3v3"])
 def test_names_with_bad_sizes(name):
     with pytest.raises(ValueError, match=f"task '{name}'"):
         tasks.get(name)
@@ -159,7 +240,8 @@ def test_unknown_name_lists_valid_patterns():
         tasks.get("nosuchtask")
     message = str(info.value)
     for pattern in ("parity{n}", "majority{n}", "mux{k+2^k}", "add{n}", "mul{n}", "cmp{n}", "dec{n}",
-                    "digits", "mnist", "stream_parity{k}", "delay_xor{k}", "echo{k}"):
+                    "digits", "mnist", "stream_parity{k}", "delay_xor{k}", "echo{k}", "epar{n}",
+                    "addc{n}", "icomp{n}", "ones{n}", "alu{n}", "fashion"):
         assert pattern in message
     with pytest.raises(TypeError):
         tasks.get(5)

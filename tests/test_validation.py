@@ -1,4 +1,9 @@
 """Every public entry point rejects bad input with an error that names it."""
+import io
+import struct
+import tracemalloc
+import zipfile
+
 import numpy as np
 import pytest
 
@@ -19,6 +24,10 @@ def make(**kw):
     (dict(wiring=[0, 1]), ValueError, "wiring"),
     (dict(wiring=[[0.0, 1.0]]), TypeError, "wiring"),
     (dict(wiring=[[0, 1], [0, 7]]), ValueError, r"wiring\[1, 1\] = 7"),
+    (dict(wiring=[[0, 1], [0]]), ValueError, r"wiring must be a rectangular array, got \[\[0, 1\], \[0\]\]"),
+    (dict(wiring=[[0, 1], [0, [2]]]), ValueError, "wiring must be a rectangular array"),
+    (dict(enabled=[[True, True], [True]]), ValueError, "enabled must be a rectangular array"),
+    (dict(outputs=[3, [3]]), ValueError, "outputs must be a rectangular array"),
     (dict(wiring=[[0, -1], [0, 2]]), ValueError, r"wiring\[0, 1\] = -1"),
     (dict(outputs=[4]), ValueError, r"outputs\[0\] = 4"),
     (dict(outputs=[[3]]), ValueError, "outputs"),
@@ -73,6 +82,92 @@ def test_load_rejects_corrupt_and_foreign_files(tmp_path):
         btype.Network.load(tmp_path / "missing.npz")
 
 
+def saved_fields(tmp_path):
+    """The arrays of a saved 2-input, 2-gate network, to be damaged by a test."""
+    make().save(tmp_path / "ok.npz")
+    with np.load(tmp_path / "ok.npz") as data:
+        return dict(data)
+
+
+@pytest.mark.parametrize("change, words", [
+    (dict(format=np.array(["btype.Network"])), "array 'format' has shape (1,), expected ()"),
+    (dict(version=np.array([1])), "array 'version' has shape (1,), expected ()"),
+    (dict(format=np.array("other.Thing")), "format 'other.Thing', expected 'btype.Network'"),
+    (dict(n_inputs=np.array(3.9)), "array 'n_inputs' has dtype float64, expected 'iu'"),
+    (dict(n_inputs=np.array("3")), "array 'n_inputs' has dtype <U1, expected 'iu'"),
+    (dict(n_inputs=np.array(True)), "array 'n_inputs' has dtype bool, expected 'iu'"),
+    (dict(version=np.array(1.0)), "array 'version' has dtype float64"),
+    (dict(enabled=np.ones((3, 2), bool)), "array 'enabled' has shape (3, 2) but wiring has 2 gates"),
+    (dict(modifiers=np.ones((2, 3), bool)), "array 'modifiers' has shape (2, 3), expected (None, 2)"),
+    (dict(link=np.array(["switch"])), "array 'link' has shape (1,)"),
+    (dict(extra=np.zeros(2)), "unexpected array(s) ['extra']"),
+])
+def test_load_checks_every_field(tmp_path, change, words):
+    data = saved_fields(tmp_path)
+    data.update(change)
+    np.savez(tmp_path / "bad.npz", **data)
+    with pytest.raises(ValueError) as info:
+        btype.Network.load(tmp_path / "bad.npz")
+    assert "bad.npz" in str(info.value) and words in str(info.value), str(info.value)
+
+
+def test_load_refuses_npy_and_damaged_deflate_streams(tmp_path):
+    np.save(tmp_path / "plain.npy", np.arange(4))
+    with pytest.raises(ValueError, match=r"plain\.npy.*not an \.npz archive"):
+        btype.Network.load(tmp_path / "plain.npy")
+    net = btype.random_network(4, 2000, 3, seed=1)
+    net.save(tmp_path / "net.npz")
+    with zipfile.ZipFile(tmp_path / "net.npz") as archive:
+        info = archive.getinfo("wiring.npy")
+    assert info.compress_type == zipfile.ZIP_DEFLATED
+    raw = bytearray((tmp_path / "net.npz").read_bytes())
+    # The member's data follow its 30-byte local header, name and extra field.
+    name_len, extra_len = struct.unpack("<HH", raw[info.header_offset + 26:info.header_offset + 30])
+    start = info.header_offset + 30 + name_len + extra_len
+    raw[start + info.compress_size // 2:start + info.compress_size // 2 + 64] = b"\xff" * 64
+    (tmp_path / "broken.npz").write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match=r"broken\.npz.*damaged"):
+        btype.Network.load(tmp_path / "broken.npz")
+    with pytest.raises(ValueError, match="over the limit of 1,000"):
+        btype.Network.load(tmp_path / "net.npz", max_bytes=1000)
+    assert btype.Network.load(tmp_path / "net.npz") == net
+
+
+def test_load_checks_shapes_before_reading_a_compressed_bomb(tmp_path):
+    """A ~100 KB file whose 'enabled' inflates to 100 MB is refused without inflating it."""
+    data = saved_fields(tmp_path)
+    path = tmp_path / "bomb.npz"
+    rows = 50_000_000
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, value in data.items():
+            if name != "enabled":
+                archive.writestr(name + ".npy", npy_bytes(value))
+        header = io.BytesIO()
+        np.lib.format.write_array_header_1_0(header, {"descr": "|b1", "fortran_order": False,
+                                                      "shape": (rows, 2)})
+        with archive.open("enabled.npy", "w", force_zip64=True) as member:
+            member.write(header.getvalue())
+            chunk = bytes(1 << 20)
+            for _ in range(2 * rows // len(chunk)):
+                member.write(chunk)
+            member.write(bytes(2 * rows % len(chunk)))
+    assert path.stat().st_size < 1 << 20
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"array 'enabled' has shape \(50000000, 2\) but wiring has 2"):
+            btype.Network.load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10 << 20, f"peak {peak:,} bytes while refusing the file"
+
+
+def npy_bytes(value):
+    buffer = io.BytesIO()
+    np.save(buffer, value)
+    return buffer.getvalue()
+
+
 @pytest.mark.parametrize("kwargs, error, match", [
     (dict(n_inputs=-1), ValueError, "n_inputs"),
     (dict(n_gates=0), ValueError, "n_gates"),
@@ -83,6 +178,8 @@ def test_load_rejects_corrupt_and_foreign_files(tmp_path):
     (dict(modified_fraction=1.5), ValueError, "modified_fraction"),
     (dict(link="x"), ValueError, "link"),
     (dict(seed=1.5), TypeError, "seed"),
+    (dict(seed=-1), ValueError, r"seed must be in \[0, 2\*\*63 - 1\], got -1"),
+    (dict(seed=2**63), ValueError, r"seed must be in \[0, 2\*\*63 - 1\], got 9223372036854775808"),
     (dict(n_inputs=0), ValueError, "n_inputs"),
 ])
 def test_random_network_validation(kwargs, error, match):

@@ -1,11 +1,22 @@
 """The Task type and the scoring that every trainer shares (DESIGN.md section 3)."""
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
 __all__ = ["Task", "Score", "classify"]
+
+
+def check_int(value, name, lo, hi):
+    """``value`` as an int in ``lo..hi``; TypeError/ValueError naming ``name`` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    value = int(value)
+    if not lo <= value <= hi:
+        raise ValueError(f"{name} must be in {lo}..{hi}, got {value}")
+    return value
 
 
 def classify(Y, n_classes: int) -> np.ndarray:

@@ -1,10 +1,14 @@
 """Espresso PLA files as tasks.
 
-Supported: ``.i .o .p .ilb .ob .type .e``/``.end``, comments (``#`` first on a
-line), types ``f``, ``fd`` (Espresso's default) and ``fr``, input cubes with
-``-`` (expanded), any number of outputs. White space and ``|`` inside a cube
+Supported: ``.i .o .p .ilb .ob .type .e``/``.end``, comments (``#`` to the end
+of the line), types ``f``, ``fd`` (Espresso's default) and ``fr``, input cubes
+with ``-`` (expanded), any number of outputs, LF, CR LF or CR line ends, a UTF-8
+byte order mark, gzipped files (``.gz``). White space and ``|`` inside a cube
 are ignored, as Espresso does. Anything else (``.mv``, ``.phase``, unknown
-keywords, other characters) is refused with an error naming file and line.
+keywords, other characters) is refused with an error naming file and line, as
+are an ``fr`` row listed with output 1 on one line and 0 on another (naming
+both lines), a file that specifies no rows, and sizes over the limits of
+:func:`read_pla` (checked from the declared sizes before anything is allocated).
 
 Output characters, per Espresso: ``1`` puts the cube in the ON-set; ``0`` puts
 it in the OFF-set for ``fr`` and means nothing for ``f``/``fd``; ``-`` puts it
@@ -22,20 +26,22 @@ machine that meets the targets therefore also meets the specification.
 """
 from __future__ import annotations
 
-import gzip
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .base import Task
-from .truth import _check_int
+from .base import Task, check_int
+from ._io import DEFAULT_MAX_BYTES, opened, read_at_most
 
-__all__ = ["PLA", "PLAError", "read_pla", "from_pla", "write_pla", "DEFAULT_MAX_ROWS"]
+__all__ = ["PLA", "PLAError", "read_pla", "from_pla", "write_pla", "DEFAULT_MAX_ROWS",
+           "DEFAULT_MAX_CELLS"]
 
 #: Default limit on the number of rows a PLA may expand to.
 DEFAULT_MAX_ROWS = 1 << 20
+#: Default limit on rows x (inputs + outputs) of the expanded table (1 GiB per bool array).
+DEFAULT_MAX_CELLS = 1 << 30
 
 _TYPES = ("f", "fd", "fr")
 _UNSUPPORTED = (".mv", ".phase", ".pair", ".symbolic", ".symbolic-output", ".kiss", ".label")
@@ -79,19 +85,19 @@ def _header_int(path, lineno, words, minimum):
     return int(words[1])
 
 
-def _read_lines(path):
+def _read_lines(path, max_bytes):
     """(header dict, cube byte strings, their line numbers)."""
-    if str(path).endswith(".gz"):
-        with gzip.open(path) as fh:
-            raw = fh.read()
-    else:
-        raw = Path(path).read_bytes()
+    with opened(path) as fh:
+        raw = read_at_most(fh, path, max_bytes)
+    if raw.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark
+        raw = raw[3:]
     head = {"lines": {}}
     cubes, linenos = [], []
-    lines = raw.split(b"\n")
+    # LF, CR LF and CR-only line ends; '#' starts a comment that runs to the end of the line.
+    lines = raw.splitlines()
     for lineno, line in enumerate(lines, 1):
-        line = line.strip()
-        if not line or line[0] == 35:  # '#'
+        line = line.split(b"#", 1)[0].strip()
+        if not line:
             continue
         if line[0] != 46:  # '.'
             if "i" not in head or "o" not in head:
@@ -132,8 +138,9 @@ def _read_lines(path):
             _fail(path, lineno, f"unsupported keyword {key}")
         else:
             _fail(path, lineno, f"unknown keyword {key}")
+    head["n_lines"] = max(1, len(lines))
     if "i" not in head or "o" not in head:
-        _fail(path, max(1, len(lines) - (raw.endswith(b"\n"))), "missing .i or .o header")
+        _fail(path, head["n_lines"], "missing .i or .o header")
     return head, cubes, linenos
 
 
@@ -163,13 +170,28 @@ def _cube_matrix(path, head, cubes, linenos):
     return M
 
 
-def _expand_listed(ins, outs, max_rows, path, line):
-    """fr: the listed rows, cubes with '-' expanded in file order."""
+def _check_size(path, line, rows, head, max_rows, max_cells, what):
+    """Refuse a table over the limits before anything of its size is allocated."""
+    if rows > max_rows:
+        _fail(path, line, f"{what} {rows:,} rows, over max_rows={max_rows:,}; pass a larger "
+                          "max_rows= to read_pla/from_pla to read it")
+    cells = rows * (head["i"] + head["o"])
+    if cells > max_cells:
+        _fail(path, line, f"{what} {rows:,} rows of {head['i']:,} inputs + {head['o']:,} outputs = "
+                          f"{cells:,} table cells, over max_cells={max_cells:,}; pass a larger "
+                          "max_cells= to read_pla/from_pla to read it")
+
+
+def _expand_listed(ins, outs, limits, path, head, linenos):
+    """fr: the listed rows, cubes with '-' expanded in file order; rows set to both 1 and 0 refused."""
     dashes = ins == _DASH
-    counts = np.left_shift(1, dashes.sum(axis=1).astype(np.int64))
-    total = int(counts.sum()) if dashes.sum(axis=1).max(initial=0) < 62 else max_rows + 1
-    if total > max_rows:
-        _fail(path, line, f"the cubes expand to more than max_rows={max_rows} rows")
+    n_dashes = dashes.sum(axis=1)
+    # Counted with Python ints where int64 could wrap (8 cubes of 61 '-' are 2**64 rows).
+    big = n_dashes.max(initial=0) >= 32
+    total = sum(1 << int(d) for d in n_dashes) if big else int(n_dashes.size and
+                                                                (1 << n_dashes.astype(np.int64)).sum())
+    _check_size(path, head["lines"][".i"], total, head, *limits, "the cubes expand to")
+    counts = np.left_shift(1, n_dashes.astype(np.int64))
     X = np.repeat(ins == _ONE, counts, axis=0)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     for j in np.flatnonzero(counts > 1):
@@ -177,7 +199,35 @@ def _expand_listed(ins, outs, max_rows, path, line):
         k = np.arange(counts[j], dtype=np.int64)
         # Expansion number k sets the d-th don't-care column to bit d of k.
         X[starts[j]:starts[j] + counts[j], cols] = ((k[:, None] >> np.arange(len(cols))) & 1) == 1
-    return X, np.repeat(outs, counts, axis=0)
+    O = np.repeat(outs, counts, axis=0)
+    _refuse_conflicts(path, X, O, np.repeat(np.arange(len(ins)), counts), linenos)
+    return X, O
+
+
+def _refuse_conflicts(path, X, O, cube_of, linenos):
+    """Espresso refuses an fr file that puts one row in both the ON- and the OFF-set of an output."""
+    on, off = O == _ONE, O == _ZERO
+    if not (on.any() and off.any()):
+        return
+    _, row_id = np.unique(np.packbits(X, axis=1), axis=0, return_inverse=True)
+    row_id = row_id.ravel()
+    seen_on = np.zeros((row_id.max() + 1, O.shape[1]), dtype=bool)
+    seen_off = np.zeros_like(seen_on)
+    r, c = np.nonzero(on)
+    seen_on[row_id[r], c] = True
+    r, c = np.nonzero(off)
+    seen_off[row_id[r], c] = True
+    clash = np.argwhere(seen_on & seen_off)
+    if len(clash):
+        key, out = clash[0]
+        rows = np.flatnonzero(row_id == key)
+        one = linenos[cube_of[rows[on[rows, out]][0]]]
+        zero = linenos[cube_of[rows[off[rows, out]][0]]]
+        bits = "".join("01"[int(v)] for v in X[rows[0]])
+        first, second = sorted((one, zero))
+        _fail(path, second, f"input row {bits} has output {out + 1} = {int(second == one)} here but "
+                            f"{int(first == one)} on line {first}; a type fr file must not list a row "
+                            "in both the ON- and the OFF-set")
 
 
 def _mark_cubes(table, ins, marks):
@@ -199,7 +249,8 @@ def _mark_cubes(table, ins, marks):
         view[index][..., marks[j]] = True
 
 
-def read_pla(path, *, max_rows: int = DEFAULT_MAX_ROWS) -> PLA:
+def read_pla(path, *, max_rows: int = DEFAULT_MAX_ROWS, max_cells: int = DEFAULT_MAX_CELLS,
+             max_bytes: int = DEFAULT_MAX_BYTES) -> PLA:
     """Read an Espresso PLA file (optionally gzipped) into rows; see the module docstring.
 
     Parameters
@@ -207,6 +258,12 @@ def read_pla(path, *, max_rows: int = DEFAULT_MAX_ROWS) -> PLA:
     path : str or os.PathLike
     max_rows : int
         Refuse files that would expand to more rows (``f``/``fd``: ``2**n``).
+    max_cells : int
+        Refuse files whose expanded table has more than this many cells, rows
+        times (inputs + outputs): each of ``X``, ``Y`` and ``care`` takes about
+        that many bytes. Checked from the declared sizes before allocating.
+    max_bytes : int
+        Refuse files larger than this (after decompression for ``.gz``).
 
     Returns
     -------
@@ -218,19 +275,23 @@ def read_pla(path, *, max_rows: int = DEFAULT_MAX_ROWS) -> PLA:
     """
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or path, got {path!r}")
-    max_rows = _check_int(max_rows, "max_rows", 1, 1 << 40)
-    head, cubes, linenos = _read_lines(path)
-    M = _cube_matrix(path, head, cubes, linenos)
+    max_rows = check_int(max_rows, "max_rows", 1, 1 << 40)
+    max_cells = check_int(max_cells, "max_cells", 1, 1 << 46)
+    max_bytes = check_int(max_bytes, "max_bytes", 1, 1 << 46)
+    head, cubes, linenos = _read_lines(path, max_bytes)
     n_i, kind = head["i"], head.get("type", "fd")
+    if kind != "fr":
+        what = f"type {kind} with {n_i:,} inputs needs 2**{n_i:,} ="
+        if n_i > 62:
+            _fail(path, head["lines"][".i"], f"{what} more than 2**62 rows; at most 62 inputs")
+        _check_size(path, head["lines"][".i"], 1 << n_i, head, max_rows, max_cells, what)
+    M = _cube_matrix(path, head, cubes, linenos)
     ins, outs = M[:, :n_i], M[:, n_i:]
     if kind == "fr":
-        X, O = _expand_listed(ins, outs, max_rows, path, head["lines"][".i"])
+        X, O = _expand_listed(ins, outs, (max_rows, max_cells), path, head, linenos)
         care = (O == _ZERO) | (O == _ONE)
         Y = O == _ONE
     else:
-        if n_i > 62 or (1 << n_i) > max_rows:
-            _fail(path, head["lines"][".i"], f"type {kind} with {n_i} inputs needs 2**{n_i} rows, "
-                                             f"over max_rows={max_rows}")
         Y = np.zeros((1 << n_i, head["o"]), dtype=bool)
         _mark_cubes(Y, ins, outs == _ONE)
         care = np.zeros_like(Y)
@@ -242,19 +303,23 @@ def read_pla(path, *, max_rows: int = DEFAULT_MAX_ROWS) -> PLA:
     keep = care.any(axis=1)
     if not keep.all():
         X, Y, care = X[keep], Y[keep], care[keep]
+    if len(X) == 0:
+        _fail(path, head["n_lines"], f"type {kind} file specifies no rows (every output of every "
+                                     "row is unspecified or don't-care)")
     return PLA(X, Y, care, kind, head.get(".ilb", ()), head.get(".ob", ()), len(cubes))
 
 
 def _split_name(path):
     name = Path(path).name
-    for suffix in (".gz", ".pla"):
+    for suffix in (".gz", ".pla", ".train"):
         if name.endswith(suffix):
             name = name[: -len(suffix)]
     return name
 
 
-def from_pla(train, test=None, valid=None, *, merge_valid: bool = False,
-             max_rows: int = DEFAULT_MAX_ROWS, name: str | None = None) -> Task:
+def from_pla(train, test=None, valid=None, *, merge_valid: bool = False, as_classes: bool = False,
+             max_rows: int = DEFAULT_MAX_ROWS, max_cells: int = DEFAULT_MAX_CELLS,
+             max_bytes: int = DEFAULT_MAX_BYTES, name: str | None = None) -> Task:
     """A Boolean task from PLA files (learning-from-examples benchmarks and truth tables).
 
     Parameters
@@ -270,25 +335,33 @@ def from_pla(train, test=None, valid=None, *, merge_valid: bool = False,
         with ``merge_valid=True`` they are also appended to the training split
         (as in the IWLS 2020 contest, where train and valid both fit the model).
     merge_valid : bool
-    max_rows : int
-        Row limit for each file, see :func:`read_pla`.
+    as_classes : bool
+        Read a single-output file as a 2-class task: the output is the class
+        label (0 or 1) and a machine may have any even number of outputs, half
+        voting for each class by popcount (see :func:`btype.tasks.classify`).
+        The contest files ``exNN.{train,valid,test}.pla`` have one output.
+    max_rows, max_cells, max_bytes : int
+        Limits for each file, see :func:`read_pla`.
     name : str, optional
-        Task name; default the train file's name without ``.pla``/``.gz``.
+        Task name; default the train file's name without ``.gz``, ``.pla`` and
+        ``.train`` (``ex03.train.pla`` gives ``ex03``).
 
     Returns
     -------
     Task
-        Boolean task; ``task.pla`` holds the train file's :class:`PLA` (names,
-        type, don't-care mask).
+        Boolean task (a 2-class task with ``as_classes``); ``task.pla`` holds the
+        train file's :class:`PLA` (names, type, don't-care mask).
     """
-    if not isinstance(merge_valid, (bool, np.bool_)):
-        raise TypeError(f"merge_valid must be a bool, got {merge_valid!r}")
-    tr = read_pla(train, max_rows=max_rows)
+    for flag, value in (("merge_valid", merge_valid), ("as_classes", as_classes)):
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{flag} must be a bool, got {value!r}")
+    limits = dict(max_rows=max_rows, max_cells=max_cells, max_bytes=max_bytes)
+    tr = read_pla(train, **limits)
     parts = {}
     for key, path in (("test", test), ("valid", valid)):
         if path is None:
             continue
-        part = parts[key] = read_pla(path, max_rows=max_rows)
+        part = parts[key] = read_pla(path, **limits)
         for what, mine, theirs in (("inputs", part.X, tr.X), ("outputs", part.Y, tr.Y)):
             if mine.shape[1] != theirs.shape[1]:
                 raise PLAError(f"{path}: {mine.shape[1]} {what}, but {train} has {theirs.shape[1]}")
@@ -304,12 +377,18 @@ def from_pla(train, test=None, valid=None, *, merge_valid: bool = False,
         held = tr
     sources = [f"train {Path(train).name}"] + [f"{k} {Path(p).name}" for k, p in
                                                (("test", test), ("valid", valid)) if p is not None]
-    task = Task(name if name is not None else _split_name(train), X_train, Y_train, held.X, held.Y,
-                description=f"PLA type {tr.type}, {tr.X.shape[1]} inputs, {tr.Y.shape[1]} outputs "
-                            f"({', '.join(sources)})")
+    X_valid, Y_valid = (parts["valid"].X, parts["valid"].Y) if valid is not None else (None, None)
+    targets = [Y_train, held.Y, Y_valid]
+    if as_classes:
+        if tr.Y.shape[1] != 1:
+            raise ValueError(f"as_classes needs a single-output file; {train} has {tr.Y.shape[1]} outputs")
+        targets = [None if Y is None else Y[:, 0].astype(np.int64) for Y in targets]
+    kind = "2 classes" if as_classes else f"{tr.Y.shape[1]} outputs"
+    task = Task(name if name is not None else _split_name(train), X_train, targets[0], held.X,
+                targets[1], n_classes=2 if as_classes else None,
+                description=f"PLA type {tr.type}, {tr.X.shape[1]} inputs, {kind} ({', '.join(sources)})",
+                X_valid=X_valid, Y_valid=targets[2])
     task.pla = tr
-    task.X_valid = parts["valid"].X if valid is not None else None
-    task.Y_valid = parts["valid"].Y if valid is not None else None
     return task
 
 

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Task
-from .truth import _check_int
+from .base import Task, check_int
 
 __all__ = ["stream_parity", "delay_xor", "echo", "MAX_STREAM"]
 
@@ -27,14 +26,14 @@ MAX_STREAM = 128
 
 def _streams(length, max_exhaustive, n_samples, seed):
     """(train, test) streams, each (S, length) bool."""
-    max_exhaustive = _check_int(max_exhaustive, "max_exhaustive", 1, 1 << 24)
+    max_exhaustive = check_int(max_exhaustive, "max_exhaustive", 1, 1 << 24)
     if (1 << length) <= max_exhaustive:
         r = np.arange(1 << length, dtype=np.int64)
         streams = ((r[:, None] >> np.arange(length)) & 1).astype(bool)
         streams.setflags(write=False)
         return streams, streams
-    n_samples = _check_int(n_samples, "n_samples", 1, 1 << 22)
-    seed = _check_int(seed, "seed", 0, 2**63 - 1)
+    n_samples = check_int(n_samples, "n_samples", 1, 1 << 22)
+    seed = check_int(seed, "seed", 0, 2**63 - 1)
     rng = np.random.default_rng(seed)
     return rng.random((n_samples, length)) < 0.5, rng.random((n_samples, length)) < 0.5
 
@@ -68,10 +67,10 @@ def stream_parity(k: int, *, settle: int | None = None, max_exhaustive: int = 40
     -------
     Task with ``X`` (S, k, 1), ``Y`` (S, 1) and ``steps = k + settle``.
     """
-    k = _check_int(k, "k", 1, MAX_STREAM)
+    k = check_int(k, "k", 1, MAX_STREAM)
     if settle is None:
         settle = max(4, 3 * int(np.ceil(np.log2(k))) if k > 1 else 0)
-    settle = _check_int(settle, "settle", 0, 4 * MAX_STREAM)
+    settle = check_int(settle, "settle", 0, 4 * MAX_STREAM)
     return _sequence_task(f"stream_parity{k}", _streams(k, max_exhaustive, n_samples, seed),
                           lambda s: s.sum(axis=1) % 2 == 1, settle,
                           f"clocked: parity of a {k}-bit stream, read {settle} steps after it ends")
@@ -97,9 +96,9 @@ def delay_xor(k: int, *, length: int | None = None, settle: int = 4, max_exhaust
     -------
     Task with ``X`` (S, T, 1), ``Y`` (S, 1) and ``steps = T + settle``.
     """
-    k = _check_int(k, "k", 1, MAX_STREAM - 1)
-    length = _check_int(k + 3 if length is None else length, "length", k + 1, MAX_STREAM)
-    settle = _check_int(settle, "settle", 0, 4 * MAX_STREAM)
+    k = check_int(k, "k", 1, MAX_STREAM - 1)
+    length = check_int(k + 3 if length is None else length, "length", k + 1, MAX_STREAM)
+    settle = check_int(settle, "settle", 0, 4 * MAX_STREAM)
     return _sequence_task(f"delay_xor{k}", _streams(length, max_exhaustive, n_samples, seed),
                           lambda s: s[:, -1] ^ s[:, -1 - k], settle,
                           f"clocked: XOR of the last of {length} stream bits and the bit {k} "
@@ -125,9 +124,9 @@ def echo(k: int, *, length: int | None = None, settle: int = 4, max_exhaustive: 
     -------
     Task with ``X`` (S, T, 1), ``Y`` (S, 1) and ``steps = T + settle``.
     """
-    k = _check_int(k, "k", 0, MAX_STREAM - 1)
-    length = _check_int(k + 3 if length is None else length, "length", k + 1, MAX_STREAM)
-    settle = _check_int(settle, "settle", 0, 4 * MAX_STREAM)
+    k = check_int(k, "k", 0, MAX_STREAM - 1)
+    length = check_int(k + 3 if length is None else length, "length", k + 1, MAX_STREAM)
+    settle = check_int(settle, "settle", 0, 4 * MAX_STREAM)
     return _sequence_task(f"echo{k}", _streams(length, max_exhaustive, n_samples, seed),
                           lambda s: s[:, -1 - k].copy(), settle,
                           f"clocked: the bit seen {k} steps before the last of {length} stream bits, "

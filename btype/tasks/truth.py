@@ -1,4 +1,5 @@
-"""Truth-table tasks (DESIGN.md section 3) and the registry of task names.
+"""Truth-table tasks (DESIGN.md section 3), including the functions of the
+General Boolean Function Benchmark Suite that the classic set lacks.
 
 Every truth-table task lists all ``2**n`` input rows, and uses them for both
 the train and the test split. Row ``r`` sets input column ``i`` to bit ``i`` of
@@ -6,27 +7,17 @@ the train and the test split. Row ``r`` sets input column ``i`` to bit ``i`` of
 """
 from __future__ import annotations
 
-import numbers
-import re
-
 import numpy as np
 
-from .base import Task
+from .base import Task, check_int
 
 __all__ = ["parity", "majority", "multiplexer", "adder", "multiplier", "comparator",
-           "decoder", "truth_table_inputs", "get", "names", "MAX_TABLE_INPUTS"]
+           "multiplexer_of_width",
+           "decoder", "even_parity", "adder_carry", "identity_comparator", "count_ones", "alu",
+           "truth_table_inputs", "MAX_TABLE_INPUTS"]
 
 #: Largest input count of a generated truth table (2**20 rows, 20 MiB of inputs).
 MAX_TABLE_INPUTS = 20
-
-
-def _check_int(value, name, lo, hi):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    value = int(value)
-    if not lo <= value <= hi:
-        raise ValueError(f"{name} must be in {lo}..{hi}, got {value}")
-    return value
 
 
 def truth_table_inputs(n: int) -> np.ndarray:
@@ -41,7 +32,7 @@ def truth_table_inputs(n: int) -> np.ndarray:
     -------
     (2**n, n) bool
     """
-    n = _check_int(n, "n", 0, MAX_TABLE_INPUTS)
+    n = check_int(n, "n", 0, MAX_TABLE_INPUTS)
     return _bits(np.arange(1 << n, dtype=np.int64), n)
 
 
@@ -65,7 +56,7 @@ def _rows(n):
 
 def parity(n: int) -> Task:
     """``parity{n}``: one output, the XOR of all ``n`` inputs (1..20)."""
-    n = _check_int(n, "n", 1, MAX_TABLE_INPUTS)
+    n = check_int(n, "n", 1, MAX_TABLE_INPUTS)
     X = truth_table_inputs(n)
     return _table_task(f"parity{n}", n, (X.sum(axis=1) % 2 == 1)[:, None],
                        f"{n}-input parity: 1 when an odd number of inputs are 1")
@@ -73,7 +64,7 @@ def parity(n: int) -> Task:
 
 def majority(n: int) -> Task:
     """``majority{n}``: one output, 1 when more than ``n/2`` inputs are 1 (1..20)."""
-    n = _check_int(n, "n", 1, MAX_TABLE_INPUTS)
+    n = check_int(n, "n", 1, MAX_TABLE_INPUTS)
     X = truth_table_inputs(n)
     return _table_task(f"majority{n}", n, (2 * X.sum(axis=1) > n)[:, None],
                        f"{n}-input majority: 1 when more than {n}/2 inputs are 1")
@@ -84,7 +75,7 @@ def multiplexer(k: int) -> Task:
 
     ``k`` is 1..4 (``mux3``, ``mux6``, ``mux11``, ``mux20``).
     """
-    k = _check_int(k, "k", 1, 4)
+    k = check_int(k, "k", 1, 4)
     n = k + (1 << k)
     r = _rows(n)
     address = r & ((1 << k) - 1)
@@ -93,9 +84,18 @@ def multiplexer(k: int) -> Task:
                        f"{k}-address-bit multiplexer: output data bit number <address>")
 
 
+def multiplexer_of_width(width: int) -> Task:
+    """``mux{width}``: the multiplexer with ``k + 2**k == width`` inputs (3, 6, 11 or 20)."""
+    width = check_int(width, "width", 0, 1 << 20)
+    for k in range(1, 5):
+        if k + (1 << k) == width:
+            return multiplexer(k)
+    raise ValueError(f"mux{width} is not a multiplexer size; valid: mux3, mux6, mux11, mux20")
+
+
 def adder(n: int) -> Task:
     """``add{n}``: a = inputs 0..n-1, b = inputs n..2n-1; outputs a+b in ``n+1`` bits (1..10)."""
-    n = _check_int(n, "n", 1, MAX_TABLE_INPUTS // 2)
+    n = check_int(n, "n", 1, MAX_TABLE_INPUTS // 2)
     r = _rows(2 * n)
     a, b = r & ((1 << n) - 1), r >> n
     return _table_task(f"add{n}", 2 * n, _bits(a + b, n + 1),
@@ -104,7 +104,7 @@ def adder(n: int) -> Task:
 
 def multiplier(n: int) -> Task:
     """``mul{n}``: a, b as for :func:`adder`; outputs a*b in ``2n`` bits (1..10)."""
-    n = _check_int(n, "n", 1, MAX_TABLE_INPUTS // 2)
+    n = check_int(n, "n", 1, MAX_TABLE_INPUTS // 2)
     r = _rows(2 * n)
     a, b = r & ((1 << n) - 1), r >> n
     return _table_task(f"mul{n}", 2 * n, _bits(a * b, 2 * n),
@@ -113,7 +113,7 @@ def multiplier(n: int) -> Task:
 
 def comparator(n: int) -> Task:
     """``cmp{n}``: a, b as for :func:`adder`; three outputs a<b, a==b, a>b (1..10)."""
-    n = _check_int(n, "n", 1, MAX_TABLE_INPUTS // 2)
+    n = check_int(n, "n", 1, MAX_TABLE_INPUTS // 2)
     r = _rows(2 * n)
     a, b = r & ((1 << n) - 1), r >> n
     return _table_task(f"cmp{n}", 2 * n, np.stack([a < b, a == b, a > b], axis=1),
@@ -122,114 +122,91 @@ def comparator(n: int) -> Task:
 
 def decoder(n: int) -> Task:
     """``dec{n}``: ``n`` inputs, ``2**n`` outputs, the one-hot code of the input value (1..10)."""
-    n = _check_int(n, "n", 1, 10)
+    n = check_int(n, "n", 1, 10)
     r = _rows(n)
     return _table_task(f"dec{n}", n, r[:, None] == r[None, :],
                        f"{n}-to-{1 << n} decoder: output number <input value> is 1")
 
 
-# ---------------------------------------------------------------- registry
+# ---- the General Boolean Function Benchmark Suite (github.com/boolean-function-benchmarks).
+# Its files name inputs A[0], A[1], ..., B[0], ... and list them in that column order, which
+# is btype's: column i of a row is input i, and multi-bit words are LSB first. Its magnitude
+# comparator mcomp{n} is cmp{n} above and its multiplier mul{n} is mul{n}.
 
-def _mux_by_width(m, **kw):
-    width = int(m["n"])
-    for k in range(1, 5):
-        if k + (1 << k) == width:
-            return multiplexer(k, **kw)
-    raise ValueError(f"mux{width} is not a multiplexer size; valid: mux3, mux6, mux11, mux20")
+def even_parity(n: int) -> Task:
+    """``epar{n}``: one output, 1 when an even number of the ``n`` inputs are 1 (NOT of parity).
 
-
-def _classes_of(text):
-    return None if text is None else tuple(int(c) for c in text.split("v"))
-
-
-def _digits(m, **kw):
-    from .data import digits
-    if m["levels"] is not None:
-        kw.setdefault("levels", int(m["levels"]))
-    if m["classes"] is not None:
-        kw.setdefault("classes", _classes_of(m["classes"]))
-    return digits(**kw)
-
-
-def _mnist(m, **kw):
-    from .data import mnist
-    if m["side"] is not None:
-        side = int(m["side"])
-        if side == 0 or 28 % side:
-            raise ValueError(f"mnist side must divide 28 (28, 14, 7, 4, 2, 1), got {side}")
-        kw.setdefault("downsample", 28 // side)
-    if m["classes"] is not None:
-        kw.setdefault("classes", _classes_of(m["classes"]))
-    return mnist(**kw)
-
-
-def _sequence(factory_name):
-    def build(m, **kw):
-        from . import sequence
-        return getattr(sequence, factory_name)(int(m["k"]), **kw)
-    return build
-
-
-def _simple(factory):
-    def build(m, **kw):
-        return factory(int(m["n"]), **kw)
-    return build
-
-
-_CLASSES = r"(?:-(?P<classes>\d+(?:v\d+)+))?"
-
-# (pattern, builder, usage shown in errors, example names)
-_REGISTRY = [
-    (r"parity(?P<n>\d+)", _simple(parity), "parity{n} (n=1..20)", ["parity3", "parity5", "parity8"]),
-    (r"majority(?P<n>\d+)", _simple(majority), "majority{n} (n=1..20)", ["majority5", "majority9"]),
-    (r"mux(?P<n>\d+)", _mux_by_width, "mux{k+2^k} (mux3, mux6, mux11, mux20)",
-     ["mux6", "mux11"]),
-    (r"add(?P<n>\d+)", _simple(adder), "add{n} (n=1..10)", ["add2", "add4"]),
-    (r"mul(?P<n>\d+)", _simple(multiplier), "mul{n} (n=1..10)", ["mul2", "mul3"]),
-    (r"cmp(?P<n>\d+)", _simple(comparator), "cmp{n} (n=1..10)", ["cmp4"]),
-    (r"dec(?P<n>\d+)", _simple(decoder), "dec{n} (n=1..10)", ["dec3"]),
-    (r"digits(?:-t(?P<levels>\d+))?" + _CLASSES, _digits,
-     "digits, digits-t{levels}, digits-{a}v{b}... (scikit-learn 8x8 digits)", ["digits"]),
-    (r"mnist(?P<side>\d+)?" + _CLASSES, _mnist,
-     "mnist, mnist{side}, mnist{side}-{a}v{b}... (IDX files; pass directory= or set BTYPE_MNIST_DIR)", []),
-    (r"stream_parity(?P<k>\d+)", _sequence("stream_parity"), "stream_parity{k} (clocked, k=1..128)",
-     ["stream_parity4", "stream_parity8"]),
-    (r"delay_xor(?P<k>\d+)", _sequence("delay_xor"), "delay_xor{k} (clocked, k=1..127)", ["delay_xor3"]),
-    (r"echo(?P<k>\d+)", _sequence("echo"), "echo{k} (clocked, k=0..127)", ["echo4"]),
-]
-_REGISTRY = [(re.compile(p), build, usage, examples) for p, build, usage, examples in _REGISTRY]
-
-
-def get(name: str, **kwargs) -> Task:
-    """Build a built-in task from its name.
-
-    Parameters
-    ----------
-    name : str
-        e.g. ``"parity5"``, ``"mux11"``, ``"add4"``, ``"digits"``, ``"digits-3v8"``,
-        ``"mnist14-3v7"``, ``"stream_parity8"``. See :func:`names` and the
-        error message for an unknown name for the full list of patterns.
-    **kwargs
-        Passed to the task's factory (e.g. ``seed=`` for digits and clocked
-        tasks, ``directory=`` for MNIST). Truth tables take none.
-
-    Returns
-    -------
-    Task
+    This is even parity as genetic programming defines it (Koza). The suite's own
+    ``epar{n}`` files compute the XOR of the inputs (``epar.v``: ``O = ^A``;
+    ``epar8.pla`` lists the odd-weight rows), which is :func:`parity`; read those
+    files with :func:`btype.tasks.from_pla` to use them as they are.
     """
-    if not isinstance(name, str):
-        raise TypeError(f"name must be a str, got {name!r}")
-    for pattern, build, _, _ in _REGISTRY:
-        m = pattern.fullmatch(name)
-        if m is not None:
-            try:
-                return build(m, **kwargs)
-            except ValueError as error:
-                raise ValueError(f"task {name!r}: {error}") from error
-    valid = "; ".join(usage for _, _, usage, _ in _REGISTRY)
-    raise ValueError(f"unknown task name {name!r}; valid names: {valid}")
+    n = check_int(n, "n", 1, MAX_TABLE_INPUTS)
+    X = truth_table_inputs(n)
+    return _table_task(f"epar{n}", n, (X.sum(axis=1) % 2 == 0)[:, None],
+                       f"{n}-input even parity: 1 when an even number of inputs are 1")
 
 
-def names() -> list[str]:
-    """Example names that :func:`get` accepts without extra arguments (MNIST needs a directory)."""
-    return [example for *_, examples in _REGISTRY for example in examples]
+def adder_carry(n: int) -> Task:
+    """``addc{n}``: the suite's adder ``add{n}``: a + b + carry-in in ``n+1`` bits (1..9).
+
+    Inputs: a = 0..n-1, b = n..2n-1 (LSB first), carry-in = input 2n (the
+    suite's ``A[0..n-1] B[0..n-1] Ci``). Outputs ``O[0..n]``, LSB first.
+    """
+    n = check_int(n, "n", 1, (MAX_TABLE_INPUTS - 1) // 2)
+    r = _rows(2 * n + 1)
+    a, b, carry = r & ((1 << n) - 1), (r >> n) & ((1 << n) - 1), r >> (2 * n)
+    return _table_task(f"addc{n}", 2 * n + 1, _bits(a + b + carry, n + 1),
+                       f"{n}-bit adder with carry-in: a + b + c as {n + 1} bits, LSB first")
+
+
+def identity_comparator(n: int) -> Task:
+    """``icomp{n}``: the suite's identity comparator: every pair of the ``n`` input bits compared.
+
+    For each pair ``j < i`` (``j`` the outer loop, ascending, then ``i``), three
+    outputs ``x_j < x_i``, ``x_j == x_i``, ``x_j > x_i``: ``3 n (n-1) / 2`` outputs
+    in all (2..20 inputs), in the order of the suite's ``icomp.v``.
+    """
+    n = check_int(n, "n", 2, MAX_TABLE_INPUTS)
+    X = truth_table_inputs(n)
+    columns = []
+    for j in range(n - 1):
+        for i in range(j + 1, n):
+            a, b = X[:, j], X[:, i]
+            columns += [~a & b, a == b, a & ~b]
+    return _table_task(f"icomp{n}", n, np.stack(columns, axis=1),
+                       f"{n}-input identity comparator: x_j<x_i, x_j==x_i, x_j>x_i for every pair j<i")
+
+
+def count_ones(n: int) -> Task:
+    """``ones{n}``: the number of 1 inputs in binary, ``n.bit_length()`` outputs, LSB first (1..20).
+
+    The suite's ``onescount`` circuits; their files may carry extra constant-0
+    high bits (``onescount_12bit`` has 5 outputs where 4 suffice).
+    """
+    n = check_int(n, "n", 1, MAX_TABLE_INPUTS)
+    X = truth_table_inputs(n)
+    return _table_task(f"ones{n}", n, _bits(X.sum(axis=1).astype(np.int64), n.bit_length()),
+                       f"{n}-input ones counter: the count of 1 inputs as {n.bit_length()} bits")
+
+
+def alu(n: int) -> Task:
+    """``alu{n}``: the suite's simple ALU on ``n``-bit words (1..8), as in its ``alu.v``.
+
+    Inputs: ``SEL[0..2]`` = 0..2, a = 3..n+2, b = n+3..2n+2 (LSB first). The
+    operation by ``SEL``: 0 a AND b, 1 a OR b, 2 a XOR b, 3 a + b, 4..7 a - b.
+    Outputs: ``CARRY`` (the carry of a + b, the borrow of a - b, i.e. a < b;
+    0 for the logic operations), then ``O[0..n-1]``, the result LSB first, as in
+    the suite's ``alu5``..``alu8`` files (``alu8``: 19 inputs, 9 outputs). Its
+    ``alu3`` and ``alu4`` files carry one more output, ``O[n]``, always 0.
+    """
+    n = check_int(n, "n", 1, (MAX_TABLE_INPUTS - 3) // 2)
+    r = _rows(2 * n + 3)
+    mask = (1 << n) - 1
+    sel, a, b = r & 7, (r >> 3) & mask, (r >> (3 + n)) & mask
+    wide = np.select([sel == 0, sel == 1, sel == 2, sel == 3], [a & b, a | b, a ^ b, a + b],
+                     (a - b) & ((2 << n) - 1))
+    carry = (wide >> n) & 1
+    Y = np.concatenate([carry[:, None], _bits(wide & mask, n)], axis=1).astype(bool)
+    return _table_task(f"alu{n}", 2 * n + 3, Y,
+                       f"{n}-bit ALU (AND, OR, XOR, add, subtract by SEL): CARRY, then O[0..{n - 1}]")

@@ -1,0 +1,130 @@
+"""The registry of task names: ``get(name)`` and ``names()``.
+
+Each family is one line of :data:`FAMILIES`: a name pattern, the function that
+builds the task from the pattern's fields, the usage shown in errors, and
+example names. Factories are imported only when their family is asked for, so
+a family lives in its own module and registering it is one line here.
+"""
+from __future__ import annotations
+
+import importlib
+import re
+from dataclasses import dataclass
+
+from .base import Task
+
+__all__ = ["get", "names", "FAMILIES", "Family"]
+
+
+@dataclass(frozen=True)
+class Family:
+    """One family of named tasks.
+
+    ``pattern`` is a regular expression over the whole name; ``factory`` is
+    ``"module:function"`` inside ``btype.tasks``; the group ``size`` (if any)
+    is the factory's one positional argument, and each ``(group, keyword)`` of
+    ``keywords`` fills that keyword when the group matched (integers; a
+    ``classes`` group such as ``3v7`` becomes ``(3, 7)``) unless the caller gave it.
+    """
+
+    pattern: str
+    factory: str
+    usage: str
+    examples: tuple = ()
+    size: str | None = "n"
+    keywords: tuple = ()
+
+    def match(self, name):
+        return re.fullmatch(self.pattern, name)
+
+    def build(self, match, kwargs) -> Task:
+        module, function = self.factory.split(":")
+        factory = getattr(importlib.import_module(f"btype.tasks.{module}"), function)
+        for group, keyword in self.keywords:
+            text = match[group]
+            if text is not None:
+                value = tuple(int(c) for c in text.split("v")) if keyword == "classes" else int(text)
+                kwargs.setdefault(keyword, value)
+        args = () if self.size is None else (int(match[self.size]),)
+        return factory(*args, **kwargs)
+
+
+def _image(base):
+    """Name pattern of an image data set: base, side, thermometer levels, class subset.
+
+    ``fashion``, ``fashion14``, ``fashion-t3``, ``fashion14-t3-0v6``, ``fashion0v6``.
+    """
+    return (rf"{base}(?P<side>\d+)?(?:-t(?P<levels>\d+))?(?:-?(?P<classes>\d(?:v\d)+))?")
+
+
+_IMAGE_KEYWORDS = (("side", "side"), ("levels", "levels"), ("classes", "classes"))
+
+FAMILIES = [
+    Family(r"parity(?P<n>\d+)", "truth:parity", "parity{n} (n=1..20)", ("parity3", "parity5", "parity8")),
+    Family(r"epar(?P<n>\d+)", "truth:even_parity", "epar{n} (even parity, n=1..20)", ("epar8",)),
+    Family(r"majority(?P<n>\d+)", "truth:majority", "majority{n} (n=1..20)", ("majority5", "majority9")),
+    Family(r"mux(?P<n>\d+)", "truth:multiplexer_of_width", "mux{k+2^k} (mux3, mux6, mux11, mux20)",
+           ("mux6", "mux11")),
+    Family(r"add(?P<n>\d+)", "truth:adder", "add{n} (n=1..10)", ("add2", "add4")),
+    Family(r"addc(?P<n>\d+)", "truth:adder_carry", "addc{n} (adder with carry-in, n=1..9)", ("addc4",)),
+    Family(r"mul(?P<n>\d+)", "truth:multiplier", "mul{n} (n=1..10)", ("mul2", "mul3")),
+    Family(r"cmp(?P<n>\d+)", "truth:comparator", "cmp{n} (n=1..10)", ("cmp4",)),
+    Family(r"icomp(?P<n>\d+)", "truth:identity_comparator", "icomp{n} (pairwise, n=2..20)", ("icomp5",)),
+    Family(r"ones(?P<n>\d+)", "truth:count_ones", "ones{n} (count of ones, n=1..20)", ("ones7",)),
+    Family(r"alu(?P<n>\d+)", "truth:alu", "alu{n} (n=1..8)", ("alu3",)),
+    Family(r"dec(?P<n>\d+)", "truth:decoder", "dec{n} (n=1..10)", ("dec3",)),
+    Family(r"digits(?:-t(?P<levels>\d+))?(?:-?(?P<classes>\d(?:v\d)+))?", "data:digits",
+           "digits, digits-t{levels}, digits{a}v{b}... (scikit-learn 8x8 digits)", ("digits",),
+           size=None, keywords=(("levels", "levels"), ("classes", "classes"))),
+    Family(_image("fashion"), "images:fashion",
+           "fashion, fashion{side}, fashion-t{levels}, fashion{side}-{a}v{b}... (Fashion-MNIST)",
+           (), size=None, keywords=_IMAGE_KEYWORDS),
+    Family(_image("mnist"), "images:mnist",
+           "mnist, mnist{side}, mnist3v7, mnist{side}-{a}v{b}... (IDX files; directory= or BTYPE_MNIST_DIR)",
+           (), size=None, keywords=_IMAGE_KEYWORDS),
+    Family(r"stream_parity(?P<k>\d+)", "sequence:stream_parity", "stream_parity{k} (clocked, k=1..128)",
+           ("stream_parity4", "stream_parity8"), size="k"),
+    Family(r"delay_xor(?P<k>\d+)", "sequence:delay_xor", "delay_xor{k} (clocked, k=1..127)",
+           ("delay_xor3",), size="k"),
+    Family(r"echo(?P<k>\d+)", "sequence:echo", "echo{k} (clocked, k=0..127)", ("echo4",), size="k"),
+]
+
+
+def get(name: str, **kwargs) -> Task:
+    """Build a built-in task from its name.
+
+    Parameters
+    ----------
+    name : str
+        e.g. ``"parity5"``, ``"epar8"``, ``"mux11"``, ``"addc4"``, ``"digits"``,
+        ``"digits-3v8"``, ``"fashion14-0v6"``, ``"mnist3v7"``, ``"stream_parity8"``.
+        See :func:`names` and the error message for an unknown name for the
+        full list of patterns.
+    **kwargs
+        Passed to the task's factory (e.g. ``seed=`` for digits and clocked
+        tasks, ``directory=`` for MNIST, ``valid=`` for data sets). Truth tables
+        take none.
+
+    Returns
+    -------
+    Task
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, got {name!r}")
+    for family in FAMILIES:
+        m = family.match(name)
+        if m is not None:
+            try:
+                return family.build(m, dict(kwargs))
+            except ValueError as error:
+                raise ValueError(f"task {name!r}: {error}") from error
+    valid = "; ".join(family.usage for family in FAMILIES)
+    raise ValueError(f"unknown task name {name!r}; valid names: {valid}")
+
+
+def names() -> list[str]:
+    """Example names that :func:`get` builds offline without extra arguments.
+
+    Fashion-MNIST and MNIST are left out: they need their files.
+    """
+    return [example for family in FAMILIES for example in family.examples]
