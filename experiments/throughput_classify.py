@@ -6,7 +6,7 @@ For each machine, samples per second of
 
 * the old path: ``pack`` + ``evaluate_packed`` + ``unpack`` + ``btype.tasks.classify``
   (timed once: it is slow and linear in the samples);
-* ``btype.classify.classify`` (bool inputs, packing included) and
+* ``btype.vote.classify`` (bool inputs, packing included) and
   ``classify_packed`` (packed inputs), on the pruned machine, and
   ``classify_packed(prune=False)`` on the machine as it is;
 * ``evaluate_packed`` alone on the full and on the pruned machine.
@@ -28,7 +28,7 @@ import time
 import numpy as np
 
 import btype
-from btype.classify import classify, classify_packed
+from btype.vote import classify, classify_packed
 from btype.export import prune
 from btype.simulate import using_threads
 from btype.tasks.base import classify as vote_unpacked

@@ -1,5 +1,4 @@
-"""The packed group vote (btype.classify) against the vote on unpacked outputs."""
-import importlib
+"""The packed group vote (btype.vote) against the vote on unpacked outputs."""
 
 import numba
 import numpy as np
@@ -9,11 +8,11 @@ from hypothesis import strategies as st
 
 import btype
 from btype import reference
-from btype.classify import classify, classify_packed, count_correct
+from btype.vote import classify, classify_packed, count_correct
 from btype.tasks.base import classify as vote_unpacked
 from strategies import random_inputs
 
-packed_vote = importlib.import_module("btype.classify")  # the module, not the function of that name
+import btype.vote as packed_vote
 
 # group sizes around the 16 rows of one carry-save tree, and 1
 GROUPS = st.sampled_from([1, 2, 3, 7, 15, 16, 17, 33])
@@ -142,7 +141,7 @@ def test_errors_name_the_argument(call, error, words):
 @given(case=classifiers(), S=SAMPLES, seed=st.integers(0, 10**6))
 def test_kernel_for_search_counts_wrong_on_node_values(case, S, seed):
     # how a search kernel would score a candidate: every node's value, output nodes as rows
-    from btype._classify_kernels import _count_wrong
+    from btype._vote_kernels import _count_wrong
     from btype.simulate import node_values
     net, n_classes = case
     X = random_inputs(seed, (S, net.n_inputs))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -95,6 +95,8 @@ class Task:
     output_weights: np.ndarray | None = None
     X_valid: np.ndarray | None = None
     Y_valid: np.ndarray | None = None
+    # packed inputs of each split, made on first scoring (classification tasks)
+    _packed: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self):
         want_ndim = 2 if self.steps is None else 3
@@ -187,8 +189,25 @@ class Task:
         return Score(fitness, bool(right.all()))
 
     def score(self, net, split: str = "train") -> Score:
-        """Simulate ``net`` on a split and score it."""
-        return self.score_outputs(self.outputs(net, split), split)
+        """Simulate ``net`` on a split and score it.
+
+        Combinational classification tasks are scored by the packed group vote
+        (``btype.count_correct``): no output is unpacked, and the split's inputs
+        are packed once per task.
+        """
+        if self.n_classes is None or self.steps is not None:
+            return self.score_outputs(self.outputs(net, split), split)
+        from ..bits import pack
+        from ..vote import count_correct
+
+        self.check_network(net)
+        X, labels = self.split(split)
+        if len(labels) == 0:
+            return Score(1.0, True)
+        if split not in self._packed:
+            self._packed[split] = pack(X)
+        right = count_correct(net, self._packed[split], labels, self.n_classes, prune=False)
+        return Score(right / len(labels), right == len(labels))
 
     def __repr__(self):
         kind = f"{self.n_classes} classes" if self.n_classes else f"{self.n_outputs} outputs"

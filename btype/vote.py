@@ -19,7 +19,7 @@ import numbers
 import numba
 import numpy as np
 
-from . import _classify_kernels as kernels
+from . import _vote_kernels as kernels
 from .bits import n_words, pack
 from .export.prune import prune as _prune
 from .network import Network

@@ -1,4 +1,4 @@
-"""Private Numba kernels of :mod:`btype.classify`: the group vote on packed words.
+"""Private Numba kernels of :mod:`btype.vote`: the group vote on packed words.
 
 Callers validate everything first. Sample ``s`` is bit ``s % 64`` of word
 ``s // 64``. A class's count is held *bit-sliced*: plane ``j`` of a count is a
