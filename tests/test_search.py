@@ -120,7 +120,7 @@ def test_delta_values_match_full_evaluation(link):
     method = ES({}, n_links=net.n_modified, budget=budget)
     run = _Run(net, task, method, budget, 0, dict(_COMMON))
     method.start(run)
-    cone = np.flatnonzero(btype.search.problem.output_cone(net))
+    cone = np.flatnonzero(btype.plan.wired_cone(net))
     tail = btype.bits.tail_mask(32)
     for stop in (100, 1000, 5000):
         K.local_chunk(run.prob, run.wk, 1, K.MUT_FLIPS, 2, 0.0, False, 0, 0.0, 0.0, 1.0, False,

@@ -28,13 +28,12 @@ from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
 
-from ..kernels import _heap_pop as _pop
-from ..kernels import _heap_push as _push
+from ..kernels import _clock_block, _enqueue, _eval_gates, _propagate, _toggle_link, _undo_rows
 
 _ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 # wk.ctr slots
-EVALS, GENS, SKIPPED, GATE_EVALS, ACCEPTED, N_CHANGED, N_DIRTY, N_CTR = 0, 1, 2, 3, 4, 5, 6, 8
+EVALS, GENS, SKIPPED, GATE_EVALS, ACCEPTED, N_CTR = 0, 1, 2, 3, 4, 8
 # wk.fs slots: current score, best score, score before the last candidate
 CUR, BEST, SAVED, N_FS = 0, 1, 2, 4
 
@@ -101,11 +100,6 @@ def _copy(dst, src):
 
 
 @njit(cache=True, inline="always")
-def _gate_word(a, xa, oa, b, xb, ob):
-    return ~(((a ^ xa) | oa) & ((b ^ xb) | ob))
-
-
-@njit(cache=True, inline="always")
 def _row_error(values, node, target, j, tail):
     e = np.uint64(0)
     for k in range(tail.shape[0]):
@@ -158,64 +152,18 @@ def _score_all(values, out_nodes, target, tail, weights, labels, n_classes, errs
 # full evaluation of the cone
 # ---------------------------------------------------------------------------
 @njit(cache=True)
-def _combinational(values, src, xm, om, n_in):
-    W = values.shape[1]
-    for c in range(src.shape[0]):
-        a = src[c, 0]
-        b = src[c, 1]
-        xa, oa, xb, ob = xm[c, 0], om[c, 0], xm[c, 1], om[c, 1]
-        node = n_in + c
-        for k in range(W):
-            values[node, k] = _gate_word(values[a, k], xa, oa, values[b, k], xb, ob)
-
-
-@njit(cache=True)
-def _clocked(values, src, om, reg, frames, steps, nxt, lreg, n_in):
-    """Turing's clocked dynamics on the cone; ``values`` ends at time ``steps``.
-
-    Inputs hold frame t at time t (zero from T on); gate states start at 0;
-    turing-mode modified links (``reg``) are one-step registers starting at 1.
-    """
-    C = src.shape[0]
-    T = frames.shape[0]
-    W = values.shape[1]
-    for c in range(C):
-        for k in range(W):
-            values[n_in + c, k] = np.uint64(0)
-            lreg[c, 0, k] = _ONES
-            lreg[c, 1, k] = _ONES
-    for t in range(steps + 1):
-        for i in range(n_in):
-            for k in range(W):
-                values[i, k] = frames[t, i, k] if t < T else np.uint64(0)
-        if t == steps:
-            break
-        for c in range(C):
-            a = src[c, 0]
-            b = src[c, 1]
-            oa, ob = om[c, 0], om[c, 1]
-            ga, gb = reg[c, 0], reg[c, 1]
-            for k in range(W):
-                va = lreg[c, 0, k] if ga else (values[a, k] | oa)
-                vb = lreg[c, 1, k] if gb else (values[b, k] | ob)
-                nxt[c, k] = ~(va & vb)
-                if ga:
-                    lreg[c, 0, k] = ~values[a, k] | oa
-                if gb:
-                    lreg[c, 1, k] = ~values[b, k] | ob
-        for c in range(C):
-            for k in range(W):
-                values[n_in + c, k] = nxt[c, k]
-
-
-@njit(cache=True)
-def _evaluate(values, src, xm, om, n_in, clocked, reg, frames, steps, nxt, lreg,
+def _evaluate(values, src, dst, xm, om, clocked, reg, frames, steps, init, nxt, lreg, no_history,
               out_nodes, target, tail, weights, labels, n_classes, errs):
-    """Evaluate the cone from scratch; return the score (errors into errs)."""
+    """Evaluate the cone from scratch; return the score (errors into errs).
+
+    Clocked: Turing's dynamics from gate states ``init`` (zeros), inputs frame t
+    at time t (zero from T on); ``values`` ends at time ``steps``.
+    """
     if clocked:
-        _clocked(values, src, om, reg, frames, steps, nxt, lreg, n_in)
+        _clock_block(frames, False, init, 0, values.shape[1], steps, src, om, reg, values, nxt,
+                     lreg, no_history)
     else:
-        _combinational(values, src, xm, om, n_in)
+        _eval_gates(values, src, dst, xm, om, values.shape[1])
     return _score_all(values, out_nodes, target, tail, weights, labels, n_classes, errs)
 
 
@@ -227,9 +175,11 @@ def _load_masks(genome, bits, xm, om, cone_links, link_cone, link_port, turing):
         m = cone_links[i]
         c = link_cone[m]
         p = link_port[m]
-        on = genome[m] != 0
-        om[c, p] = np.uint64(0) if on else _ONES
-        xm[c, p] = _ONES if (on and turing) else np.uint64(0)
+        # the parent network's masks hold this link passing; interrupt it if the bit is off
+        om[c, p] = np.uint64(0)
+        xm[c, p] = _ONES if turing else np.uint64(0)
+        if genome[m] == 0:
+            _toggle_link(xm, om, c, p, turing)
 
 
 # ---------------------------------------------------------------------------
@@ -249,10 +199,7 @@ def _toggle(bits, xm, om, link_cone, link_port, turing, m):
     bits[m] ^= np.uint8(1)
     c = link_cone[m]
     if c >= 0:
-        p = link_port[m]
-        om[c, p] ^= _ONES
-        if turing:
-            xm[c, p] ^= _ONES
+        _toggle_link(xm, om, c, link_port[m], turing)
     return c
 
 
@@ -265,56 +212,19 @@ def _toggle_all(bits, xm, om, link_cone, link_port, turing, flips, n):
 @njit(cache=True, inline="always")
 def _delta(values, xm, om, bits, tail, src, rd_ptr, rd_idx, link_cone, link_port, out_ptr, out_idx,
            dirty_list, heap, queued, undo_gates, undo_rows, n_in, turing, flips, n, res):
-    """Apply flips and recompute the downstream cone gates in order (a min-heap).
+    """Apply flips and recompute the downstream cone gates (btype.kernels._propagate).
 
-    Propagation stops at gates whose real sample bits do not change. Changed
-    gates and their old rows go to undo_gates/undo_rows, the outputs they
-    feed to dirty_list; res[N_CHANGED], res[N_DIRTY] = how many of each
-    (res is wk.ctr). Returns the gates
-    recomputed.
+    Changed gates and their old rows go to undo_gates/undo_rows, the outputs
+    they feed to dirty_list; res[0], res[1] = how many of each. Returns the
+    gates recomputed.
     """
-    W = values.shape[1]
     size = 0
     for f in range(n):
         c = _toggle(bits, xm, om, link_cone, link_port, turing, flips[f])
-        if c >= 0 and not queued[c]:
-            queued[c] = True
-            size = _push(heap, size, c)
-    recomputed = 0
-    changed = 0
-    dirty = 0
-    while size > 0:
-        c, size = _pop(heap, size)
-        queued[c] = False
-        recomputed += 1
-        a = src[c, 0]
-        b = src[c, 1]
-        xa, oa, xb, ob = xm[c, 0], om[c, 0], xm[c, 1], om[c, 1]
-        node = n_in + c
-        # one pass: write the new row, keep the old one in the next undo slot;
-        # an unchanged gate may only have changed padding bits, which nothing reads
-        diff = np.uint64(0)
-        for k in range(W):
-            new = _gate_word(values[a, k], xa, oa, values[b, k], xb, ob)
-            old = values[node, k]
-            diff |= (new ^ old) & tail[k]
-            undo_rows[changed, k] = old
-            values[node, k] = new
-        if diff == 0:
-            continue
-        undo_gates[changed] = c
-        changed += 1
-        for e in range(out_ptr[node], out_ptr[node + 1]):
-            dirty_list[dirty] = out_idx[e]
-            dirty += 1
-        for e in range(rd_ptr[node], rd_ptr[node + 1]):
-            h = rd_idx[e]
-            if not queued[h]:
-                queued[h] = True
-                size = _push(heap, size, h)
-    res[N_CHANGED] = changed
-    res[N_DIRTY] = dirty
-    return recomputed
+        if c >= 0:
+            size = _enqueue(heap, size, queued, c)
+    return _propagate(values, n_in, src, xm, om, tail, rd_ptr, rd_idx, out_ptr, out_idx, heap, size,
+                      queued, undo_gates, undo_rows, True, dirty_list, res)
 
 
 @njit(cache=True, inline="always")
@@ -335,11 +245,7 @@ def _rescore(values, errs, saved, dirty_list, dirty, out_nodes, target, tail, we
 @njit(cache=True, inline="always")
 def _restore(values, undo_gates, undo_rows, changed, n_in, errs, saved, dirty_list, dirty, n_classes):
     """Undo a :func:`_delta` + :func:`_rescore` (the flips are toggled back separately)."""
-    W = values.shape[1]
-    for i in range(changed - 1, -1, -1):
-        node = n_in + undo_gates[i]
-        for k in range(W):
-            values[node, k] = undo_rows[i, k]
+    _undo_rows(values, n_in, undo_gates, undo_rows, changed)
     if dirty == 0:
         return
     if n_classes > 0:
@@ -450,8 +356,9 @@ def _stop(c, fs, hard_evals, soft_evals, gen_limit, ge_limit, target_score):
 @njit(cache=True)
 def full_evaluate(prob, wk):
     """Evaluate wk.bits from scratch: wk.values, wk.errs, wk.fs[CUR]; return gates per sample."""
-    wk.fs[CUR] = _evaluate(wk.values, prob.src, wk.xm, wk.om, prob.n_in, prob.clocked, prob.reg,
-                           prob.frames, prob.steps, wk.nxt, wk.lreg, prob.out_nodes, prob.target,
+    wk.fs[CUR] = _evaluate(wk.values, prob.src, prob.dst, wk.xm, wk.om, prob.clocked, prob.reg,
+                           prob.frames, prob.steps, prob.init, wk.nxt, wk.lreg, prob.no_history,
+                           prob.out_nodes, prob.target,
                            prob.tail, prob.weights, prob.labels, prob.n_classes, wk.errs)
     C = prob.src.shape[0]
     return C * prob.steps if prob.clocked else C
@@ -493,11 +400,11 @@ def local_chunk(prob, wk, lam, mode, k, rate, anneal, schedule, t_start, t_end, 
         _one_plus_one(values, xm, om, bits, tail, src, rd_ptr, rd_idx, link_cone, link_port, out_ptr,
                       out_idx, dirty_list, heap, queued, undo_gates, undo_rows, cone_links, out_nodes,
                       target, weights, labels, errs, saved, best_bits, best_errs, offs[0], ctr, fs,
-                      rng, n_in, turing, n_classes, S, norm, mode, k, rate, anneal, schedule, t_start,
+                      wk.res, rng, n_in, turing, n_classes, S, norm, mode, k, rate, anneal, schedule, t_start,
                       t_end, length, cycle, hard_evals, soft_evals, gen_limit, ge_limit, target_score)
         return
     full_work = src.shape[0] * steps
-    res = ctr
+    res = wk.res
     while not _stop(ctr, fs, hard_evals, soft_evals, gen_limit, ge_limit, target_score):
         parent = fs[CUR]
         best_i = -1
@@ -528,7 +435,8 @@ def local_chunk(prob, wk, lam, mode, k, rate, anneal, schedule, t_start, t_end, 
             if clocked:
                 _copy(saved, errs)
                 _toggle_all(bits, xm, om, link_cone, link_port, turing, flips, n)
-                s = _evaluate(values, src, xm, om, n_in, True, reg, frames, steps, nxt, lreg,
+                s = _evaluate(values, src, prob.dst, xm, om, True, reg, frames, steps, prob.init, nxt,
+                              lreg, prob.no_history,
                               out_nodes, target, tail, weights, labels, n_classes, errs)
                 work = full_work
                 changed = 0
@@ -537,8 +445,8 @@ def local_chunk(prob, wk, lam, mode, k, rate, anneal, schedule, t_start, t_end, 
                 work = _delta(values, xm, om, bits, tail, src, rd_ptr, rd_idx, link_cone, link_port,
                               out_ptr, out_idx, dirty_list, heap, queued, undo_gates, undo_rows,
                               n_in, turing, flips, n, res)
-                changed = res[N_CHANGED]
-                dirty = res[N_DIRTY]
+                changed = res[0]
+                dirty = res[1]
                 s = parent
                 if dirty > 0:
                     s = _rescore(values, errs, saved, dirty_list, dirty, out_nodes, target, tail,
@@ -581,11 +489,10 @@ def local_chunk(prob, wk, lam, mode, k, rate, anneal, schedule, t_start, t_end, 
 @njit(cache=True, _nrt=False)
 def _one_plus_one(values, xm, om, bits, tail, src, rd_ptr, rd_idx, link_cone, link_port, out_ptr,
                   out_idx, dirty_list, heap, queued, undo_gates, undo_rows, cone_links, out_nodes,
-                  target, weights, labels, errs, saved, best_bits, best_errs, flips, ctr, fs, rng,
+                  target, weights, labels, errs, saved, best_bits, best_errs, flips, ctr, fs, res, rng,
                   n_in, turing, n_classes, S, norm, mode, k, rate, anneal, schedule, t_start, t_end,
                   length, cycle, hard_evals, soft_evals, gen_limit, ge_limit, target_score):
     """The lam = 1 combinational case of :func:`local_chunk`, kept tight: it is the hot loop."""
-    res = ctr
     while not _stop(ctr, fs, hard_evals, soft_evals, gen_limit, ge_limit, target_score):
         ctr[GENS] += 1
         n = _draw_mutation(link_cone, cone_links, rng, mode, k, rate, flips)
@@ -599,7 +506,7 @@ def _one_plus_one(values, xm, om, bits, tail, src, rd_ptr, rd_idx, link_cone, li
                       turing, flips, n, res)
         ctr[EVALS] += 1
         ctr[GATE_EVALS] += work * S
-        dirty = res[N_DIRTY]
+        dirty = res[1]
         if dirty == 0:
             ctr[ACCEPTED] += 1
             continue
@@ -621,7 +528,7 @@ def _one_plus_one(values, xm, om, bits, tail, src, rd_ptr, rd_idx, link_cone, li
                 _copy(best_errs, errs)
             continue
         _toggle_all(bits, xm, om, link_cone, link_port, turing, flips, n)
-        _restore(values, undo_gates, undo_rows, res[N_CHANGED], n_in, errs, saved, dirty_list, dirty,
+        _restore(values, undo_gates, undo_rows, res[0], n_in, errs, saved, dirty_list, dirty,
                  n_classes)
 
 
@@ -638,8 +545,8 @@ def random_chunk(prob, wk, hard_evals, soft_evals, gen_limit, ge_limit, target_s
     while not _stop(ctr, fs, hard_evals, soft_evals, gen_limit, ge_limit, target_score):
         _random_bits(rng, genome)
         _load_masks(genome, bits, xm, om, cone_links, link_cone, link_port, prob.turing)
-        s = _evaluate(values, src, xm, om, prob.n_in, prob.clocked, reg, frames, prob.steps, nxt,
-                      lreg, out_nodes, target, tail, weights, labels, prob.n_classes, errs)
+        s = _evaluate(values, src, prob.dst, xm, om, prob.clocked, reg, frames, prob.steps,
+                      prob.init, nxt, lreg, prob.no_history, out_nodes, target, tail, weights, labels, prob.n_classes, errs)
         fs[CUR] = s
         ctr[GATE_EVALS] += work * prob.S
         ctr[EVALS] += 1
@@ -778,8 +685,8 @@ def ga_chunk(prob, wk, pop, tournament, crossover, p_cross, mode, k, rate, eliti
                 _copy(nerrs[i], errs[a])
                 continue
             _load_masks(child, wbits, xm, om, cone_links, link_cone, link_port, prob.turing)
-            nscores[i] = _evaluate(values, src, xm, om, prob.n_in, prob.clocked, reg, frames,
-                                   prob.steps, nxt, lreg, out_nodes, target, tail, weights, labels,
+            nscores[i] = _evaluate(values, src, prob.dst, xm, om, prob.clocked, reg, frames,
+                                   prob.steps, prob.init, nxt, lreg, prob.no_history, out_nodes, target, tail, weights, labels,
                                    prob.n_classes, werrs)
             _copy(nerrs[i], werrs)
             ctr[GATE_EVALS] += work * prob.S
