@@ -11,21 +11,18 @@ So a link delivers ``(v ^ xm) | om`` and a gate computes
 In clocked turing mode a modified link is a register instead (``reg`` flag):
 the gate reads ``L`` and the register loads ``~v | om``.
 
-Caching: kernels are compiled with ``cache=True`` unless the environment
-variable ``BTYPE_NO_CACHE=1`` is set before ``btype`` is imported.
+Caching: through ``btype.jit.njit`` (``BTYPE_NO_CACHE=1`` compiles in memory only).
 """
-import os
-
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
-_CACHE = os.environ.get("BTYPE_NO_CACHE", "0") in ("", "0")
+from .jit import njit
 
 
 # ---------------------------------------------------------------------------
 # combinational evaluation, blocked over words
 # ---------------------------------------------------------------------------
-@njit(cache=_CACHE)
+@njit(cache=True)
 def _slot_plan(n_in, src, rows_out):
     """Assign every node a buffer row ("slot") that is reused once the node is dead.
 
@@ -78,14 +75,14 @@ def _slot_plan(n_in, src, rows_out):
     return src_slot, dst_slot, out_slot, n_slots
 
 
-@njit(cache=_CACHE, inline="always")
+@njit(cache=True, inline="always")
 def _gate_word(a, b, xa, oa, xb, ob):
     """One word of a gate: NAND of its two links, each inverted by ``x*`` (turing
     mode, passing) and forced to ones by ``o*`` (interrupted)."""
     return ~(((a ^ xa) | oa) & ((b ^ xb) | ob))
 
 
-@njit(cache=_CACHE, inline="always")
+@njit(cache=True, inline="always")
 def _eval_gates(rows, src, dst, xm, om, bw):
     """Gates in order: ``rows[dst[g], :bw]`` = gate ``g`` of ``rows[src[g, 0]]``,
     ``rows[src[g, 1]]``. The one combinational pass of the simulator and the search."""
@@ -101,7 +98,7 @@ def _eval_gates(rows, src, dst, xm, om, bw):
             rr[k] = _gate_word(ra[k], rb[k], xa, oa, xb, ob)
 
 
-@njit(cache=_CACHE, boundscheck=False)
+@njit(cache=True, boundscheck=False)
 def _eval_chunk(inputs, src_slot, dst_slot, xm, om, out_slot, n_slots, block, c, n_chunks, out):
     """Blocks c, c + n_chunks, ... of :func:`_eval_blocks` (one thread's share)."""
     n_in, W = inputs.shape
@@ -120,7 +117,7 @@ def _eval_chunk(inputs, src_slot, dst_slot, xm, om, out_slot, n_slots, block, c,
                 out[j, w0 + k] = row[k]
 
 
-@njit(cache=_CACHE, parallel=True, boundscheck=False)
+@njit(cache=True, parallel=True, boundscheck=False)
 def _eval_blocks(inputs, src_slot, dst_slot, xm, om, out_slot, n_slots, block, n_chunks, out):
     """Evaluate a feed-forward machine planned by :func:`_slot_plan`.
 
@@ -137,7 +134,7 @@ def _eval_blocks(inputs, src_slot, dst_slot, xm, om, out_slot, n_slots, block, n
 # ---------------------------------------------------------------------------
 # clocked evaluation
 # ---------------------------------------------------------------------------
-@njit(cache=_CACHE, inline="always")
+@njit(cache=True, inline="always")
 def _clock_step(cur, nxt, lreg, src, om, reg, bw):
     """One clock step of every gate: ``nxt[g]`` from the node rows ``cur`` at time t.
 
@@ -166,7 +163,7 @@ def _clock_step(cur, nxt, lreg, src, om, reg, bw):
                 rn[k] = ~((ra[k] | oa) & (rb[k] | ob))
 
 
-@njit(cache=_CACHE, inline="always")
+@njit(cache=True, inline="always")
 def _clock_block(frames, held, initial, w0, bw, steps, src, om, reg, cur, nxt, lreg, history):
     """Words ``w0 .. w0+bw`` of a clocked run; ``cur`` holds every node at time ``steps``.
 
@@ -201,7 +198,7 @@ def _clock_block(frames, held, initial, w0, bw, steps, src, om, reg, cur, nxt, l
                 cur[n_in + g, k] = nxt[g, k]
 
 
-@njit(cache=_CACHE, boundscheck=False)
+@njit(cache=True, boundscheck=False)
 def _run_chunk(frames, held, src, om, reg, initial, steps, rows_out, block, c, n_chunks,
                out, history):
     """Chunk ``c`` of ``n_chunks`` contiguous block ranges of :func:`_run_blocks`."""
@@ -221,7 +218,7 @@ def _run_chunk(frames, held, src, om, reg, initial, steps, rows_out, block, c, n
                 out[j, w0 + k] = cur[rows_out[j], k]
 
 
-@njit(cache=_CACHE, parallel=True, boundscheck=False)
+@njit(cache=True, parallel=True, boundscheck=False)
 def _run_blocks(frames, held, src, om, reg, initial, steps, rows_out, block, n_chunks,
                 out, history):
     """Run a machine for ``steps`` clock steps (see :func:`_clock_block`).
@@ -238,7 +235,7 @@ def _run_blocks(frames, held, src, om, reg, initial, steps, rows_out, block, n_c
 # ---------------------------------------------------------------------------
 # delta evaluation: recompute only what a flip changes
 # ---------------------------------------------------------------------------
-@njit(cache=_CACHE, inline="always")
+@njit(cache=True, inline="always")
 def _heap_push(heap, size, item):
     """Push ``item`` on the min-heap ``heap[:size]``; returns the new size."""
     i = size
@@ -252,7 +249,7 @@ def _heap_push(heap, size, item):
     return size + 1
 
 
-@njit(cache=_CACHE, inline="always")
+@njit(cache=True, inline="always")
 def _heap_pop(heap, size):
     """Pop the least item of the min-heap ``heap[:size]``; returns (item, new size)."""
     top = heap[0]
@@ -274,7 +271,7 @@ def _heap_pop(heap, size):
     return top, size
 
 
-@njit(cache=_CACHE, inline="always")
+@njit(cache=True, inline="always")
 def _toggle_link(xm, om, g, p, turing):
     """Flip the modifier state of link (g, p) in the kernel masks."""
     om[g, p] ^= ~np.uint64(0)
@@ -282,7 +279,7 @@ def _toggle_link(xm, om, g, p, turing):
         xm[g, p] ^= ~np.uint64(0)
 
 
-@njit(cache=_CACHE, inline="always")
+@njit(cache=True, inline="always")
 def _enqueue(heap, size, queued, g):
     """Queue gate ``g`` for :func:`_propagate` unless it is queued; returns the heap size."""
     if queued[g]:
@@ -291,7 +288,7 @@ def _enqueue(heap, size, queued, g):
     return _heap_push(heap, size, g)
 
 
-@njit(cache=_CACHE, inline="always")
+@njit(cache=True, inline="always")
 def _propagate(values, n_in, src, xm, om, tail, rd_ptr, rd_idx, out_ptr, out_idx, heap, size,
                queued, undo_gates, undo_rows, record_undo, dirty_list, res):
     """Recompute the queued gates ``heap[:size]`` and, in gate order, every gate
@@ -343,7 +340,7 @@ def _propagate(values, n_in, src, xm, om, tail, rd_ptr, rd_idx, out_ptr, out_idx
     return recomputed
 
 
-@njit(cache=_CACHE, inline="always")
+@njit(cache=True, inline="always")
 def _undo_rows(values, n_in, undo_gates, undo_rows, n_changed):
     """Put back the rows a :func:`_propagate` with ``record_undo`` changed."""
     W = values.shape[1]
@@ -353,7 +350,7 @@ def _undo_rows(values, n_in, undo_gates, undo_rows, n_changed):
             row[k] = undo_rows[c, k]
 
 
-@njit(cache=_CACHE, boundscheck=False)
+@njit(cache=True, boundscheck=False)
 def _delta_flip(values, n_in, src, xm, om, turing, rd_ptr, rd_idx, flips, tail, heap, queued,
                 scratch_gate, scratch_row, res):
     """Flip links ``flips`` ((k, 2) gate, port) and bring ``values`` up to date
@@ -370,7 +367,7 @@ def _delta_flip(values, n_in, src, xm, om, turing, rd_ptr, rd_idx, flips, tail, 
 # ---------------------------------------------------------------------------
 # the machine's own peak for the fused gate operation (throughput baseline)
 # ---------------------------------------------------------------------------
-@njit(cache=_CACHE, boundscheck=False)
+@njit(cache=True, boundscheck=False)
 def _fused_peak(a, b, out, repeats):
     """``repeats`` passes of the fused gate operation over in-cache rows."""
     n = a.shape[0]

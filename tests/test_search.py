@@ -10,8 +10,9 @@ import pytest
 
 import btype
 import btype.search
+import btype.search.es
 from btype.search import _kernels as K
-from btype.search.core import _COMMON, _Run
+from btype.search.core import _COMMON, _Run, parse_mutation
 from btype.search.es import ES
 from btype.simulate import node_values
 
@@ -122,9 +123,9 @@ def test_delta_values_match_full_evaluation(link):
     method.start(run)
     cone = np.flatnonzero(btype.plan.wired_cone(net))
     tail = btype.bits.tail_mask(32)
+    mut = parse_mutation("flips", 2, None, net.n_modified)
     for stop in (100, 1000, 5000):
-        K.local_chunk(run.prob, run.wk, 1, K.MUT_FLIPS, 2, 0.0, False, 0, 0.0, 0.0, 1.0, False,
-                      stop, stop, 1 << 40, 1 << 60, -1.0)
+        btype.search.es._chunk(run.prob, run.wk, mut, 1, K.limits(stop, stop, 1 << 40, 1 << 60, -1.0))
         current = run.network_of(run.wk.bits)
         full = node_values(current, btype.pack(task.X_train))[net.n_inputs + cone]
         assert np.array_equal(run.wk.values[net.n_inputs:] & tail, full & tail)
@@ -260,7 +261,7 @@ def test_ctrl_c_returns_best_so_far(monkeypatch):
     task = parity(4)
     net = btype.random_network(4, 300, 1, layers=12, reach=2, seed=0)
     calls = [0]
-    real = K.local_chunk
+    real = btype.search.es._chunk
 
     def chunk_then_interrupt(*args):
         calls[0] += 1
@@ -268,7 +269,7 @@ def test_ctrl_c_returns_best_so_far(monkeypatch):
             raise KeyboardInterrupt
         return real(*args)
 
-    monkeypatch.setattr(K, "local_chunk", chunk_then_interrupt)
+    monkeypatch.setattr(btype.search.es, "_chunk", chunk_then_interrupt)
     r = es(net, task, 10_000_000)
     assert r.interrupted and not r.solved
     assert r.trace[-1]["evaluations"] < 10_000_000

@@ -31,7 +31,7 @@ Prob.__doc__ = "Read-only packed problem (see btype.search._kernels)."
 Work = namedtuple("Work", [
     "bits", "xm", "om", "values", "errs", "saved_errs", "best_bits", "best_errs",
     "heap", "queued", "undo_gates", "undo_rows", "dirty", "nxt", "lreg",
-    "offs", "off_n", "offs_bits", "rng", "ctr", "fs", "res",
+    "offs", "off_n", "offs_bits", "rng", "state", "res",
 ])
 Work.__doc__ = "Mutable search state and scratch (see btype.search._kernels)."
 
@@ -120,7 +120,7 @@ def build_problem(st: Structure, rows=None) -> tuple:
     return prob, inputs
 
 
-def make_work(st: Structure, prob, inputs, bits, rng, ctr, fs, lam=1, k_max=1, best_bits=None,
+def make_work(st: Structure, prob, inputs, bits, rng, state, lam=1, k_max=1, best_bits=None,
               best_errs=None) -> Work:
     """Fresh scratch around existing state arrays; node values are *not* evaluated yet."""
     C, n_in = st.C, st.net.n_inputs
@@ -140,8 +140,8 @@ def make_work(st: Structure, prob, inputs, bits, rng, ctr, fs, lam=1, k_max=1, b
         nxt=np.zeros((C, W) if prob.clocked else (0, W), np.uint64),
         lreg=np.zeros((C, 2, W) if prob.clocked else (0, 2, W), np.uint64),
         offs=np.zeros((lam, max(M, k_max) + 1), np.int64), off_n=np.zeros(lam, np.int64),
-        offs_bits=np.zeros(M, np.uint8), rng=rng, ctr=ctr, fs=fs, res=np.zeros(2, np.int64))
-    K.masks_from_bits(prob, wk, bits.copy())
+        offs_bits=np.zeros(M, np.uint8), rng=rng, state=state, res=np.zeros(2, np.int64))
+    K.load_genome(prob, wk, bits.copy())
     return wk
 
 
