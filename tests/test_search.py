@@ -143,18 +143,21 @@ def test_gate_evals_and_skipped_are_counted_honestly():
                              progress=False)
     last = ran.trace[-1]
     assert last["gate_evals"] == last["evaluations"] * C * S      # full cone evaluations
-    r = es(net, task, 2000)
+    r = es(net, task, 2000, mutation="flips")
     last = r.trace[-1]
     assert last["skipped"] > 0
     # lam = 1: one offspring a step; the starting machine is the first evaluation
     assert last["evaluations"] - 1 + last["skipped"] == last["step"]
     assert last["gate_evals"] < last["evaluations"] * C * S       # delta recomputes less
-    r4 = es(net, task, 2000, lam=4)
+    r4 = es(net, task, 2000, lam=4, mutation="flips")
     last = r4.trace[-1]
     # four offspring a step, but the budget may cut the last step short
     assert 4 * (last["step"] - 1) < last["evaluations"] - 1 + last["skipped"] <= 4 * last["step"]
-    active = es(net, task, 2000, mutation="active")
-    assert active.trace[-1]["skipped"] == 0
+    for mutation in ("active", "cone"):
+        assert es(net, task, 2000, mutation=mutation).trace[-1]["skipped"] == 0
+    # drawing from the cone leaves out exactly the offspring that would have been skipped
+    cone = es(net, task, 2000, mutation="cone").trace[-1]
+    assert cone["evaluations"] - 1 == cone["step"] and cone["gate_evals"] < cone["evaluations"] * C * S
 
 
 @pytest.mark.parametrize("mutation, extra", [("rate", {"rate": 0.01}), ("flips", {"flips": 3})])

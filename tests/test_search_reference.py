@@ -68,12 +68,14 @@ def wired_cone_gates(net):
 class SlowLocalSearch:
     """One-flip-per-step local search: ES with neutral drift (temperature 0) or annealing."""
 
-    def __init__(self, net, task, seed, flips, temperature=None):
+    def __init__(self, net, task, seed, flips, mutation, temperature=None):
         self.net, self.task, self.flips, self.temperature = net, task, flips, temperature
         self.links = [tuple(map(int, gp)) for gp in np.argwhere(net.modifiers)]
         self.bits = [int(net.enabled[g, p]) for g, p in self.links]
         cone = wired_cone_gates(net)
         self.in_cone = [g in cone for g, _ in self.links]
+        # "flips": any link; "cone": only links of gates in the output cone
+        self.pool = [m for m in range(len(self.links)) if mutation == "flips" or self.in_cone[m]]
         self.rng = Xoshiro(seed)
         self.norm = len(task.X_train) * task.n_outputs
         self.cur = self.score(self.bits)
@@ -89,7 +91,7 @@ class SlowLocalSearch:
     def draw(self):
         chosen = []
         while len(chosen) < self.flips:
-            m = self.rng.below(len(self.links))
+            m = self.pool[self.rng.below(len(self.pool))]
             if m not in chosen:
                 chosen.append(m)
         return chosen
@@ -132,11 +134,11 @@ def fast_run(method_cls, net, task, seed, options):
 
 
 @pytest.mark.parametrize("link", ["switch", "turing"])
-@pytest.mark.parametrize("flips", [1, 3])
-def test_es_trajectory_equals_slow_es(link, flips):
+@pytest.mark.parametrize("flips, mutation", [(1, "flips"), (3, "flips"), (1, "cone"), (2, "cone")])
+def test_es_trajectory_equals_slow_es(link, flips, mutation):
     task, net = task_and_net(link, seed=3)
-    run, method = fast_run(btype.search.es.ES, net, task, 11, {"flips": flips})
-    slow = SlowLocalSearch(net, task, 11, flips)
+    run, method = fast_run(btype.search.es.ES, net, task, 11, {"flips": flips, "mutation": mutation})
+    slow = SlowLocalSearch(net, task, 11, flips, mutation)
     assert run.state["cur"] == slow.cur
     accepted_scores = set()
     for step in range(1, 400):
@@ -149,17 +151,18 @@ def test_es_trajectory_equals_slow_es(link, flips):
     assert len(accepted_scores) > 1          # the search moved: the comparison is not vacuous
 
 
-@pytest.mark.parametrize("link", ["switch", "turing"])
-def test_anneal_trajectory_equals_slow_anneal(link):
+@pytest.mark.parametrize("link, mutation", [("switch", "flips"), ("turing", "cone")])
+def test_anneal_trajectory_equals_slow_anneal(link, mutation):
     task, net = task_and_net(link, seed=5)
-    options = {"schedule": "exp", "t_start": 0.2, "t_end": 0.01, "length": 150, "cycle": True}
+    options = {"schedule": "exp", "t_start": 0.2, "t_end": 0.01, "length": 150, "cycle": True,
+               "mutation": mutation}
     run, method = fast_run(btype.search.anneal.Anneal, net, task, 4, options)
 
     def temperature(step):                   # the documented exponential schedule with reheating
         x = step / 150 - math.floor(step / 150)
         return 0.2 * (0.01 / 0.2) ** x
 
-    slow = SlowLocalSearch(net, task, 4, 1, temperature)
+    slow = SlowLocalSearch(net, task, 4, 1, mutation, temperature)
     worse_accepted = 0
     for step in range(1, 400):
         before = slow.cur

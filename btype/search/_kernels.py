@@ -46,7 +46,7 @@ LIMITS = np.dtype([("hard_evals", np.int64), ("soft_evals", np.int64), ("gens", 
                    ("gate_evals", np.int64), ("target", np.float64)])
 #: Mutation options (:func:`draw_mutation`).
 MUTATION = np.dtype([("mode", np.int64), ("k", np.int64), ("rate", np.float64)])
-MUT_FLIPS, MUT_RATE, MUT_ACTIVE = 0, 1, 2
+MUT_FLIPS, MUT_RATE, MUT_ACTIVE, MUT_CONE = 0, 1, 2, 3
 
 
 def new_state():
@@ -82,7 +82,7 @@ def _rotl(x, k):
     return (x << np.uint64(k)) | (x >> np.uint64(64 - k))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def next_u64(s):
     s0, s1, s2, s3 = s[0], s[1], s[2], s[3]
     result = _rotl(s1 * np.uint64(5), 7) * np.uint64(9)
@@ -97,13 +97,13 @@ def next_u64(s):
     return result
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def uniform(s):
     """A float in [0, 1)."""
     return np.float64(next_u64(s) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def below(s, n):
     """An int in [0, n) for 0 < n < 2**32 (multiply-shift; bias below n / 2**32)."""
     return np.int64(((next_u64(s) >> np.uint64(32)) * np.uint64(n)) >> np.uint64(32))
@@ -354,16 +354,22 @@ def local_step(prob, wk, mut, temperature):
 def draw_mutation(prob, rng, mut, out):
     """Draw the links of one mutation into ``out``; return how many.
 
-    MUT_FLIPS: ``k`` distinct links. MUT_RATE: each link with probability
-    ``rate``, redrawn until at least one. MUT_ACTIVE: uniform links until one
-    lies in the output cone (all of them are flipped).
+    MUT_FLIPS: ``k`` distinct links. MUT_CONE: ``k`` distinct links of the
+    output cone (at most as many as it has). MUT_RATE: each link with
+    probability ``rate``, redrawn until at least one. MUT_ACTIVE: uniform
+    links until one lies in the output cone (all of them are flipped).
     """
     link_cone = prob.link_cone
     M = link_cone.shape[0]
-    if mut.mode == MUT_FLIPS:
+    if mut.mode == MUT_FLIPS or mut.mode == MUT_CONE:
+        cone = mut.mode == MUT_CONE
+        pool = prob.cone_links.shape[0] if cone else M
+        k = min(mut.k, pool)
         n = 0
-        while n < mut.k:
-            m = below(rng, M)
+        while n < k:
+            m = below(rng, pool)
+            if cone:
+                m = prob.cone_links[m]
             fresh = True
             for i in range(n):
                 if out[i] == m:

@@ -60,7 +60,7 @@ class Anneal(Method):
 
     name = "anneal"
     defaults = dict(schedule="exp", t_start=0.05, t_end=0.0005, length=None, cycle=True,
-                    mutation="flips", flips=1, rate=None)
+                    mutation="cone", flips=1, rate=None)
 
     def configure(self, n_links, budget):
         o = self.options

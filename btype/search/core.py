@@ -26,7 +26,7 @@ from .problem import Structure, build_problem, fitness_from_errs, make_work
 __all__ = ["Method", "search", "make_train", "MUTATIONS", "parse_mutation", "seed_state"]
 
 CHUNK_SECONDS = 0.1
-MUTATIONS = {"flips": K.MUT_FLIPS, "rate": K.MUT_RATE, "active": K.MUT_ACTIVE}
+MUTATIONS = {"flips": K.MUT_FLIPS, "cone": K.MUT_CONE, "rate": K.MUT_RATE, "active": K.MUT_ACTIVE}
 _NO_LIMIT = np.iinfo(np.int64).max
 #: Options every search method takes besides its own.
 _COMMON = dict(batch_size=None, batch_every=100, record_every=None, record_growth=1.5,

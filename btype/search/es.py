@@ -74,17 +74,20 @@ class ES(Method):
     -------
     lam : int
         Offspring per generation (default 1).
-    mutation : {"flips", "rate", "active"}
-        ``"flips"``: exactly ``flips`` distinct links (default, ``flips=1``);
+    mutation : {"cone", "flips", "rate", "active"}
+        ``"cone"``: exactly ``flips`` distinct links of the output cone
+        (default, ``flips=1``: the same offspring as ``"flips"`` once those
+        that miss the cone are left out, without drawing them);
+        ``"flips"``: exactly ``flips`` distinct links of the whole genome;
         ``"rate"``: every link with probability ``rate`` (default 1/M), at
         least one; ``"active"``: random links until one lies in the output
-        cone (Cartesian GP's single active mutation).
+        cone (all of them flipped).
     flips : int
     rate : float
     """
 
     name = "es"
-    defaults = dict(lam=1, mutation="flips", flips=1, rate=None)
+    defaults = dict(lam=1, mutation="cone", flips=1, rate=None)
 
     def configure(self, n_links, budget):
         o = self.options
