@@ -83,6 +83,12 @@ def _gate_word(a, b, xa, oa, xb, ob):
 
 
 @njit(cache=True, inline="always")
+def _gate_at(rows, src, xm, om, g, k):
+    """Word ``k`` of gate ``g`` computed from the node rows ``rows``."""
+    return _gate_word(rows[src[g, 0], k], rows[src[g, 1], k], xm[g, 0], om[g, 0], xm[g, 1], om[g, 1])
+
+
+@njit(cache=True, inline="always")
 def _eval_gates(rows, src, dst, xm, om, bw):
     """Gates in order: ``rows[dst[g], :bw]`` = gate ``g`` of ``rows[src[g, 0]]``,
     ``rows[src[g, 1]]``. The one combinational pass of the simulator and the search."""
@@ -310,19 +316,13 @@ def _propagate(values, n_in, src, xm, om, tail, rd_ptr, rd_idx, out_ptr, out_idx
         g, size = _heap_pop(heap, size)
         queued[g] = False
         recomputed += 1
-        ra = values[src[g, 0]]
-        rb = values[src[g, 1]]
-        xa = xm[g, 0]
-        oa = om[g, 0]
-        xb = xm[g, 1]
-        ob = om[g, 1]
         node = n_in + g
         rr = values[node]
         old = undo_rows[changed if record_undo else 0]
         # one pass: write the new row, keep the old one in the next undo slot
         diff = np.uint64(0)
         for k in range(W):
-            new = _gate_word(ra[k], rb[k], xa, oa, xb, ob)
+            new = _gate_at(values, src, xm, om, g, k)
             old[k] = rr[k]
             diff |= (new ^ rr[k]) & tail[k]
             rr[k] = new
