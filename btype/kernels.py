@@ -11,21 +11,18 @@ So a link delivers ``(v ^ xm) | om`` and a gate computes
 In clocked turing mode a modified link is a register instead (``reg`` flag):
 the gate reads ``L`` and the register loads ``~v | om``.
 
-Caching: kernels are compiled with ``cache=True`` unless the environment
-variable ``BTYPE_NO_CACHE=1`` is set before ``btype`` is imported.
+Caching: through ``btype.jit.njit`` (``BTYPE_NO_CACHE=1`` compiles in memory only).
 """
-import os
-
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
-_CACHE = os.environ.get("BTYPE_NO_CACHE", "0") in ("", "0")
+from .jit import njit
 
 
 # ---------------------------------------------------------------------------
 # combinational evaluation, blocked over words
 # ---------------------------------------------------------------------------
-@njit(cache=_CACHE)
+@njit(cache=True)
 def _slot_plan(n_in, src, rows_out):
     """Assign every node a buffer row ("slot") that is reused once the node is dead.
 
@@ -78,18 +75,39 @@ def _slot_plan(n_in, src, rows_out):
     return src_slot, dst_slot, out_slot, n_slots
 
 
-@njit(cache=_CACHE, inline="always")
+@njit(cache=True, inline="always")
 def _gate_word(a, b, xa, oa, xb, ob):
     """One word of a gate: NAND of its two links, each inverted by ``x*`` (turing
     mode, passing) and forced to ones by ``o*`` (interrupted)."""
     return ~(((a ^ xa) | oa) & ((b ^ xb) | ob))
 
 
-@njit(cache=_CACHE, boundscheck=False)
+@njit(cache=True, inline="always")
+def _gate_at(rows, src, xm, om, g, k):
+    """Word ``k`` of gate ``g`` computed from the node rows ``rows``."""
+    return _gate_word(rows[src[g, 0], k], rows[src[g, 1], k], xm[g, 0], om[g, 0], xm[g, 1], om[g, 1])
+
+
+@njit(cache=True, inline="always")
+def _eval_gates(rows, src, dst, xm, om, bw):
+    """Gates in order: ``rows[dst[g], :bw]`` = gate ``g`` of ``rows[src[g, 0]]``,
+    ``rows[src[g, 1]]``. The one combinational pass of the simulator and the search."""
+    for g in range(src.shape[0]):
+        ra = rows[src[g, 0]]
+        rb = rows[src[g, 1]]
+        xa = xm[g, 0]
+        oa = om[g, 0]
+        xb = xm[g, 1]
+        ob = om[g, 1]
+        rr = rows[dst[g]]
+        for k in range(bw):
+            rr[k] = _gate_word(ra[k], rb[k], xa, oa, xb, ob)
+
+
+@njit(cache=True, boundscheck=False)
 def _eval_chunk(inputs, src_slot, dst_slot, xm, om, out_slot, n_slots, block, c, n_chunks, out):
     """Blocks c, c + n_chunks, ... of :func:`_eval_blocks` (one thread's share)."""
     n_in, W = inputs.shape
-    G = src_slot.shape[0]
     n_blocks = (W + block - 1) // block
     buf = np.empty((max(n_slots, 1), block), np.uint64)
     for bi in range(c, n_blocks, n_chunks):
@@ -98,23 +116,14 @@ def _eval_chunk(inputs, src_slot, dst_slot, xm, om, out_slot, n_slots, block, c,
         for i in range(n_in):
             for k in range(bw):
                 buf[i, k] = inputs[i, w0 + k]
-        for g in range(G):
-            ra = buf[src_slot[g, 0]]
-            rb = buf[src_slot[g, 1]]
-            xa = xm[g, 0]
-            oa = om[g, 0]
-            xb = xm[g, 1]
-            ob = om[g, 1]
-            rr = buf[dst_slot[g]]
-            for k in range(bw):
-                rr[k] = _gate_word(ra[k], rb[k], xa, oa, xb, ob)
+        _eval_gates(buf, src_slot, dst_slot, xm, om, bw)
         for j in range(out_slot.shape[0]):
             row = buf[out_slot[j]]
             for k in range(bw):
                 out[j, w0 + k] = row[k]
 
 
-@njit(cache=_CACHE, parallel=True, boundscheck=False)
+@njit(cache=True, parallel=True, boundscheck=False)
 def _eval_blocks(inputs, src_slot, dst_slot, xm, om, out_slot, n_slots, block, n_chunks, out):
     """Evaluate a feed-forward machine planned by :func:`_slot_plan`.
 
@@ -131,13 +140,76 @@ def _eval_blocks(inputs, src_slot, dst_slot, xm, om, out_slot, n_slots, block, n
 # ---------------------------------------------------------------------------
 # clocked evaluation
 # ---------------------------------------------------------------------------
-@njit(cache=_CACHE, boundscheck=False)
+@njit(cache=True, inline="always")
+def _clock_step(cur, nxt, lreg, src, om, reg, bw):
+    """One clock step of every gate: ``nxt[g]`` from the node rows ``cur`` at time t.
+
+    Switch links deliver ``v | om``; a register link (``reg``) delivers its
+    register ``lreg[g, p]`` and loads ``~v | om`` for the next step.
+    """
+    for g in range(src.shape[0]):
+        ra = cur[src[g, 0]]
+        rb = cur[src[g, 1]]
+        oa = om[g, 0]
+        ob = om[g, 1]
+        rn = nxt[g]
+        if reg[g, 0] or reg[g, 1]:
+            la = lreg[g, 0]
+            lb = lreg[g, 1]
+            for k in range(bw):
+                va = la[k] if reg[g, 0] else (ra[k] | oa)
+                vb = lb[k] if reg[g, 1] else (rb[k] | ob)
+                rn[k] = ~(va & vb)
+                if reg[g, 0]:
+                    la[k] = ~ra[k] | oa
+                if reg[g, 1]:
+                    lb[k] = ~rb[k] | ob
+        else:
+            for k in range(bw):
+                rn[k] = ~((ra[k] | oa) & (rb[k] | ob))
+
+
+@njit(cache=True, inline="always")
+def _clock_block(frames, held, initial, w0, bw, steps, src, om, reg, cur, nxt, lreg, history):
+    """Words ``w0 .. w0+bw`` of a clocked run; ``cur`` holds every node at time ``steps``.
+
+    frames (T, n_in, W): at time t the inputs hold frame ``min(t, T-1)`` if
+    ``held`` else frame t for t < T and zero afterwards. initial (G, W) gate
+    states at time 0; registers start at all ones. cur (n_in + G, >= bw),
+    nxt (G, >= bw), lreg (G, 2, >= bw) scratch. history (steps + 1, G, W)
+    records the gate states, or is (0, 0, 0).
+    """
+    T, n_in = frames.shape[0], frames.shape[1]
+    G = src.shape[0]
+    record = history.shape[0] > 0
+    for g in range(G):
+        for k in range(bw):
+            cur[n_in + g, k] = initial[g, w0 + k]
+            lreg[g, 0, k] = ~np.uint64(0)
+            lreg[g, 1, k] = ~np.uint64(0)
+    for t in range(steps + 1):
+        f = min(t, T - 1) if held else t
+        for i in range(n_in):
+            for k in range(bw):
+                cur[i, k] = frames[f, i, w0 + k] if f < T else np.uint64(0)
+        if record:
+            for g in range(G):
+                for k in range(bw):
+                    history[t, g, w0 + k] = cur[n_in + g, k]
+        if t == steps:
+            break
+        _clock_step(cur, nxt, lreg, src, om, reg, bw)
+        for g in range(G):
+            for k in range(bw):
+                cur[n_in + g, k] = nxt[g, k]
+
+
+@njit(cache=True, boundscheck=False)
 def _run_chunk(frames, held, src, om, reg, initial, steps, rows_out, block, c, n_chunks,
                out, history):
     """Chunk ``c`` of ``n_chunks`` contiguous block ranges of :func:`_run_blocks`."""
-    T, n_in, W = frames.shape
+    n_in, W = frames.shape[1], frames.shape[2]
     G = src.shape[0]
-    record = history.shape[0] > 0
     n_blocks = (W + block - 1) // block
     per_chunk = (n_blocks + n_chunks - 1) // n_chunks
     cur = np.empty((n_in + G, block), np.uint64)
@@ -146,63 +218,20 @@ def _run_chunk(frames, held, src, om, reg, initial, steps, rows_out, block, c, n
     for bi in range(c * per_chunk, min(n_blocks, (c + 1) * per_chunk)):
         w0 = bi * block
         bw = min(block, W - w0)
-        for g in range(G):
-            for k in range(bw):
-                cur[n_in + g, k] = initial[g, w0 + k]
-                lreg[g, 0, k] = ~np.uint64(0)
-                lreg[g, 1, k] = ~np.uint64(0)
-        for t in range(steps + 1):
-            # inputs at time t
-            f = min(t, T - 1) if held else t
-            for i in range(n_in):
-                for k in range(bw):
-                    cur[i, k] = frames[f, i, w0 + k] if f < T else np.uint64(0)
-            if record:
-                for g in range(G):
-                    for k in range(bw):
-                        history[t, g, w0 + k] = cur[n_in + g, k]
-            if t == steps:
-                break
-            for g in range(G):
-                ra = cur[src[g, 0]]
-                rb = cur[src[g, 1]]
-                oa = om[g, 0]
-                ob = om[g, 1]
-                rn = nxt[g]
-                if reg[g, 0] or reg[g, 1]:
-                    la = lreg[g, 0]
-                    lb = lreg[g, 1]
-                    for k in range(bw):
-                        va = la[k] if reg[g, 0] else (ra[k] | oa)
-                        vb = lb[k] if reg[g, 1] else (rb[k] | ob)
-                        rn[k] = ~(va & vb)
-                        if reg[g, 0]:
-                            la[k] = ~ra[k] | oa
-                        if reg[g, 1]:
-                            lb[k] = ~rb[k] | ob
-                else:
-                    for k in range(bw):
-                        rn[k] = ~((ra[k] | oa) & (rb[k] | ob))
-            for g in range(G):
-                for k in range(bw):
-                    cur[n_in + g, k] = nxt[g, k]
+        _clock_block(frames, held, initial, w0, bw, steps, src, om, reg, cur, nxt, lreg, history)
         for j in range(rows_out.shape[0]):
             for k in range(bw):
                 out[j, w0 + k] = cur[rows_out[j], k]
 
 
-@njit(cache=_CACHE, parallel=True, boundscheck=False)
+@njit(cache=True, parallel=True, boundscheck=False)
 def _run_blocks(frames, held, src, om, reg, initial, steps, rows_out, block, n_chunks,
                 out, history):
-    """Run a machine for ``steps`` clock steps.
+    """Run a machine for ``steps`` clock steps (see :func:`_clock_block`).
 
-    frames (T, n_in, W): input frames; at time t the inputs hold frame
-    ``min(t, T-1)`` if ``held`` else frame t for t < T and zero afterwards.
-    om (G, 2) interrupt masks; reg (G, 2) bool, True for turing-mode modified
-    links (one-step registers, initially all ones). initial (G, W) gate states
-    at time 0. out (R, W) receives the nodes ``rows_out`` at time ``steps``.
-    history is (steps + 1, G, W) to record gate states, or (0, 0, 0) not to.
-    A single chunk should go to :func:`_run_chunk` directly.
+    om (G, 2) interrupt masks; reg (G, 2) bool register links. out (R, W)
+    receives the nodes ``rows_out`` at time ``steps``. A single chunk should go
+    to :func:`_run_chunk` directly.
     """
     for c in prange(n_chunks):
         _run_chunk(frames, held, src, om, reg, initial, steps, rows_out, block, c, n_chunks,
@@ -212,7 +241,7 @@ def _run_blocks(frames, held, src, om, reg, initial, steps, rows_out, block, n_c
 # ---------------------------------------------------------------------------
 # delta evaluation: recompute only what a flip changes
 # ---------------------------------------------------------------------------
-@njit(cache=_CACHE, inline="always")
+@njit(cache=True, inline="always")
 def _heap_push(heap, size, item):
     """Push ``item`` on the min-heap ``heap[:size]``; returns the new size."""
     i = size
@@ -226,7 +255,7 @@ def _heap_push(heap, size, item):
     return size + 1
 
 
-@njit(cache=_CACHE, inline="always")
+@njit(cache=True, inline="always")
 def _heap_pop(heap, size):
     """Pop the least item of the min-heap ``heap[:size]``; returns (item, new size)."""
     top = heap[0]
@@ -248,75 +277,72 @@ def _heap_pop(heap, size):
     return top, size
 
 
-@njit(cache=_CACHE, boundscheck=False)
-def _delta_flip(values, n_in, src, xm, om, turing, fan_ptr, fan_idx, flips, n_flips,
-                tail, heap, queued, undo_gates, undo_rows, record_undo):
-    """Flip the enable bits ``flips[:n_flips]`` and bring ``values`` up to date.
+@njit(cache=True, inline="always")
+def _toggle_link(xm, om, g, p, turing):
+    """Flip the modifier state of link (g, p) in the kernel masks."""
+    om[g, p] ^= ~np.uint64(0)
+    if turing:
+        xm[g, p] ^= ~np.uint64(0)
 
-    values (n_nodes, W) uint64 node values of a feed-forward machine, updated
-    in place; xm/om (G, 2) updated in place (the flip itself). fan_ptr/fan_idx:
-    CSR list of the gates that read each node. tail (W,) mask of real sample
-    bits: a gate whose real bits do not change stops the propagation. heap
-    (G,) int64 and queued (G,) bool are scratch (queued all False on entry and
-    on exit). When ``record_undo``, every changed gate and its old row are
-    stored in undo_gates/undo_rows ((G,), (G, W)) for :func:`_delta_undo`.
 
-    Returns (gates recomputed, rows changed).
+@njit(cache=True, inline="always")
+def _enqueue(heap, size, queued, g):
+    """Queue gate ``g`` for :func:`_propagate` unless it is queued; returns the heap size."""
+    if queued[g]:
+        return size
+    queued[g] = True
+    return _heap_push(heap, size, g)
+
+
+@njit(cache=True, inline="always")
+def _propagate(values, n_in, src, xm, om, tail, rd_ptr, rd_idx, out_ptr, out_idx, heap, size,
+               queued, undo_gates, undo_rows, record_undo, dirty_list, res):
+    """Recompute the queued gates ``heap[:size]`` and, in gate order, every gate
+    downstream of one whose value changed; ``values`` (n_in + G, W) is updated in place.
+
+    A gate whose real sample bits (``tail``) do not change stops the propagation
+    (its padding bits may change: nothing reads them). With ``record_undo`` the
+    changed gates and their old rows go to undo_gates/undo_rows ((G,), (G, W))
+    for :func:`_undo_rows`; otherwise undo_rows needs one row. The outputs that
+    changed gates feed (CSR ``out_ptr``/``out_idx``) go to ``dirty_list``.
+    queued is all False on exit. Returns the gates recomputed; res[0], res[1] =
+    gates changed, dirty outputs.
     """
     W = values.shape[1]
-    ones = ~np.uint64(0)
-    size = 0
-    for f in range(n_flips):
-        g = flips[f, 0]
-        p = flips[f, 1]
-        om[g, p] ^= ones
-        if turing:
-            xm[g, p] ^= ones
-        if not queued[g]:
-            queued[g] = True
-            size = _heap_push(heap, size, g)
     recomputed = 0
     changed = 0
+    dirty = 0
     while size > 0:
         g, size = _heap_pop(heap, size)
         queued[g] = False
         recomputed += 1
-        ra = values[src[g, 0]]
-        rb = values[src[g, 1]]
-        xa = xm[g, 0]
-        oa = om[g, 0]
-        xb = xm[g, 1]
-        ob = om[g, 1]
-        rr = values[n_in + g]
+        node = n_in + g
+        rr = values[node]
+        old = undo_rows[changed if record_undo else 0]
+        # one pass: write the new row, keep the old one in the next undo slot
         diff = np.uint64(0)
         for k in range(W):
-            diff |= (rr[k] ^ _gate_word(ra[k], rb[k], xa, oa, xb, ob)) & tail[k]
+            new = _gate_at(values, src, xm, om, g, k)
+            old[k] = rr[k]
+            diff |= (new ^ rr[k]) & tail[k]
+            rr[k] = new
         if diff == 0:
             continue
-        if record_undo:
-            undo_gates[changed] = g
-            for k in range(W):
-                undo_rows[changed, k] = rr[k]
+        undo_gates[changed if record_undo else 0] = g
         changed += 1
-        for k in range(W):
-            rr[k] = _gate_word(ra[k], rb[k], xa, oa, xb, ob)
-        node = n_in + g
-        for e in range(fan_ptr[node], fan_ptr[node + 1]):
-            h = fan_idx[e]
-            if not queued[h]:
-                queued[h] = True
-                size = _heap_push(heap, size, h)
-    return recomputed, changed
+        for e in range(out_ptr[node], out_ptr[node + 1]):
+            dirty_list[dirty] = out_idx[e]
+            dirty += 1
+        for e in range(rd_ptr[node], rd_ptr[node + 1]):
+            size = _enqueue(heap, size, queued, rd_idx[e])
+    res[0] = changed
+    res[1] = dirty
+    return recomputed
 
 
-@njit(cache=_CACHE, boundscheck=False)
-def _delta_undo(values, n_in, xm, om, turing, flips, n_flips, undo_gates, undo_rows, n_changed):
-    """Undo a :func:`_delta_flip` recorded with ``record_undo``."""
-    ones = ~np.uint64(0)
-    for f in range(n_flips):
-        om[flips[f, 0], flips[f, 1]] ^= ones
-        if turing:
-            xm[flips[f, 0], flips[f, 1]] ^= ones
+@njit(cache=True, inline="always")
+def _undo_rows(values, n_in, undo_gates, undo_rows, n_changed):
+    """Put back the rows a :func:`_propagate` with ``record_undo`` changed."""
     W = values.shape[1]
     for c in range(n_changed - 1, -1, -1):
         row = values[n_in + undo_gates[c]]
@@ -324,10 +350,24 @@ def _delta_undo(values, n_in, xm, om, turing, flips, n_flips, undo_gates, undo_r
             row[k] = undo_rows[c, k]
 
 
+@njit(cache=True, boundscheck=False)
+def _delta_flip(values, n_in, src, xm, om, turing, rd_ptr, rd_idx, flips, tail, heap, queued,
+                scratch_gate, scratch_row, res):
+    """Flip links ``flips`` ((k, 2) gate, port) and bring ``values`` up to date
+    (:class:`btype.simulate.DeltaEvaluator`); returns the gates recomputed."""
+    size = 0
+    for f in range(flips.shape[0]):
+        _toggle_link(xm, om, flips[f, 0], flips[f, 1], turing)
+        size = _enqueue(heap, size, queued, flips[f, 0])
+    no_outputs = np.zeros(values.shape[0] + 1, np.int64)
+    return _propagate(values, n_in, src, xm, om, tail, rd_ptr, rd_idx, no_outputs, no_outputs[:0],
+                      heap, size, queued, scratch_gate, scratch_row, False, no_outputs[:0], res)
+
+
 # ---------------------------------------------------------------------------
 # the machine's own peak for the fused gate operation (throughput baseline)
 # ---------------------------------------------------------------------------
-@njit(cache=_CACHE, boundscheck=False)
+@njit(cache=True, boundscheck=False)
 def _fused_peak(a, b, out, repeats):
     """``repeats`` passes of the fused gate operation over in-cache rows."""
     n = a.shape[0]

@@ -16,6 +16,7 @@ import numpy as np
 from . import kernels
 from .bits import n_words, pack, tail_mask, unpack
 from .network import Network
+from .plan import link_masks, readers
 
 __all__ = ["evaluate", "evaluate_packed", "run", "node_values", "DeltaEvaluator",
            "link_masks", "fanout", "using_threads", "choose_block"]
@@ -89,27 +90,6 @@ def using_threads(n):
         numba.set_num_threads(old)
 
 
-def link_masks(net):
-    """Per-link kernel masks of a network: ``(xm, om, reg)``, read-only.
-
-    ``xm`` is all ones where a link inverts (turing mode, modified, passing),
-    ``om`` all ones where it is interrupted; ``reg`` marks turing-mode modified
-    links (one-step registers in clocked runs). Computed once per network.
-    """
-    return net._derived("link_masks", _link_masks)
-
-
-def _link_masks(net):
-    interrupted = net.modifiers & ~net.enabled
-    turing = net.link == "turing"
-    xm = np.where(turing & net.modifiers & net.enabled, _ONES, np.uint64(0)).astype(np.uint64)
-    om = np.where(interrupted, _ONES, np.uint64(0)).astype(np.uint64)
-    reg = np.ascontiguousarray(net.modifiers & turing)
-    for a in (xm, om, reg):
-        a.flags.writeable = False
-    return xm, om, reg
-
-
 def _plan(net, rows):
     """The kernel plan for ``rows`` ("outputs" or "nodes"), made once per network."""
     def make(net):
@@ -120,14 +100,7 @@ def _plan(net, rows):
 
 def fanout(net):
     """CSR lists of the gates reading each node: ``(ptr, idx)``, each gate listed once per node."""
-    pairs = {(int(n), g) for g in range(net.n_gates) for n in net.wiring[g]}
-    order = sorted(pairs)
-    counts = np.zeros(net.n_nodes + 1, np.int64)
-    for n, _ in order:
-        counts[n + 1] += 1
-    ptr = np.cumsum(counts)
-    idx = np.array([g for _, g in order], dtype=np.int64)
-    return ptr, idx
+    return readers(net)
 
 
 def _chunks(W, block):
@@ -198,7 +171,8 @@ def evaluate_packed(net, P, *, threads=None, block=None):
     _check_feedforward(net)
     P = _check_packed(net, P)
     if block is not None:
-        block = _check_positive_int(block, "block")
+        # more words than the machine has would only allocate an oversized buffer
+        block = min(_check_positive_int(block, "block"), max(P.shape[1], 1))
     with using_threads(threads):
         return _eval_rows(net, P, "outputs", block)
 
@@ -347,8 +321,9 @@ class DeltaEvaluator:
         G = net.n_gates
         self._heap = np.zeros(max(G, 1), np.int64)
         self._queued = np.zeros(max(G, 1), bool)
-        self._undo_gates = np.zeros(1, np.int64)
-        self._undo_rows = np.zeros((1, 1), np.uint64)
+        self._scratch_gate = np.zeros(1, np.int64)
+        self._scratch_row = np.zeros((1, W), np.uint64)
+        self._res = np.zeros(2, np.int64)
         self._enabled = np.array(net.enabled)
         self.recomputed = 0
 
@@ -402,10 +377,10 @@ class DeltaEvaluator:
             raise ValueError(f"link {links[np.argmax(unmodified)].tolist()} carries no modifier "
                              "and cannot be flipped")
         links = np.ascontiguousarray(links, dtype=np.int64)
-        n, _ = kernels._delta_flip(self._values, self._net.n_inputs, self._wiring, self._xm, self._om,
-                                   self._net.link == "turing", self._ptr, self._idx, links, len(links),
-                                   self._tail, self._heap, self._queued, self._undo_gates,
-                                   self._undo_rows, False)
+        n = kernels._delta_flip(self._values, self._net.n_inputs, self._wiring, self._xm, self._om,
+                                self._net.link == "turing", self._ptr, self._idx, links, self._tail,
+                                self._heap, self._queued, self._scratch_gate, self._scratch_row,
+                                self._res)
         for gi, pi in links:
             self._enabled[gi, pi] = ~self._enabled[gi, pi]
         self.recomputed += int(n)

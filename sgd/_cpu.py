@@ -18,7 +18,9 @@ import types
 
 import numpy as np
 import torch
-from numba import njit, prange
+from numba import prange
+
+from btype.jit import njit
 
 # No 'nnan'/'ninf': a NaN must survive so that training can detect it.
 _FASTMATH = {"reassoc", "contract", "nsz", "arcp"}

@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 import btype
+from btype.plan import PASSING_INVERTS
 
 from . import _ops
 
@@ -180,12 +181,13 @@ class RelaxedNetwork(nn.Module):
 
     def coefficients(self, mode="soft", **kwargs):
         """Link coefficients ``(alpha, beta)``: a link delivers ``alpha + beta * v``."""
+        # a modified link delivers e * (what it passes) + (1 - e) * 1 (btype.plan's link rule)
         e = self.enables(mode, **kwargs)
         one = torch.ones_like(e)
-        if self.link == "switch":
-            alpha, beta = 1 - e, e
-        else:
+        if PASSING_INVERTS[self.link]:      # passes 1 - v
             alpha, beta = one, -e
+        else:                               # passes v
+            alpha, beta = 1 - e, e
         mod = self.modifiers
         return torch.where(mod, alpha, one - one), torch.where(mod, beta, one)
 

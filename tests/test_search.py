@@ -10,8 +10,9 @@ import pytest
 
 import btype
 import btype.search
+import btype.search.es
 from btype.search import _kernels as K
-from btype.search.core import _COMMON, _Run
+from btype.search.core import _COMMON, _Run, parse_mutation
 from btype.search.es import ES
 from btype.simulate import node_values
 
@@ -120,11 +121,11 @@ def test_delta_values_match_full_evaluation(link):
     method = ES({}, n_links=net.n_modified, budget=budget)
     run = _Run(net, task, method, budget, 0, dict(_COMMON))
     method.start(run)
-    cone = np.flatnonzero(btype.search.problem.output_cone(net))
+    cone = np.flatnonzero(btype.plan.wired_cone(net))
     tail = btype.bits.tail_mask(32)
+    mut = parse_mutation("flips", 2, None, net.n_modified)
     for stop in (100, 1000, 5000):
-        K.local_chunk(run.prob, run.wk, 1, K.MUT_FLIPS, 2, 0.0, False, 0, 0.0, 0.0, 1.0, False,
-                      stop, stop, 1 << 40, 1 << 60, -1.0)
+        btype.search.es._chunk(run.prob, run.wk, mut, 1, K.limits(stop, stop, 1 << 40, 1 << 60, -1.0))
         current = run.network_of(run.wk.bits)
         full = node_values(current, btype.pack(task.X_train))[net.n_inputs + cone]
         assert np.array_equal(run.wk.values[net.n_inputs:] & tail, full & tail)
@@ -142,18 +143,21 @@ def test_gate_evals_and_skipped_are_counted_honestly():
                              progress=False)
     last = ran.trace[-1]
     assert last["gate_evals"] == last["evaluations"] * C * S      # full cone evaluations
-    r = es(net, task, 2000)
+    r = es(net, task, 2000, mutation="flips")
     last = r.trace[-1]
     assert last["skipped"] > 0
     # lam = 1: one offspring a step; the starting machine is the first evaluation
     assert last["evaluations"] - 1 + last["skipped"] == last["step"]
     assert last["gate_evals"] < last["evaluations"] * C * S       # delta recomputes less
-    r4 = es(net, task, 2000, lam=4)
+    r4 = es(net, task, 2000, lam=4, mutation="flips")
     last = r4.trace[-1]
     # four offspring a step, but the budget may cut the last step short
     assert 4 * (last["step"] - 1) < last["evaluations"] - 1 + last["skipped"] <= 4 * last["step"]
-    active = es(net, task, 2000, mutation="active")
-    assert active.trace[-1]["skipped"] == 0
+    for mutation in ("active", "cone"):
+        assert es(net, task, 2000, mutation=mutation).trace[-1]["skipped"] == 0
+    # drawing from the cone leaves out exactly the offspring that would have been skipped
+    cone = es(net, task, 2000, mutation="cone").trace[-1]
+    assert cone["evaluations"] - 1 == cone["step"] and cone["gate_evals"] < cone["evaluations"] * C * S
 
 
 @pytest.mark.parametrize("mutation, extra", [("rate", {"rate": 0.01}), ("flips", {"flips": 3})])
@@ -260,7 +264,7 @@ def test_ctrl_c_returns_best_so_far(monkeypatch):
     task = parity(4)
     net = btype.random_network(4, 300, 1, layers=12, reach=2, seed=0)
     calls = [0]
-    real = K.local_chunk
+    real = btype.search.es._chunk
 
     def chunk_then_interrupt(*args):
         calls[0] += 1
@@ -268,7 +272,7 @@ def test_ctrl_c_returns_best_so_far(monkeypatch):
             raise KeyboardInterrupt
         return real(*args)
 
-    monkeypatch.setattr(K, "local_chunk", chunk_then_interrupt)
+    monkeypatch.setattr(btype.search.es, "_chunk", chunk_then_interrupt)
     r = es(net, task, 10_000_000)
     assert r.interrupted and not r.solved
     assert r.trace[-1]["evaluations"] < 10_000_000
@@ -311,3 +315,109 @@ def test_validation():
         btype.search.train(net, task, budget=budget, resume=True)
     with pytest.raises(ValueError, match="seed"):
         btype.search.train(net, task, budget=budget, seed=-1)
+
+
+# ---------------------------------------------------------------------------
+# hostile inputs (issue 11) and the checkpoint envelope
+# ---------------------------------------------------------------------------
+def test_record_every_with_checkpoint_writes_and_resumes(tmp_path):
+    # used to die at the first record: "Object of type int64 is not JSON serializable"
+    task = mux6()
+    net = btype.random_network(6, 80, 1, layers=6, reach=2, seed=0)
+    path = tmp_path / "c.npz"
+    first = es(net, task, 1000, record_every=100, checkpoint_path=path)
+    assert path.exists() and not list(tmp_path.glob("*.tmp"))
+    again = es(net, task, 1000, record_every=100, checkpoint_path=path, resume=True)
+    assert [r["evaluations"] for r in again.trace] == [r["evaluations"] for r in first.trace]
+
+
+@pytest.mark.parametrize("change, field", [
+    (dict(method="anneal"), "method"), (dict(flips=2), "options"), (dict(seed=1), "options"),
+    (dict(record_every=50), "options"), (dict(batch_size=32), "options"),
+])
+def test_resume_refuses_each_identity_field(tmp_path, change, field):
+    task = mux6()
+    net = btype.random_network(6, 80, 1, layers=6, reach=2, seed=0)
+    path = tmp_path / "c.npz"
+    base = dict(method="es", seed=0)
+    btype.search.train(net, task, budget=btype.Budget(evaluations=500), progress=False,
+                       checkpoint_path=path, **base)
+    kwargs = {**base, **change}
+    with pytest.raises(ValueError, match=f"{field} differs"):
+        btype.search.train(net, task, budget=btype.Budget(evaluations=500), progress=False,
+                           checkpoint_path=path, resume=True, **kwargs)
+
+
+def test_resume_with_other_targets_under_the_same_name_is_refused(tmp_path):
+    # used to report the old run's fitness for a machine that scores otherwise
+    task = mux6()
+    net = btype.random_network(6, 80, 1, layers=6, reach=2, seed=0)
+    path = tmp_path / "c.npz"
+    es(net, task, 300, checkpoint_path=path)
+    flipped = btype.tasks.Task("mux6", task.X_train, ~task.Y_train, task.X_test, ~task.Y_test)
+    with pytest.raises(ValueError, match="task differs"):
+        es(net, flipped, 300, checkpoint_path=path, resume=True)
+
+
+@pytest.mark.parametrize("damage, match", [
+    (lambda a: a.__setitem__("rng", np.zeros(4, np.uint64)), "all zero"),
+    (lambda a: a["bits"].__setitem__(0, 2), "0 and 1"),
+    (lambda a: a["scores"].__setitem__(1, np.nan), "scores"),
+    (lambda a: a["scores"].__setitem__(0, -3.0), "scores"),
+    (lambda a: a["counters"].__setitem__(0, -1), "counters"),
+    (lambda a: a["errs"].__setitem__(0, 10 ** 6), "errs"),
+    (lambda a: a.__setitem__("bits", a["bits"][:-1]), "bits"),
+    (lambda a: a.__setitem__("rng", a["rng"].astype(np.int64)), "rng"),
+])
+def test_resume_validates_the_restored_state(tmp_path, damage, match):
+    task = mux6()
+    net = btype.random_network(6, 80, 1, layers=6, reach=2, seed=0)
+    path = tmp_path / "c.npz"
+    es(net, task, 300, checkpoint_path=path)
+    arrays = {k: np.array(v) for k, v in btype._npz.read(path).items()}
+    damage(arrays)
+    btype._npz.write(path, arrays)
+    with pytest.raises(ValueError, match=match):
+        es(net, task, 300, checkpoint_path=path, resume=True)
+
+
+def test_huge_budget_and_seed_are_clear_errors():
+    task = mux6()
+    net = btype.random_network(6, 50, 1, seed=0)
+    with pytest.raises(ValueError, match="evaluations"):      # was a Numba TypingError
+        btype.search.train(net, task, budget=btype.Budget(evaluations=10 ** 30), progress=False)
+    with pytest.raises(ValueError, match="seed"):             # was silently seed 0
+        es(net, task, 100, seed=2 ** 64)
+    # the largest seed is a seed of its own
+    top, zero = es(net, task, 300, seed=2 ** 63 - 1), es(net, task, 300, seed=0)
+    assert [r["accepted"] for r in top.trace] != [r["accepted"] for r in zero.trace] or \
+        not np.array_equal(top.network.enabled, zero.network.enabled)
+    # the largest budget runs (and stops on another limit)
+    r = btype.search.train(net, task, budget=btype.Budget(evaluations=2 ** 62, steps=50),
+                           progress=False)
+    assert r.stop_reason == "steps" and r.trace[-1]["step"] == 50
+
+
+@pytest.mark.parametrize("method", sorted(btype.search.METHODS))
+def test_minibatches_never_overrun_the_evaluation_budget(method):
+    # anneal with batch_size ran 30,001 evaluations on a 30,000 budget (rescoring counted)
+    task = classification_task()
+    net = btype.random_network(8, 60, 3, layers=4, reach=2, seed=0)
+    r = btype.search.train(net, task, method=method, budget=btype.Budget(evaluations=3000),
+                           progress=False, batch_size=30, batch_every=7)
+    assert r.trace[-1]["evaluations"] == 3000 and r.stop_reason == "evaluations"
+
+
+def test_stop_reasons():
+    task = mux6()
+    net = btype.random_network(6, 80, 1, layers=6, reach=2, seed=0)
+    assert btype.search.train(net, task, budget=btype.Budget(steps=40), progress=False).stop_reason == "steps"
+    r = btype.search.train(net, task, budget=btype.Budget(gate_evals=20_000), progress=False)
+    assert r.stop_reason == "gate_evals" and r.trace[-1]["gate_evals"] >= 20_000
+    r = btype.search.train(net, task, budget=btype.Budget(seconds=0.05), progress=False)
+    assert r.stop_reason in ("seconds", "solved")
+    # no modified link inside the output cone: nothing can change an output
+    outside = ~btype.plan.wired_cone(net)[:, None].repeat(2, axis=1)
+    stuck = net.replace(modifiers=outside, enabled=np.ones_like(net.enabled))
+    assert btype.search.train(stuck, task, budget=btype.Budget(evaluations=100),
+                              progress=False).stop_reason == "stuck"

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..network import Network
+from ..plan import active_cone, link_terms
 
 __all__ = ["prune", "PruneMapping", "link_literals", "active_gates", "gate_function",
            "GATE_FUNCTIONS"]
@@ -63,13 +64,8 @@ def link_literals(net):
         ``"turing"`` mode; in clocked runs that value is also one step late).
     """
     _check_network(net)
-    live = ~net.modifiers | net.enabled
-    source = np.where(live, net.wiring, -1).astype(np.int64)
-    if net.link == "turing":
-        inverted = net.modifiers & net.enabled
-    else:
-        inverted = np.zeros_like(live)
-    return source, inverted
+    live, inverted = link_terms(net)
+    return np.where(live, net.wiring, -1).astype(np.int64), inverted.copy()
 
 
 def gate_function(sources, inverted, *, clocked=False):
@@ -118,19 +114,7 @@ def active_gates(net):
     ndarray of bool, shape (G,)
     """
     _check_network(net)
-    source, _ = link_literals(net)
-    n_in = net.n_inputs
-    active = np.zeros(net.n_gates, bool)
-    stack = [int(o) - n_in for o in net.outputs if o >= n_in]
-    while stack:
-        g = stack.pop()
-        if active[g]:
-            continue
-        active[g] = True
-        for s in source[g]:
-            if s >= n_in and not active[s - n_in]:
-                stack.append(int(s) - n_in)
-    return active
+    return active_cone(net).copy()
 
 
 @dataclass(frozen=True)

@@ -4,23 +4,22 @@
 flips only the enable bits of links that carry a modifier; the wiring never
 changes. Methods (``METHODS``): ``"es"`` (1 + lambda) evolution strategy with
 neutral drift, ``"anneal"`` simulated annealing, ``"ga"`` genetic algorithm,
-``"random"`` random search.
+``"random"`` random search; each module's ``train`` is the registered trainer
+(``btype.trainer("es")``).
 """
 from __future__ import annotations
 
-from .anneal import Anneal
-from .core import search as _search
-from .es import ES
-from .ga import GA
-from .random_search import RandomSearch
+from . import anneal, es, ga, random_search
 
 __all__ = ["train", "METHODS"]
 
 #: Registered search methods: name -> Method class.
-METHODS = {cls.name: cls for cls in (ES, Anneal, GA, RandomSearch)}
+METHODS = {m.name: m for m in (es.ES, anneal.Anneal, ga.GA, random_search.RandomSearch)}
+_TRAIN = {"es": es.train, "anneal": anneal.train, "ga": ga.train, "random": random_search.train}
 
 
-def train(net, task, method="es", budget=None, seed=0, progress=True, **options):
+def train(net, task, *, method="es", budget, seed=0, progress=True, callback=None,
+          checkpoint_path=None, resume=False, **options):
     """Train a machine's modifier bits by search.
 
     Parameters
@@ -34,35 +33,40 @@ def train(net, task, method="es", budget=None, seed=0, progress=True, **options)
     method : str
         One of ``METHODS``: "es", "anneal", "ga", "random".
     budget : btype.Budget
-        When to stop: evaluations (candidates evaluated), seconds (excluding
-        compilation), steps (generations), gate_evals, and target (training
-        fitness; default: stop once every training row is right).
+        When to stop (``Budget.stop_reason``): evaluations (candidates
+        evaluated), seconds (excluding compilation), steps (generations),
+        gate_evals, target (training fitness; default: stop once every
+        training row is right), and the plateau rule.
     seed : int
-        Seed of the run; a run is deterministic given the seed.
+        Seed of the run, in [0, 2**63 - 1]; a run is deterministic given the seed.
     progress : bool
         Show a tqdm progress bar.
+    callback : callable, optional
+        Called with each record as it is made; a true return value stops the
+        run (``stop_reason`` "callback").
+    checkpoint_path : path, optional
+        Save the state at records, every ``checkpoint_seconds`` and at the
+        end (``btype.checkpoint``: data only, tied to this run's identity).
+    resume : bool
+        Continue from ``checkpoint_path`` if it exists; a checkpoint of any
+        other run (task, machine, method, options, seed, budget) is refused.
     **options
         Method options (see each method's class in ``METHODS``) and common ones:
         ``batch_size`` (train on a random minibatch of this many rows, redrawn
         every ``batch_every`` generations; the returned machine is the best
         record by full training fitness), ``record_every`` (records every so
         many evaluations; default geometric, growing by ``record_growth``,
-        1.5), ``checkpoint_path`` (save state at records, every
-        ``checkpoint_seconds`` and at the end), ``resume`` (continue from
-        ``checkpoint_path`` if it exists), ``callback`` (called after each
-        chunk with a dict of counters; a true return value stops the run).
+        1.5), ``checkpoint_seconds`` (60).
 
     Returns
     -------
     btype.TrainResult
-        The best machine, its exact training fitness and test accuracy, and
-        the trace of records (DESIGN.md section 4, plus ``skipped`` and
-        ``accepted`` counts). Ctrl-C returns the best machine so far with
-        ``interrupted=True``.
+        The best machine, its exact training fitness and test accuracy, the
+        trace of records (DESIGN.md section 4, plus ``skipped`` and
+        ``accepted`` counts) and ``stop_reason``. Ctrl-C returns the best
+        machine so far with ``interrupted=True``.
     """
     if not isinstance(method, str) or method not in METHODS:
         raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
-    if budget is None:
-        raise ValueError("budget is required, e.g. btype.Budget(evaluations=100000)")
-    return _search(net, task, METHODS[method], budget, seed, progress, dict(options))
-
+    return _TRAIN[method](net, task, budget=budget, seed=seed, progress=progress, callback=callback,
+                          checkpoint_path=checkpoint_path, resume=resume, **options)

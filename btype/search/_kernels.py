@@ -1,18 +1,22 @@
-"""Private Numba kernels of the search trainers.
+"""Private Numba kernels shared by the search methods; each method's own loop
+lives in its module (``es.py``, ``anneal.py``, ``ga.py``, ``random_search.py``).
 
 Everything works on the *output cone* of a machine: the gates with a wired path
 to an output, renumbered in their original order (so a feed-forward cone stays
 topologically sorted). Node ids inside the cone: inputs ``0 .. n_in-1``, cone
 gate ``c`` is node ``n_in + c``. Gates outside the cone can never change an
 output, so the kernels neither store nor compute them; their modifier bits are
-still part of the genome (``bits``) and are flipped like any other.
+still part of the genome (``bits``) and are flipped like any other. The gate,
+the clocked step and delta propagation are ``btype.kernels``'.
 
-Two named tuples carry the data (see ``core.py`` for how they are built):
+Three named tuples carry the data (built in ``problem.py``):
 
 * ``prob`` (read-only): cone wiring, readers, outputs, packed targets, the
   link map from genome index ``m`` to cone gate and port;
-* ``wk`` (mutable state and scratch): genome bits, link masks, node values,
-  per-output error counts, the random generator state and the counters.
+* ``wk`` (mutable): genome bits, link masks, node values, per-output error
+  counts, the random generator state, scratch, and ``wk.state``: one record
+  of :data:`STATE` (counters and scores, by name);
+* ``lim``: one record of :data:`LIMITS`, where a chunk stops.
 
 A candidate's *score* is what the search minimises: the weighted count of
 wrong output bits (Boolean tasks) or of misclassified samples. ``core.py``
@@ -25,18 +29,36 @@ import math
 
 import numpy as np
 from llvmlite import ir
-from numba import njit, types
+from numba import types
 from numba.extending import intrinsic
 
-from ..kernels import _heap_pop as _pop
-from ..kernels import _heap_push as _push
+from ..jit import njit
+from ..kernels import _clock_block, _enqueue, _eval_gates, _propagate, _toggle_link, _undo_rows
 
 _ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
 
-# wk.ctr slots
-EVALS, GENS, SKIPPED, GATE_EVALS, ACCEPTED, N_CHANGED, N_DIRTY, N_CTR = 0, 1, 2, 3, 4, 5, 6, 8
-# wk.fs slots: current score, best score, score before the last candidate
-CUR, BEST, SAVED, N_FS = 0, 1, 2, 4
+#: The search state every method keeps: counters and the current and best scores.
+STATE = np.dtype([("evals", np.int64), ("gens", np.int64), ("skipped", np.int64),
+                  ("gate_evals", np.int64), ("accepted", np.int64),
+                  ("cur", np.float64), ("best", np.float64)])
+#: Where a chunk stops (see :func:`stop`).
+LIMITS = np.dtype([("hard_evals", np.int64), ("soft_evals", np.int64), ("gens", np.int64),
+                   ("gate_evals", np.int64), ("target", np.float64)])
+#: Mutation options (:func:`draw_mutation`).
+MUTATION = np.dtype([("mode", np.int64), ("k", np.int64), ("rate", np.float64)])
+MUT_FLIPS, MUT_RATE, MUT_ACTIVE, MUT_CONE = 0, 1, 2, 3
+
+
+def new_state():
+    state = np.zeros(1, STATE)
+    state["cur"] = state["best"] = np.inf
+    return state
+
+
+def limits(hard_evals, soft_evals, gens, gate_evals, target):
+    lim = np.zeros(1, LIMITS)
+    lim[0] = (hard_evals, soft_evals, gens, gate_evals, target)
+    return lim
 
 
 @intrinsic
@@ -60,8 +82,8 @@ def _rotl(x, k):
     return (x << np.uint64(k)) | (x >> np.uint64(64 - k))
 
 
-@njit(cache=True)
-def _next(s):
+@njit(cache=True, inline="always")
+def next_u64(s):
     s0, s1, s2, s3 = s[0], s[1], s[2], s[3]
     result = _rotl(s1 * np.uint64(5), 7) * np.uint64(9)
     t = s1 << np.uint64(17)
@@ -75,34 +97,26 @@ def _next(s):
     return result
 
 
-@njit(cache=True)
-def _uniform(s):
+@njit(cache=True, inline="always")
+def uniform(s):
     """A float in [0, 1)."""
-    return np.float64(_next(s) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+    return np.float64(next_u64(s) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
-@njit(cache=True)
-def _below(s, n):
+@njit(cache=True, inline="always")
+def below(s, n):
     """An int in [0, n) for 0 < n < 2**32 (multiply-shift; bias below n / 2**32)."""
-    return np.int64(((_next(s) >> np.uint64(32)) * np.uint64(n)) >> np.uint64(32))
+    return np.int64(((next_u64(s) >> np.uint64(32)) * np.uint64(n)) >> np.uint64(32))
 
 
 # ---------------------------------------------------------------------------
 # scoring
 # ---------------------------------------------------------------------------
-# Helpers take plain arrays. The named tuples are unpacked once, in the entry
-# points at the bottom: handing them to helpers costs reference counting on
-# every member at every call (measured: the ES loop ran 4x slower).
 @njit(cache=True, inline="always")
-def _copy(dst, src):
+def copy(dst, src):
     """dst[:] = src without a temporary (usable where Numba's runtime is off)."""
     for i in range(src.shape[0]):
         dst[i] = src[i]
-
-
-@njit(cache=True, inline="always")
-def _gate_word(a, xa, oa, b, xb, ob):
-    return ~(((a ^ xa) | oa) & ((b ^ xb) | ob))
 
 
 @njit(cache=True, inline="always")
@@ -143,231 +157,219 @@ def _class_wrong(values, out_nodes, labels, n_classes):
     return wrong
 
 
-@njit(cache=True)
-def _score_all(values, out_nodes, target, tail, weights, labels, n_classes, errs):
-    """Recount every output's errors into errs; return the score."""
-    if n_classes > 0:
-        errs[0] = _class_wrong(values, out_nodes, labels, n_classes)
+@njit(cache=True, inline="always")
+def _score_all(prob, wk):
+    """Recount every output's errors into wk.errs; return the score."""
+    errs = wk.errs
+    if prob.n_classes > 0:
+        errs[0] = _class_wrong(wk.values, prob.out_nodes, prob.labels, prob.n_classes)
         return np.float64(errs[0])
-    for j in range(out_nodes.shape[0]):
-        errs[j] = _row_error(values, out_nodes[j], target, j, tail)
-    return _weighted(weights, errs)
+    for j in range(prob.out_nodes.shape[0]):
+        errs[j] = _row_error(wk.values, prob.out_nodes[j], prob.target, j, prob.tail)
+    return _weighted(prob.weights, errs)
+
+
+@njit(cache=True, inline="always")
+def _rescore(prob, wk, dirty):
+    """Score after a delta: recount the outputs in wk.dirty[:dirty] (old counts to wk.saved_errs)."""
+    errs, saved = wk.errs, wk.saved_errs
+    if prob.n_classes > 0:
+        saved[0] = errs[0]
+        errs[0] = _class_wrong(wk.values, prob.out_nodes, prob.labels, prob.n_classes)
+        return np.float64(errs[0])
+    for d in range(dirty):
+        j = wk.dirty[d]
+        saved[d] = errs[j]
+        errs[j] = _row_error(wk.values, prob.out_nodes[j], prob.target, j, prob.tail)
+    return _weighted(prob.weights, errs)
 
 
 # ---------------------------------------------------------------------------
 # full evaluation of the cone
 # ---------------------------------------------------------------------------
-@njit(cache=True)
-def _combinational(values, src, xm, om, n_in):
-    W = values.shape[1]
-    for c in range(src.shape[0]):
-        a = src[c, 0]
-        b = src[c, 1]
-        xa, oa, xb, ob = xm[c, 0], om[c, 0], xm[c, 1], om[c, 1]
-        node = n_in + c
-        for k in range(W):
-            values[node, k] = _gate_word(values[a, k], xa, oa, values[b, k], xb, ob)
+@njit(cache=True, inline="always")
+def gates_per_evaluation(prob):
+    C = prob.src.shape[0]
+    return C * prob.steps if prob.clocked else C
 
 
 @njit(cache=True)
-def _clocked(values, src, om, reg, frames, steps, nxt, lreg, n_in):
-    """Turing's clocked dynamics on the cone; ``values`` ends at time ``steps``.
+def evaluate(prob, wk):
+    """Evaluate the cone of wk's masks from scratch: wk.values, wk.errs; return the score.
 
-    Inputs hold frame t at time t (zero from T on); gate states start at 0;
-    turing-mode modified links (``reg``) are one-step registers starting at 1.
+    Clocked: Turing's dynamics from gate states ``prob.init`` (zeros), inputs
+    frame t at time t (zero from T on); ``values`` ends at time ``steps``.
     """
-    C = src.shape[0]
-    T = frames.shape[0]
-    W = values.shape[1]
-    for c in range(C):
-        for k in range(W):
-            values[n_in + c, k] = np.uint64(0)
-            lreg[c, 0, k] = _ONES
-            lreg[c, 1, k] = _ONES
-    for t in range(steps + 1):
-        for i in range(n_in):
-            for k in range(W):
-                values[i, k] = frames[t, i, k] if t < T else np.uint64(0)
-        if t == steps:
-            break
-        for c in range(C):
-            a = src[c, 0]
-            b = src[c, 1]
-            oa, ob = om[c, 0], om[c, 1]
-            ga, gb = reg[c, 0], reg[c, 1]
-            for k in range(W):
-                va = lreg[c, 0, k] if ga else (values[a, k] | oa)
-                vb = lreg[c, 1, k] if gb else (values[b, k] | ob)
-                nxt[c, k] = ~(va & vb)
-                if ga:
-                    lreg[c, 0, k] = ~values[a, k] | oa
-                if gb:
-                    lreg[c, 1, k] = ~values[b, k] | ob
-        for c in range(C):
-            for k in range(W):
-                values[n_in + c, k] = nxt[c, k]
-
-
-@njit(cache=True)
-def _evaluate(values, src, xm, om, n_in, clocked, reg, frames, steps, nxt, lreg,
-              out_nodes, target, tail, weights, labels, n_classes, errs):
-    """Evaluate the cone from scratch; return the score (errors into errs)."""
-    if clocked:
-        _clocked(values, src, om, reg, frames, steps, nxt, lreg, n_in)
+    if prob.clocked:
+        _clock_block(prob.frames, False, prob.init, 0, wk.values.shape[1], prob.steps, prob.src,
+                     wk.om, prob.reg, wk.values, wk.nxt, wk.lreg, prob.no_history)
     else:
-        _combinational(values, src, xm, om, n_in)
-    return _score_all(values, out_nodes, target, tail, weights, labels, n_classes, errs)
+        _eval_gates(wk.values, prob.src, prob.dst, wk.xm, wk.om, wk.values.shape[1])
+    return _score_all(prob, wk)
 
 
 @njit(cache=True)
-def _load_masks(genome, bits, xm, om, cone_links, link_cone, link_port, turing):
-    """Copy a genome into ``bits`` and set the masks of every cone link from it."""
-    _copy(bits, genome)
-    for i in range(cone_links.shape[0]):
-        m = cone_links[i]
-        c = link_cone[m]
-        p = link_port[m]
-        on = genome[m] != 0
-        om[c, p] = np.uint64(0) if on else _ONES
-        xm[c, p] = _ONES if (on and turing) else np.uint64(0)
+def load_genome(prob, wk, genome):
+    """Copy a genome into wk.bits and set the masks of every cone link from it."""
+    copy(wk.bits, genome)
+    for i in range(prob.cone_links.shape[0]):
+        m = prob.cone_links[i]
+        c = prob.link_cone[m]
+        p = prob.link_port[m]
+        # a passing modified link, then interrupted if its bit is off
+        wk.om[c, p] = np.uint64(0)
+        wk.xm[c, p] = _ONES if prob.turing else np.uint64(0)
+        if genome[m] == 0:
+            _toggle_link(wk.xm, wk.om, c, p, prob.turing)
+
+
+@njit(cache=True)
+def evaluate_genome(prob, wk, genome):
+    """Score a whole genome (its gate-evaluations counted in wk.state; the caller
+    counts the evaluation)."""
+    load_genome(prob, wk, genome)
+    wk.state[0].gate_evals += gates_per_evaluation(prob) * prob.S
+    return evaluate(prob, wk)
+
+
+@njit(cache=True)
+def rescore_current(prob, wk):
+    """Score wk.bits again (after the minibatch changed): gate_evals counted, not an evaluation."""
+    st = wk.state[0]
+    st.cur = evaluate(prob, wk)
+    st.gate_evals += gates_per_evaluation(prob) * prob.S
 
 
 # ---------------------------------------------------------------------------
-# candidates: a few flips, delta evaluation, undo
+# one candidate: a few flips, scored by delta evaluation, kept or undone
 # ---------------------------------------------------------------------------
 @njit(cache=True, inline="always")
-def _touches_cone(link_cone, flips, n):
+def _toggle(prob, wk, m):
+    """Flip genome bit m and its masks; return its cone gate (or -1)."""
+    wk.bits[m] ^= np.uint8(1)
+    c = prob.link_cone[m]
+    if c >= 0:
+        _toggle_link(wk.xm, wk.om, c, prob.link_port[m], prob.turing)
+    return c
+
+
+@njit(cache=True, inline="always")
+def toggle_all(prob, wk, flips, n):
     for f in range(n):
-        if link_cone[flips[f]] >= 0:
+        _toggle(prob, wk, flips[f])
+
+
+@njit(cache=True, inline="always")
+def touches_cone(prob, flips, n):
+    for f in range(n):
+        if prob.link_cone[flips[f]] >= 0:
             return True
     return False
 
 
 @njit(cache=True, inline="always")
-def _toggle(bits, xm, om, link_cone, link_port, turing, m):
-    """Flip genome bit m and its masks; return its cone gate (or -1)."""
-    bits[m] ^= np.uint8(1)
-    c = link_cone[m]
-    if c >= 0:
-        p = link_port[m]
-        om[c, p] ^= _ONES
-        if turing:
-            xm[c, p] ^= _ONES
-    return c
+def apply(prob, wk, flips, n):
+    """Apply a candidate's flips to the current machine and score it.
 
-
-@njit(cache=True, inline="always")
-def _toggle_all(bits, xm, om, link_cone, link_port, turing, flips, n):
-    for f in range(n):
-        _toggle(bits, xm, om, link_cone, link_port, turing, flips[f])
-
-
-@njit(cache=True, inline="always")
-def _delta(values, xm, om, bits, tail, src, rd_ptr, rd_idx, link_cone, link_port, out_ptr, out_idx,
-           dirty_list, heap, queued, undo_gates, undo_rows, n_in, turing, flips, n, res):
-    """Apply flips and recompute the downstream cone gates in order (a min-heap).
-
-    Propagation stops at gates whose real sample bits do not change. Changed
-    gates and their old rows go to undo_gates/undo_rows, the outputs they
-    feed to dirty_list; res[N_CHANGED], res[N_DIRTY] = how many of each
-    (res is wk.ctr). Returns the gates
-    recomputed.
+    Combinational: delta evaluation (``btype.kernels._propagate``), old rows
+    kept for :func:`undo`; clocked: the cone in full. Counts its
+    gate-evaluations (the caller counts evaluations). Returns the score.
     """
-    W = values.shape[1]
+    st = wk.state[0]
+    if prob.clocked:
+        copy(wk.saved_errs, wk.errs)
+        toggle_all(prob, wk, flips, n)
+        st.gate_evals += gates_per_evaluation(prob) * prob.S
+        wk.res[0] = 0
+        wk.res[1] = 1
+        return evaluate(prob, wk)
     size = 0
     for f in range(n):
-        c = _toggle(bits, xm, om, link_cone, link_port, turing, flips[f])
-        if c >= 0 and not queued[c]:
-            queued[c] = True
-            size = _push(heap, size, c)
-    recomputed = 0
-    changed = 0
-    dirty = 0
-    while size > 0:
-        c, size = _pop(heap, size)
-        queued[c] = False
-        recomputed += 1
-        a = src[c, 0]
-        b = src[c, 1]
-        xa, oa, xb, ob = xm[c, 0], om[c, 0], xm[c, 1], om[c, 1]
-        node = n_in + c
-        # one pass: write the new row, keep the old one in the next undo slot;
-        # an unchanged gate may only have changed padding bits, which nothing reads
-        diff = np.uint64(0)
-        for k in range(W):
-            new = _gate_word(values[a, k], xa, oa, values[b, k], xb, ob)
-            old = values[node, k]
-            diff |= (new ^ old) & tail[k]
-            undo_rows[changed, k] = old
-            values[node, k] = new
-        if diff == 0:
-            continue
-        undo_gates[changed] = c
-        changed += 1
-        for e in range(out_ptr[node], out_ptr[node + 1]):
-            dirty_list[dirty] = out_idx[e]
-            dirty += 1
-        for e in range(rd_ptr[node], rd_ptr[node + 1]):
-            h = rd_idx[e]
-            if not queued[h]:
-                queued[h] = True
-                size = _push(heap, size, h)
-    res[N_CHANGED] = changed
-    res[N_DIRTY] = dirty
-    return recomputed
+        c = _toggle(prob, wk, flips[f])
+        if c >= 0:
+            size = _enqueue(wk.heap, size, wk.queued, c)
+    work = _propagate(wk.values, prob.n_in, prob.src, wk.xm, wk.om, prob.tail, prob.rd_ptr,
+                      prob.rd_idx, prob.out_ptr, prob.out_idx, wk.heap, size, wk.queued,
+                      wk.undo_gates, wk.undo_rows, True, wk.dirty, wk.res)
+    st.gate_evals += work * prob.S
+    if wk.res[1] == 0:
+        return st.cur
+    return _rescore(prob, wk, wk.res[1])
 
 
 @njit(cache=True, inline="always")
-def _rescore(values, errs, saved, dirty_list, dirty, out_nodes, target, tail, weights, labels,
-             n_classes):
-    """Score after a delta: recount the outputs in dirty_list (old counts to saved)."""
-    if n_classes > 0:
-        saved[0] = errs[0]
-        errs[0] = _class_wrong(values, out_nodes, labels, n_classes)
-        return np.float64(errs[0])
-    for d in range(dirty):
-        j = dirty_list[d]
-        saved[d] = errs[j]
-        errs[j] = _row_error(values, out_nodes[j], target, j, tail)
-    return _weighted(weights, errs)
-
-
-@njit(cache=True, inline="always")
-def _restore(values, undo_gates, undo_rows, changed, n_in, errs, saved, dirty_list, dirty, n_classes):
-    """Undo a :func:`_delta` + :func:`_rescore` (the flips are toggled back separately)."""
-    W = values.shape[1]
-    for i in range(changed - 1, -1, -1):
-        node = n_in + undo_gates[i]
-        for k in range(W):
-            values[node, k] = undo_rows[i, k]
+def undo(prob, wk, flips, n):
+    """Take back the last :func:`apply`: flips, node values and error counts."""
+    toggle_all(prob, wk, flips, n)
+    if prob.clocked:
+        copy(wk.errs, wk.saved_errs)
+        return
+    _undo_rows(wk.values, prob.n_in, wk.undo_gates, wk.undo_rows, wk.res[0])
+    dirty = wk.res[1]
     if dirty == 0:
         return
-    if n_classes > 0:
-        errs[0] = saved[0]
+    if prob.n_classes > 0:
+        wk.errs[0] = wk.saved_errs[0]
         return
     for d in range(dirty - 1, -1, -1):
-        errs[dirty_list[d]] = saved[d]
+        wk.errs[wk.dirty[d]] = wk.saved_errs[d]
+
+
+@njit(cache=True, inline="always")
+def local_step(prob, wk, mut, temperature):
+    """One step of a single-candidate local search (``es`` with lam = 1, ``anneal``).
+
+    Draws a mutation; a candidate that misses the output cone is kept
+    unevaluated (its score is the parent's; counted as skipped). Otherwise it
+    is scored and kept when at least as good, or, at ``temperature`` > 0,
+    worse by ``d`` fitness with probability ``exp(-d / temperature)``.
+    Returns whether the candidate was kept.
+    """
+    st = wk.state[0]
+    flips = wk.offs[0]
+    n = draw_mutation(prob, wk.rng, mut, flips)
+    if not touches_cone(prob, flips, n):
+        toggle_all(prob, wk, flips, n)
+        st.skipped += 1
+        st.accepted += 1
+        return True
+    parent = st.cur
+    st.evals += 1
+    s = apply(prob, wk, flips, n)
+    keep = s <= parent
+    if not keep and temperature > 0.0:
+        keep = uniform(wk.rng) < math.exp(-(s - parent) / prob.norm / temperature)
+    if keep:
+        st.cur = s
+        st.accepted += 1
+    else:
+        undo(prob, wk, flips, n)
+    return keep
 
 
 # ---------------------------------------------------------------------------
 # mutation
 # ---------------------------------------------------------------------------
-MUT_FLIPS, MUT_RATE, MUT_ACTIVE = 0, 1, 2
-
-
 @njit(cache=True, inline="always")
-def _draw_mutation(link_cone, cone_links, rng, mode, k, rate, out):
+def draw_mutation(prob, rng, mut, out):
     """Draw the links of one mutation into ``out``; return how many.
 
-    MUT_FLIPS: ``k`` distinct links. MUT_RATE: each link with probability
-    ``rate``, redrawn until at least one. MUT_ACTIVE: uniform links until one
-    lies in the output cone (all of them are flipped).
+    MUT_FLIPS: ``k`` distinct links. MUT_CONE: ``k`` distinct links of the
+    output cone (at most as many as it has). MUT_RATE: each link with
+    probability ``rate``, redrawn until at least one. MUT_ACTIVE: uniform
+    links until one lies in the output cone (all of them are flipped).
     """
+    link_cone = prob.link_cone
     M = link_cone.shape[0]
-    if mode == MUT_FLIPS:
+    if mut.mode == MUT_FLIPS or mut.mode == MUT_CONE:
+        cone = mut.mode == MUT_CONE
+        pool = prob.cone_links.shape[0] if cone else M
+        k = min(mut.k, pool)
         n = 0
         while n < k:
-            m = _below(rng, M)
+            m = below(rng, pool)
+            if cone:
+                m = prob.cone_links[m]
             fresh = True
             for i in range(n):
                 if out[i] == m:
@@ -377,17 +379,17 @@ def _draw_mutation(link_cone, cone_links, rng, mode, k, rate, out):
                 out[n] = m
                 n += 1
         return n
-    if mode == MUT_RATE:
-        if rate >= 1.0:
+    if mut.mode == MUT_RATE:
+        if mut.rate >= 1.0:
             for m in range(M):
                 out[m] = m
             return M
-        log_q = math.log1p(-rate)
+        log_q = math.log1p(-mut.rate)
         while True:
             n = 0
             m = -1
             while True:
-                u = 1.0 - _uniform(rng)  # in (0, 1]
+                u = 1.0 - uniform(rng)  # in (0, 1]
                 m += 1 + np.int64(math.floor(math.log(u) / log_q))
                 if m >= M:
                     break
@@ -401,9 +403,9 @@ def _draw_mutation(link_cone, cone_links, rng, mode, k, rate, out):
     while True:
         if n == limit - 1:
             # an absurdly long run of inactive draws: finish with a cone link
-            out[n] = cone_links[_below(rng, cone_links.shape[0])]
+            out[n] = prob.cone_links[below(rng, prob.cone_links.shape[0])]
             return n + 1
-        m = _below(rng, M)
+        m = below(rng, M)
         out[n] = m
         n += 1
         if link_cone[m] >= 0:
@@ -411,378 +413,36 @@ def _draw_mutation(link_cone, cone_links, rng, mode, k, rate, out):
 
 
 @njit(cache=True)
-def _random_bits(rng, bits):
+def random_bits(rng, bits):
     """A fresh uniformly random genome."""
     M = bits.shape[0]
     for w in range(0, M, 64):
-        r = _next(rng)
+        r = next_u64(rng)
         for i in range(min(64, M - w)):
             bits[w + i] = np.uint8((r >> np.uint64(i)) & np.uint64(1))
 
 
-@njit(cache=True)
-def temperature(schedule, t_start, t_end, length, step, cycle):
-    """Annealing temperature at ``step``: 0 exponential, 1 linear, 2 constant (t_start)."""
-    if schedule == 2:
-        return t_start
-    x = step / length
-    x = x - math.floor(x) if cycle else min(x, 1.0)
-    if schedule == 0:
-        return t_start * (t_end / t_start) ** x
-    return t_start + (t_end - t_start) * x
-
-
 # ---------------------------------------------------------------------------
-# entry points (named tuples in; see problem.py)
+# chunks
 # ---------------------------------------------------------------------------
-# A chunk runs whole generations until one of the limits is reached, checked
-# before each generation: soft_evals and gen_limit (record points, chunk size
-# and the step budget), ge_limit (the gate-evaluation budget) and the best
-# score reaching target_score. hard_evals (the evaluation budget) is checked
-# before every evaluation, so a last generation may be cut short. Chunk
-# boundaries never change the trajectory: all state lives in wk.
+# A chunk runs whole steps until a limit is reached, checked before each step:
+# soft_evals and gens (record points, chunk size and the step budget),
+# gate_evals and the best score reaching target. hard_evals (the evaluation
+# budget) is checked before every evaluation, so a last step may be cut short.
+# Chunk boundaries never change the trajectory: all state lives in wk.
 @njit(cache=True, inline="always")
-def _stop(c, fs, hard_evals, soft_evals, gen_limit, ge_limit, target_score):
-    return (c[EVALS] >= hard_evals or c[EVALS] >= soft_evals or c[GENS] >= gen_limit
-            or c[GATE_EVALS] >= ge_limit or fs[BEST] <= target_score)
+def stop(st, lim):
+    return (st.evals >= lim.hard_evals or st.evals >= lim.soft_evals or st.gens >= lim.gens
+            or st.gate_evals >= lim.gate_evals or st.best <= lim.target)
 
 
 @njit(cache=True)
-def full_evaluate(prob, wk):
-    """Evaluate wk.bits from scratch: wk.values, wk.errs, wk.fs[CUR]; return gates per sample."""
-    wk.fs[CUR] = _evaluate(wk.values, prob.src, wk.xm, wk.om, prob.n_in, prob.clocked, prob.reg,
-                           prob.frames, prob.steps, wk.nxt, wk.lreg, prob.out_nodes, prob.target,
-                           prob.tail, prob.weights, prob.labels, prob.n_classes, wk.errs)
-    C = prob.src.shape[0]
-    return C * prob.steps if prob.clocked else C
-
-
-@njit(cache=True)
-def masks_from_bits(prob, wk, genome):
-    """Copy a genome to wk.bits and set the cone link masks from it."""
-    _load_masks(genome, wk.bits, wk.xm, wk.om, prob.cone_links, prob.link_cone, prob.link_port,
-                prob.turing)
-
-
-@njit(cache=True, _nrt=False)
-def local_chunk(prob, wk, lam, mode, k, rate, anneal, schedule, t_start, t_end, length, cycle,
-                hard_evals, soft_evals, gen_limit, ge_limit, target_score):
-    """(1 + lam) evolution strategy with neutral drift, or simulated annealing.
-
-    ES (``anneal`` False): each offspring is the parent plus one mutation,
-    scored by delta evaluation and undone; the first best offspring replaces
-    the parent when at least as good (with lam = 1 it is simply kept).
-    Annealing (lam = 1): a worse candidate is kept with probability
-    exp(-loss / T), loss in fitness units; the best machine seen goes to
-    wk.best_bits. Candidates that flip only links outside the cone are not
-    evaluated (their score is the parent's; ctr[SKIPPED]). Clocked tasks
-    evaluate every candidate in full instead of by delta.
-    """
-    # unpack once (see the note at the top of the scoring section)
-    values, xm, om, bits, tail, src = wk.values, wk.xm, wk.om, wk.bits, prob.tail, prob.src
-    rd_ptr, rd_idx, link_cone, link_port = prob.rd_ptr, prob.rd_idx, prob.link_cone, prob.link_port
-    out_ptr, out_idx, dirty_list, heap, queued = prob.out_ptr, prob.out_idx, wk.dirty, wk.heap, wk.queued
-    undo_gates, undo_rows, cone_links = wk.undo_gates, wk.undo_rows, prob.cone_links
-    out_nodes, target, weights, labels = prob.out_nodes, prob.target, prob.weights, prob.labels
-    reg, frames, nxt, lreg = prob.reg, prob.frames, wk.nxt, wk.lreg
-    errs, saved, best_bits, best_errs = wk.errs, wk.saved_errs, wk.best_bits, wk.best_errs
-    offs, off_n, ctr, fs, rng = wk.offs, wk.off_n, wk.ctr, wk.fs, wk.rng
-    n_in, turing, clocked, steps, n_classes = prob.n_in, prob.turing, prob.clocked, prob.steps, prob.n_classes
-    S, norm = prob.S, prob.norm
-    if lam == 1 and not clocked:
-        _one_plus_one(values, xm, om, bits, tail, src, rd_ptr, rd_idx, link_cone, link_port, out_ptr,
-                      out_idx, dirty_list, heap, queued, undo_gates, undo_rows, cone_links, out_nodes,
-                      target, weights, labels, errs, saved, best_bits, best_errs, offs[0], ctr, fs,
-                      rng, n_in, turing, n_classes, S, norm, mode, k, rate, anneal, schedule, t_start,
-                      t_end, length, cycle, hard_evals, soft_evals, gen_limit, ge_limit, target_score)
-        return
-    full_work = src.shape[0] * steps
-    res = ctr
-    while not _stop(ctr, fs, hard_evals, soft_evals, gen_limit, ge_limit, target_score):
-        parent = fs[CUR]
-        best_i = -1
-        best_s = np.inf
-        # offspring 0..lam-1; with lam > 1 a last pass (i == lam) re-applies the chosen one
-        for i in range(lam + 1):
-            if i == lam:
-                if lam == 1 or best_i < 0 or best_s > parent:
-                    break
-                flips = offs[best_i]
-                n = off_n[best_i]
-            else:
-                if ctr[EVALS] >= hard_evals:
-                    break
-                flips = offs[i]
-                n = _draw_mutation(link_cone, cone_links, rng, mode, k, rate, flips)
-                off_n[i] = n
-            if not _touches_cone(link_cone, flips, n):
-                if i < lam:
-                    ctr[SKIPPED] += 1
-                if lam == 1 or i == lam:
-                    _toggle_all(bits, xm, om, link_cone, link_port, turing, flips, n)
-                    ctr[ACCEPTED] += 1
-                elif parent < best_s:
-                    best_s = parent
-                    best_i = i
-                continue
-            if clocked:
-                _copy(saved, errs)
-                _toggle_all(bits, xm, om, link_cone, link_port, turing, flips, n)
-                s = _evaluate(values, src, xm, om, n_in, True, reg, frames, steps, nxt, lreg,
-                              out_nodes, target, tail, weights, labels, n_classes, errs)
-                work = full_work
-                changed = 0
-                dirty = 1
-            else:
-                work = _delta(values, xm, om, bits, tail, src, rd_ptr, rd_idx, link_cone, link_port,
-                              out_ptr, out_idx, dirty_list, heap, queued, undo_gates, undo_rows,
-                              n_in, turing, flips, n, res)
-                changed = res[N_CHANGED]
-                dirty = res[N_DIRTY]
-                s = parent
-                if dirty > 0:
-                    s = _rescore(values, errs, saved, dirty_list, dirty, out_nodes, target, tail,
-                                 weights, labels, n_classes)
-            ctr[GATE_EVALS] += work * S
-            if i == lam:          # the chosen offspring, re-applied
-                fs[CUR] = s
-                ctr[ACCEPTED] += 1
-                break
-            ctr[EVALS] += 1
-            if lam == 1:
-                keep = s <= parent
-                if not keep and anneal:
-                    t = temperature(schedule, t_start, t_end, length, ctr[GENS], cycle)
-                    keep = t > 0.0 and _uniform(rng) < math.exp(-(s - parent) / norm / t)
-            else:
-                keep = False
-                if s < best_s:
-                    best_s = s
-                    best_i = i
-            if keep:
-                fs[CUR] = s
-                ctr[ACCEPTED] += 1
-                if anneal and s < fs[BEST]:
-                    fs[BEST] = s
-                    _copy(best_bits, bits)
-                    _copy(best_errs, errs)
-            else:
-                _toggle_all(bits, xm, om, link_cone, link_port, turing, flips, n)
-                if clocked:
-                    _copy(errs, saved)
-                else:
-                    _restore(values, undo_gates, undo_rows, changed, n_in, errs, saved, dirty_list,
-                             dirty, n_classes)
-        ctr[GENS] += 1
-        if not anneal:
-            fs[BEST] = fs[CUR]
-
-
-@njit(cache=True, _nrt=False)
-def _one_plus_one(values, xm, om, bits, tail, src, rd_ptr, rd_idx, link_cone, link_port, out_ptr,
-                  out_idx, dirty_list, heap, queued, undo_gates, undo_rows, cone_links, out_nodes,
-                  target, weights, labels, errs, saved, best_bits, best_errs, flips, ctr, fs, rng,
-                  n_in, turing, n_classes, S, norm, mode, k, rate, anneal, schedule, t_start, t_end,
-                  length, cycle, hard_evals, soft_evals, gen_limit, ge_limit, target_score):
-    """The lam = 1 combinational case of :func:`local_chunk`, kept tight: it is the hot loop."""
-    res = ctr
-    while not _stop(ctr, fs, hard_evals, soft_evals, gen_limit, ge_limit, target_score):
-        ctr[GENS] += 1
-        n = _draw_mutation(link_cone, cone_links, rng, mode, k, rate, flips)
-        if not _touches_cone(link_cone, flips, n):
-            ctr[SKIPPED] += 1
-            ctr[ACCEPTED] += 1
-            _toggle_all(bits, xm, om, link_cone, link_port, turing, flips, n)
-            continue
-        work = _delta(values, xm, om, bits, tail, src, rd_ptr, rd_idx, link_cone, link_port,
-                      out_ptr, out_idx, dirty_list, heap, queued, undo_gates, undo_rows, n_in,
-                      turing, flips, n, res)
-        ctr[EVALS] += 1
-        ctr[GATE_EVALS] += work * S
-        dirty = res[N_DIRTY]
-        if dirty == 0:
-            ctr[ACCEPTED] += 1
-            continue
-        parent = fs[CUR]
-        s = _rescore(values, errs, saved, dirty_list, dirty, out_nodes, target, tail, weights,
-                     labels, n_classes)
-        keep = s <= parent
-        if not keep and anneal:
-            t = temperature(schedule, t_start, t_end, length, ctr[GENS] - 1, cycle)
-            keep = t > 0.0 and _uniform(rng) < math.exp(-(s - parent) / norm / t)
-        if keep:
-            fs[CUR] = s
-            ctr[ACCEPTED] += 1
-            if not anneal:
-                fs[BEST] = s
-            elif s < fs[BEST]:
-                fs[BEST] = s
-                _copy(best_bits, bits)
-                _copy(best_errs, errs)
-            continue
-        _toggle_all(bits, xm, om, link_cone, link_port, turing, flips, n)
-        _restore(values, undo_gates, undo_rows, res[N_CHANGED], n_in, errs, saved, dirty_list, dirty,
-                 n_classes)
-
-
-@njit(cache=True, _nrt=False)
-def random_chunk(prob, wk, hard_evals, soft_evals, gen_limit, ge_limit, target_score):
-    """Random search: a fresh uniformly random genome per evaluation; keep the best."""
-    values, xm, om, bits, src, genome = wk.values, wk.xm, wk.om, wk.bits, prob.src, wk.offs_bits
-    cone_links, link_cone, link_port = prob.cone_links, prob.link_cone, prob.link_port
-    out_nodes, target, tail, weights, labels = prob.out_nodes, prob.target, prob.tail, prob.weights, prob.labels
-    reg, frames, nxt, lreg, errs = prob.reg, prob.frames, wk.nxt, wk.lreg, wk.errs
-    ctr, fs, rng, best_bits, best_errs = wk.ctr, wk.fs, wk.rng, wk.best_bits, wk.best_errs
-    C = src.shape[0]
-    work = C * prob.steps if prob.clocked else C
-    while not _stop(ctr, fs, hard_evals, soft_evals, gen_limit, ge_limit, target_score):
-        _random_bits(rng, genome)
-        _load_masks(genome, bits, xm, om, cone_links, link_cone, link_port, prob.turing)
-        s = _evaluate(values, src, xm, om, prob.n_in, prob.clocked, reg, frames, prob.steps, nxt,
-                      lreg, out_nodes, target, tail, weights, labels, prob.n_classes, errs)
-        fs[CUR] = s
-        ctr[GATE_EVALS] += work * prob.S
-        ctr[EVALS] += 1
-        if s < fs[BEST]:
-            fs[BEST] = s
-            _copy(best_bits, bits)
-            _copy(best_errs, errs)
-        ctr[GENS] += 1
-
-
-@njit(cache=True)
-def _tournament(rng, scores, size):
-    P = scores.shape[0]
-    best = _below(rng, P)
-    for _ in range(size - 1):
-        j = _below(rng, P)
-        if scores[j] < scores[best]:
-            best = j
-    return best
-
-
-@njit(cache=True)
-def _rank(scores, order):
-    """order = indices of scores, best (lowest) first, ties in index order (insertion sort)."""
-    for i in range(scores.shape[0]):
-        j = i
-        while j > 0 and scores[order[j - 1]] > scores[i]:
-            order[j] = order[j - 1]
-            j -= 1
-        order[j] = i
-
-
-@njit(cache=True)
-def _ga_swap(pop, fs, best_bits, best_errs):
-    """The new population becomes the current one; track the best member."""
-    bits, nbits, scores, nscores, errs, nerrs, order = pop
-    for i in range(bits.shape[0]):
-        _copy(bits[i], nbits[i])
-        _copy(errs[i], nerrs[i])
-    _copy(scores, nscores)
-    b = np.argmin(scores)
-    if scores[b] < fs[BEST]:
-        fs[BEST] = scores[b]
-        _copy(best_bits, bits[b])
-        _copy(best_errs, errs[b])
-
-
-@njit(cache=True)
-def ga_init(prob, wk, pop, fresh):
-    """Evaluate a population and make it current.
-
-    fresh: a first population, member 0 wk.bits and the others random;
-    otherwise the current population again (after the minibatch changed).
-    """
-    bits, nbits, scores, nscores, errs, nerrs, order = pop
-    P = bits.shape[0]
-    if fresh:
-        nbits[0, :] = wk.bits
-        for i in range(1, P):
-            _random_bits(wk.rng, nbits[i])
-    else:
-        for i in range(P):
-            _copy(nbits[i], bits[i])
-        wk.fs[BEST] = np.inf
-    for i in range(P):
-        masks_from_bits(prob, wk, nbits[i])
-        work = full_evaluate(prob, wk)
-        nscores[i] = wk.fs[CUR]
-        _copy(nerrs[i], wk.errs)
-        wk.ctr[GATE_EVALS] += work * prob.S
-        wk.ctr[EVALS] += 1
-    _ga_swap(pop, wk.fs, wk.best_bits, wk.best_errs)
-
-
-@njit(cache=True, _nrt=False)
-def ga_chunk(prob, wk, pop, tournament, crossover, p_cross, mode, k, rate, elitism,
-             hard_evals, soft_evals, gen_limit, ge_limit, target_score):
-    """Genetic algorithm: elitism, tournament selection, crossover, mutation.
-
-    crossover 0 uniform, 1 one-point (on the genome in link order). Children
-    are evaluated in full on the cone; a child whose cone bits equal its first
-    parent's is not evaluated (its score is known; ctr[SKIPPED]). When the
-    evaluation budget runs out in the middle of a generation, the remaining
-    places keep old members in rank order.
-    """
-    bits, nbits, scores, nscores, errs, nerrs, order = pop
-    values, xm, om, wbits, src = wk.values, wk.xm, wk.om, wk.bits, prob.src
-    cone_links, link_cone, link_port = prob.cone_links, prob.link_cone, prob.link_port
-    out_nodes, target, tail, weights, labels = prob.out_nodes, prob.target, prob.tail, prob.weights, prob.labels
-    reg, frames, nxt, lreg, werrs = prob.reg, prob.frames, wk.nxt, wk.lreg, wk.errs
-    ctr, fs, rng, flips = wk.ctr, wk.fs, wk.rng, wk.offs[0]
-    P, M = bits.shape
-    C = src.shape[0]
-    work = C * prob.steps if prob.clocked else C
-    while not _stop(ctr, fs, hard_evals, soft_evals, gen_limit, ge_limit, target_score):
-        _rank(scores, order)
-        for i in range(elitism):
-            _copy(nbits[i], bits[order[i]])
-            nscores[i] = scores[order[i]]
-            _copy(nerrs[i], errs[order[i]])
-        for i in range(elitism, P):
-            if ctr[EVALS] >= hard_evals:
-                # the budget ran out: the remaining places keep old members in rank order
-                _copy(nbits[i], bits[order[i]])
-                nscores[i] = scores[order[i]]
-                _copy(nerrs[i], errs[order[i]])
-                continue
-            a = _tournament(rng, scores, tournament)
-            child = nbits[i]
-            _copy(child, bits[a])
-            if _uniform(rng) < p_cross:
-                b = _tournament(rng, scores, tournament)
-                if crossover == 0:
-                    for w in range(0, M, 64):
-                        r = _next(rng)
-                        for j in range(min(64, M - w)):
-                            if (r >> np.uint64(j)) & np.uint64(1):
-                                child[w + j] = bits[b, w + j]
-                elif M > 1:
-                    cut = 1 + _below(rng, M - 1)
-                    for j in range(cut, M):
-                        child[j] = bits[b, j]
-            if mode != MUT_RATE or rate > 0.0:
-                n = _draw_mutation(link_cone, cone_links, rng, mode, k, rate, flips)
-                for f in range(n):
-                    child[flips[f]] ^= np.uint8(1)
-            same = True
-            for j in range(cone_links.shape[0]):
-                m = cone_links[j]
-                if child[m] != bits[a, m]:
-                    same = False
-                    break
-            if same:
-                ctr[SKIPPED] += 1
-                nscores[i] = scores[a]
-                _copy(nerrs[i], errs[a])
-                continue
-            _load_masks(child, wbits, xm, om, cone_links, link_cone, link_port, prob.turing)
-            nscores[i] = _evaluate(values, src, xm, om, prob.n_in, prob.clocked, reg, frames,
-                                   prob.steps, nxt, lreg, out_nodes, target, tail, weights, labels,
-                                   prob.n_classes, werrs)
-            _copy(nerrs[i], werrs)
-            ctr[GATE_EVALS] += work * prob.S
-            ctr[EVALS] += 1
-        _ga_swap(pop, fs, wk.best_bits, wk.best_errs)
-        ctr[GENS] += 1
+def start(prob, wk):
+    """Score the starting machine (the first evaluation); it is the best so far."""
+    st = wk.state[0]
+    st.cur = evaluate(prob, wk)
+    st.evals += 1
+    st.gate_evals += gates_per_evaluation(prob) * prob.S
+    st.best = st.cur
+    copy(wk.best_bits, wk.bits)
+    copy(wk.best_errs, wk.errs)

@@ -1,10 +1,39 @@
 """``"anneal"``: simulated annealing over the modifier bits."""
 from __future__ import annotations
 
+import math
+
+from ..jit import njit
 from . import _kernels as K
-from .core import Method, check_choice, check_float, check_int, parse_mutation
+from .core import Method, check_choice, check_float, check_int, make_train, parse_mutation
 
 SCHEDULES = {"exp": 0, "linear": 1, "constant": 2}
+
+
+@njit(cache=True)
+def temperature(schedule, t_start, t_end, length, step, cycle):
+    """Annealing temperature at ``step``: 0 exponential, 1 linear, 2 constant (t_start)."""
+    if schedule == 2:
+        return t_start
+    x = step / length
+    x = x - math.floor(x) if cycle else min(x, 1.0)
+    if schedule == 0:
+        return t_start * (t_end / t_start) ** x
+    return t_start + (t_end - t_start) * x
+
+
+@njit(cache=True, _nrt=False)
+def _chunk(prob, wk, mut, schedule, t_start, t_end, length, cycle, lim):
+    st = wk.state[0]
+    mut = mut[0]
+    lim = lim[0]
+    while not K.stop(st, lim):
+        t = temperature(schedule, t_start, t_end, length, st.gens, cycle)
+        if K.local_step(prob, wk, mut, t) and st.cur < st.best:
+            st.best = st.cur
+            K.copy(wk.best_bits, wk.bits)
+            K.copy(wk.best_errs, wk.errs)
+        st.gens += 1
 
 
 class Anneal(Method):
@@ -12,10 +41,10 @@ class Anneal(Method):
 
     A candidate that loses ``d`` fitness (a fraction in [0, 1]) is accepted
     with probability ``exp(-d / T)``; an equal or better one always. The
-    temperature ``T`` falls from ``t_start`` to ``t_end`` over ``length`` steps
-    (exponentially, linearly, or stays at ``t_start``) and, with ``cycle``,
-    starts again (reheating) after every ``length`` steps. The best machine
-    seen is returned. Mutation options as for ``"es"``.
+    temperature ``T`` at step ``t`` falls from ``t_start`` to ``t_end`` over
+    ``length`` steps (exponentially, linearly, or stays at ``t_start``) and,
+    with ``cycle``, starts again (reheating) after every ``length`` steps. The
+    best machine seen is returned. Mutation options as for ``"es"``.
 
     Options
     -------
@@ -31,7 +60,7 @@ class Anneal(Method):
 
     name = "anneal"
     defaults = dict(schedule="exp", t_start=0.05, t_end=0.0005, length=None, cycle=True,
-                    mutation="flips", flips=1, rate=None)
+                    mutation="cone", flips=1, rate=None)
 
     def configure(self, n_links, budget):
         o = self.options
@@ -43,18 +72,23 @@ class Anneal(Method):
                              f"got {self.t_start} and {self.t_end}")
         length = o["length"]
         if length is None:
-            length = budget.steps or budget.evaluations or 100_000
+            length = min(budget.steps or budget.evaluations or 100_000, 1 << 62)
         self.length = check_int(length, "length")
         if not isinstance(o["cycle"], bool):
             raise TypeError(f"cycle must be a bool, got {o['cycle']!r}")
-        self.mode, self.k, self.rate = parse_mutation(o["mutation"], o["flips"], o["rate"], n_links)
-        self.k_max = self.k
+        self.mut = parse_mutation(o["mutation"], o["flips"], o["rate"], n_links)
+        self.k_max = int(self.mut["k"][0])
 
-    def chunk(self, run, limits):
-        K.local_chunk(run.prob, run.wk, 1, self.mode, self.k, self.rate, True, self.schedule,
-                      self.t_start, self.t_end, float(self.length), self.options["cycle"], *limits)
+    def _temperature(self, step):
+        return temperature(self.schedule, self.t_start, self.t_end, float(self.length), step,
+                           self.options["cycle"])
+
+    def chunk(self, run, lim):
+        _chunk(run.prob, run.wk, self.mut, self.schedule, self.t_start, self.t_end,
+               float(self.length), self.options["cycle"], lim)
 
     def extra(self, run):
-        return {"temperature": K.temperature(self.schedule, self.t_start, self.t_end,
-                                             float(self.length), run.ctr[K.GENS],
-                                             self.options["cycle"])}
+        return {"temperature": self._temperature(run.counter("gens"))}
+
+
+train = make_train(Anneal)

@@ -1,17 +1,16 @@
 """What every search trainer shares: the budget loop, records, checkpoints, Ctrl-C.
 
-The inner loop of each method runs inside Numba (``_kernels.py``) in *chunks*
-of whole generations; Python only runs between chunks, to write a record, save
-a checkpoint, move the progress bar or change the minibatch. Chunk ends are
-chosen by evaluation count (the next record point, the budget) and by time (a
-chunk lasts about ``CHUNK_SECONDS``), and never change the trajectory: all
-search state lives in arrays that the kernels update in place. So a run is
-deterministic for a given seed, and a run resumed from a checkpoint continues
-exactly as if it had never stopped.
+The inner loop of each method runs inside Numba (its own module's kernel, on the
+shared pieces of ``_kernels.py``) in *chunks* of whole steps; Python only runs
+between chunks, to write a record, save a checkpoint, move the progress bar or
+change the minibatch. Chunk ends are chosen by evaluation count (the next record
+point, the budget) and by time (a chunk lasts about ``CHUNK_SECONDS``), and never
+change the trajectory: all search state lives in arrays that the kernels update
+in place. So a run is deterministic for a given seed, and a run resumed from a
+checkpoint continues exactly as if it had never stopped.
 """
 from __future__ import annotations
 
-import json
 import math
 import numbers
 import os
@@ -19,18 +18,23 @@ import time
 
 import numpy as np
 
-from ..train import Budget, TrainResult, check_train_args, make_record
+from .. import checkpoint
+from ..train import TrainResult, check_train_args, make_record
 from . import _kernels as K
 from .problem import Structure, build_problem, fitness_from_errs, make_work
 
-__all__ = ["Method", "search", "MUTATIONS", "parse_mutation", "seed_state"]
+__all__ = ["Method", "search", "make_train", "MUTATIONS", "parse_mutation", "seed_state"]
 
 CHUNK_SECONDS = 0.1
-CHECKPOINT_FORMAT = "btype.search.checkpoint/1"
-MUTATIONS = {"flips": K.MUT_FLIPS, "rate": K.MUT_RATE, "active": K.MUT_ACTIVE}
+MUTATIONS = {"flips": K.MUT_FLIPS, "cone": K.MUT_CONE, "rate": K.MUT_RATE, "active": K.MUT_ACTIVE}
 _NO_LIMIT = np.iinfo(np.int64).max
+#: Options every search method takes besides its own.
 _COMMON = dict(batch_size=None, batch_every=100, record_every=None, record_growth=1.5,
-               checkpoint_path=None, resume=False, checkpoint_seconds=60.0, callback=None)
+               checkpoint_seconds=60.0)
+#: Common options that change the trajectory (part of a checkpoint's identity).
+_TRAJECTORY = ("batch_size", "batch_every", "record_every", "record_growth")
+_COUNTERS = ("evals", "gens", "skipped", "gate_evals", "accepted")
+_SCORES = ("cur", "best")
 
 
 # ---------------------------------------------------------------------------
@@ -58,17 +62,19 @@ def check_choice(value, name, choices):
     return value
 
 
-def parse_mutation(mutation, flips, rate, n_links):
-    """(mode, k, rate) for the kernels from the user's mutation options."""
+def parse_mutation(mutation, flips, rate, n_links) -> np.ndarray:
+    """The kernels' mutation record (:data:`_kernels.MUTATION`) from the user's options."""
     mode = MUTATIONS[check_choice(mutation, "mutation", MUTATIONS)]
     k = check_int(flips, "flips", 1, n_links)
     rate = 1.0 / n_links if rate is None else check_float(rate, "rate", 0.0, 1.0, lo_open=True)
-    return mode, k, rate
+    mut = np.zeros(1, K.MUTATION)
+    mut[0] = (mode, k, rate)
+    return mut
 
 
 def seed_state(seed) -> np.ndarray:
-    """xoshiro256** state from a seed, by splitmix64."""
-    x = int(seed) & 0xFFFFFFFFFFFFFFFF
+    """xoshiro256** state from a seed in [0, 2**63 - 1], by splitmix64 (never all zero)."""
+    x = int(seed)
     out = []
     for _ in range(4):
         x = (x + 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF
@@ -95,10 +101,10 @@ class Method:
     lam = 1      # offspring buffers the kernel needs
     k_max = 1    # flips a mutation may need beyond the genome length
 
-    def __init__(self, options: dict, *, n_links: int, budget: Budget):
+    def __init__(self, options: dict, *, n_links: int, budget):
         unknown = sorted(set(options) - set(self.defaults))
         if unknown:
-            valid = sorted(set(self.defaults) | set(_COMMON))
+            valid = sorted(set(self.defaults) | set(_COMMON) | {"callback", "checkpoint_path", "resume"})
             raise TypeError(f"unknown option(s) {unknown} for method {self.name!r}; valid options: {valid}")
         self.options = {**self.defaults, **options}
         self.configure(n_links, budget)
@@ -108,12 +114,9 @@ class Method:
 
     def start(self, run):
         """Evaluate the starting machine (one evaluation)."""
-        run.evaluate_current(count=True)
-        run.wk.fs[K.BEST] = run.wk.fs[K.CUR]
-        run.wk.best_bits[:] = run.wk.bits
-        run.wk.best_errs[:] = run.wk.errs
+        K.start(run.prob, run.wk)
 
-    def chunk(self, run, limits):
+    def chunk(self, run, lim):
         raise NotImplementedError
 
     def best(self, run):
@@ -121,10 +124,20 @@ class Method:
         return run.wk.best_bits, run.wk.best_errs
 
     def rescore(self, run):
-        """Re-evaluate after the minibatch changed (scores on the old batch are stale)."""
-        self.start(run)
+        """Score the current machine again after the minibatch changed (scores on the old
+        batch are stale); gate-evaluations are counted, evaluations are not."""
+        K.rescore_current(run.prob, run.wk)
+        st = run.state
+        st["best"] = st["cur"]
+        run.wk.best_bits[:] = run.wk.bits
+        run.wk.best_errs[:] = run.wk.errs
 
     def state(self) -> dict:
+        """Method state for a checkpoint: name -> array."""
+        return {}
+
+    def state_spec(self, run) -> dict:
+        """``{name: (dtype, shape)}`` that :meth:`state`'s arrays must have on resume."""
         return {}
 
     def load_state(self, arrays: dict):
@@ -132,6 +145,23 @@ class Method:
 
     def extra(self, run) -> dict:
         return {}
+
+
+def make_train(method_cls):
+    """The contract's ``train`` callable for a search method (btype.registry)."""
+
+    def train(net, task, *, budget, seed=0, progress=True, callback=None, checkpoint_path=None,
+              resume=False, **options):
+        return search(net, task, method_cls, budget=budget, seed=seed, progress=progress,
+                      callback=callback, checkpoint_path=checkpoint_path, resume=resume,
+                      options=options)
+
+    train.__name__ = train.__qualname__ = "train"
+    train.__doc__ = (f"Train a machine's modifier bits with the {method_cls.name!r} search method.\n\n"
+                     f"See :func:`btype.search.train` for the arguments; options of this method:\n"
+                     f"{sorted(method_cls.defaults)} and the common ones {sorted(_COMMON)}.\n\n"
+                     + (method_cls.__doc__ or ""))
+    return train
 
 
 # ---------------------------------------------------------------------------
@@ -145,18 +175,24 @@ class _Run:
         self.S_train = len(task.X_train)
         self.batch_index = 0
         self.rng = seed_state(seed)
-        self.ctr = np.zeros(K.N_CTR, np.int64)
-        self.fs = np.full(K.N_FS, np.inf)
+        self.state_arr = K.new_state()
+        self.state = self.state_arr[0]
         self.bits = self.st.bits0.copy()
         self.best_bits = self.bits.copy()
         self.best_errs = np.zeros(max(1, net.n_outputs), np.int64)
         self.trace = []
         self.elapsed = 0.0
-        self.snapshot = None          # minibatch mode: (full-train fitness, bits) of the best record
+        self.callback = None
+        self.next_record = 1
+        self.snapshot = None          # minibatch mode: (full-train fitness, bits, solved) of the best record
         self.same_test = (task.X_test is task.X_train and task.Y_test is task.Y_train) or (
             task.X_test.shape == task.X_train.shape and np.array_equal(task.X_test, task.X_train)
             and np.array_equal(task.Y_test, task.Y_train))
         self.load_batch()
+        self.target_score = self.kernel_target()
+
+    def counter(self, name) -> int:
+        return int(self.state[name])
 
     # -- problem and batches ------------------------------------------------
     def batch_rows(self):
@@ -168,15 +204,23 @@ class _Run:
 
     def load_batch(self):
         self.prob, inputs = build_problem(self.st, self.batch_rows())
-        self.wk = make_work(self.st, self.prob, inputs, self.bits, self.rng, self.ctr, self.fs,
+        self.wk = make_work(self.st, self.prob, inputs, self.bits, self.rng, self.state_arr,
                             lam=self.method.lam, k_max=self.method.k_max,
                             best_bits=self.best_bits, best_errs=self.best_errs)
 
-    def evaluate_current(self, count):
-        work = K.full_evaluate(self.prob, self.wk)
-        if count:
-            self.ctr[K.EVALS] += 1
-            self.ctr[K.GATE_EVALS] += work * self.prob.S
+    def kernel_target(self):
+        """The score at which a kernel stops: the target (default: solved) on the training set."""
+        target = self.budget.target
+        if self.c["batch_size"] is not None:
+            return -1.0           # checked on the full training set at records
+        if target is None or target >= 1.0:
+            return 0.0
+        return (1.0 - target) * self.prob.norm * (1.0 + 1e-12)
+
+    def limits(self, soft_evals, gens):
+        b = self.budget
+        return K.limits(b.evaluations if b.evaluations is not None else _NO_LIMIT, soft_evals, gens,
+                        b.gate_evals if b.gate_evals is not None else _NO_LIMIT, self.target_score)
 
     # -- fitness ------------------------------------------------------------
     def network_of(self, bits):
@@ -195,78 +239,119 @@ class _Run:
         score = self.task.score(net, "train")
         return score.fitness, score.solved, net
 
-    def record(self):
+    def record(self, notify=True) -> bool:
+        """Append a record and hand it to the callback (if ``notify``); returns whether the
+        callback asks to stop."""
         fit, solved, net = self.best_fitness()
         test = fit if self.same_test else self.task.score(net, "test").fitness
         if self.c["batch_size"] is not None and (self.snapshot is None or fit > self.snapshot[0]):
             self.snapshot = (fit, self.method.best(self)[0].copy(), solved)
-        ctr = self.ctr
         rec = make_record(method=self.method.name, task=self.task.name, seed=self.seed,
-                          step=ctr[K.GENS], evaluations=ctr[K.EVALS], gate_evals=ctr[K.GATE_EVALS],
-                          seconds=self.elapsed, train_fitness=fit, test_accuracy=test, solved=solved,
-                          skipped=int(ctr[K.SKIPPED]), accepted=int(ctr[K.ACCEPTED]),
+                          step=self.counter("gens"), evaluations=self.counter("evals"),
+                          gate_evals=self.counter("gate_evals"), seconds=self.elapsed,
+                          train_fitness=fit, test_accuracy=test, solved=solved,
+                          skipped=self.counter("skipped"), accepted=self.counter("accepted"),
                           **self.method.extra(self))
         self.trace.append(rec)
-        return rec
+        return bool(self.callback(rec)) if notify and self.callback is not None else False
+
+    def fitness_if_reached(self):
+        """The exact best training fitness once the kernel says the target may be reached, else None."""
+        if self.c["batch_size"] is not None:
+            return self.trace[-1]["train_fitness"] if self.trace else None
+        if self.state["best"] > self.target_score:
+            return None
+        fit, _, _ = self.best_fitness()
+        target = 1.0 if self.budget.target is None else self.budget.target
+        if fit < target:
+            # rounding let the kernel stop a hair early: ask for a strictly better score
+            self.target_score = float(np.nextafter(self.state["best"], -np.inf))
+        return fit
+
+    def stop_reason(self):
+        return self.budget.stop_reason(
+            evaluations=self.counter("evals"), seconds=self.elapsed, steps=self.counter("gens"),
+            gate_evals=self.counter("gate_evals"), fitness=self.fitness_if_reached(), trace=self.trace)
 
     # -- checkpoints ----------------------------------------------------------
-    def meta(self):
-        opts = {k: v for k, v in self.method.options.items()}
-        opts.update({k: self.c[k] for k in ("batch_size", "batch_every")})
-        return {"format": CHECKPOINT_FORMAT, "method": self.method.name, "task": self.task.name,
-                "seed": int(self.seed), "options": repr(sorted(opts.items())),
-                "wiring": _wiring_digest(self.net), "trace": self.trace, "elapsed": self.elapsed,
-                "batch_index": self.batch_index, "next_record": self.next_record,
-                "target_score": self.target_score,
-                "snapshot": None if self.snapshot is None else [self.snapshot[0], self.snapshot[2]]}
+    def identity(self):
+        options = {**self.method.options, **{k: self.c[k] for k in _TRAJECTORY}, "seed": self.seed}
+        return checkpoint.identity(self.net, self.task, method=self.method.name, options=options,
+                                   budget=self.budget)
 
     def save(self, path):
-        arrays = {"bits": self.bits, "rng": self.rng, "ctr": self.ctr, "fs": self.fs,
-                  "errs": self.wk.errs, "best_bits": self.best_bits, "best_errs": self.best_errs}
+        arrays = {"bits": self.bits, "rng": self.rng, "errs": self.wk.errs,
+                  "best_bits": self.best_bits, "best_errs": self.best_errs,
+                  "counters": np.array([self.state[f] for f in _COUNTERS], np.int64),
+                  "scores": np.array([self.state[f] for f in _SCORES], np.float64)}
         if self.snapshot is not None:
             arrays["snapshot_bits"] = self.snapshot[1]
         for key, value in self.method.state().items():
             arrays["m_" + key] = value
-        tmp = f"{path}.tmp"
-        with open(tmp, "wb") as fh:
-            np.savez(fh, meta=np.array(json.dumps(self.meta())), **arrays)
-        os.replace(tmp, path)
+        meta = {"trace": self.trace, "elapsed": self.elapsed, "batch_index": self.batch_index,
+                "next_record": int(self.next_record), "target_score": float(self.target_score),
+                "snapshot": None if self.snapshot is None else [float(self.snapshot[0]),
+                                                                bool(self.snapshot[2])]}
+        checkpoint.save(path, identity=self.identity(), meta=meta, arrays=arrays)
 
     def load(self, path):
-        with np.load(path) as data:
-            meta = json.loads(str(data["meta"]))
-            arrays = {k: data[k] for k in data.files if k != "meta"}
-        mine = self.meta()
-        for key in ("format", "method", "task", "seed", "options", "wiring"):
-            if meta[key] != mine[key]:
-                raise ValueError(f"checkpoint {path!r} is for another run: its {key} is {meta[key]!r}, "
-                                 f"this run's is {mine[key]!r}")
-        for name in ("bits", "rng", "ctr", "fs", "best_bits", "best_errs"):
-            getattr(self, name)[:] = arrays[name]
+        M, n_out = len(self.bits), len(self.best_errs)
+        spec = {"bits": (np.uint8, (M,)), "rng": (np.uint64, (4,)), "errs": (np.int64, (n_out,)),
+                "best_bits": (np.uint8, (M,)), "best_errs": (np.int64, (n_out,)),
+                "counters": (np.int64, (len(_COUNTERS),)), "scores": (np.float64, (len(_SCORES),))}
+        spec.update({"m_" + k: v for k, v in self.method.state_spec(self).items()})
+        meta, arrays = checkpoint.load(path, identity=self.identity(), arrays=spec)
+        _check_restored(path, arrays, meta, self.S_train, self.prob.norm)
+        self.bits[:] = arrays["bits"]
+        self.rng[:] = arrays["rng"]
+        self.best_bits[:] = arrays["best_bits"]
+        self.best_errs[:] = arrays["best_errs"]
+        for f, v in zip(_COUNTERS, arrays["counters"]):
+            self.state[f] = v
+        for f, v in zip(_SCORES, arrays["scores"]):
+            self.state[f] = v
         self.trace = meta["trace"]
         self.elapsed = float(meta["elapsed"])
         self.next_record = int(meta["next_record"])
         self.target_score = float(meta["target_score"])
         self.batch_index = int(meta["batch_index"])
         if meta["snapshot"] is not None:
+            if "snapshot_bits" not in arrays or arrays["snapshot_bits"].shape != (M,):
+                raise ValueError(f"checkpoint {path!r} lacks a valid snapshot_bits array")
             self.snapshot = (meta["snapshot"][0], arrays["snapshot_bits"], meta["snapshot"][1])
         self.method.load_state({k[2:]: v for k, v in arrays.items() if k.startswith("m_")})
         self.load_batch()
-        saved_fs = self.fs.copy()
-        self.evaluate_current(count=False)
-        self.fs[:] = saved_fs
+        scores = [self.state[f] for f in _SCORES]
+        K.evaluate(self.prob, self.wk)      # node values of the restored machine
+        for f, v in zip(_SCORES, scores):
+            self.state[f] = v
         self.wk.errs[:] = arrays["errs"]
 
 
-def _wiring_digest(net):
-    import hashlib
+def _check_restored(path, arrays, meta, S, norm):
+    """Value ranges of a checkpoint's state (its shapes and dtypes are checked on reading)."""
+    def bad(what):
+        raise ValueError(f"checkpoint {path!r} holds an invalid state: {what}")
 
-    h = hashlib.sha1()
-    for a in (net.wiring, net.modifiers, net.outputs):
-        h.update(np.ascontiguousarray(a).tobytes())
-    h.update(net.link.encode())
-    h.update(np.ascontiguousarray(net.enabled).tobytes())
-    return h.hexdigest()[:16]
+    for name in ("bits", "best_bits", "snapshot_bits", "m_bits"):
+        if name in arrays and arrays[name].size and arrays[name].max() > 1:
+            bad(f"{name} has values other than 0 and 1")
+    if not arrays["rng"].any():
+        bad("the random generator state is all zero")
+    if (arrays["counters"] < 0).any():
+        bad(f"negative counters {arrays['counters'].tolist()}")
+    scores = arrays["scores"]
+    if not np.isfinite(scores).all() or (scores < 0).any() or (scores > norm * (1 + 1e-9)).any():
+        bad(f"scores {scores.tolist()} outside [0, {norm:g}]")
+    for name in ("errs", "best_errs", "m_errs"):
+        if name in arrays and arrays[name].size and (arrays[name].min() < 0 or arrays[name].max() > S):
+            bad(f"{name} outside [0, {S}]")
+    if "m_scores" in arrays and not np.isfinite(arrays["m_scores"]).all():
+        bad("population scores that are not finite")
+    for key, kind in (("trace", list), ("elapsed", (int, float)), ("batch_index", int),
+                      ("next_record", int), ("target_score", (int, float))):
+        if not isinstance(meta.get(key), kind) or isinstance(meta.get(key), bool):
+            bad(f"meta field {key!r} is {meta.get(key)!r}")
 
 
 def _next_point(evals, every, growth):
@@ -278,7 +363,7 @@ def _next_point(evals, every, growth):
     return p
 
 
-def _check_common(common, n_train, budget):
+def _check_common(common, n_train):
     c = {**_COMMON, **common}
     if c["batch_size"] is not None:
         c["batch_size"] = check_int(c["batch_size"], "batch_size", 1, n_train)
@@ -289,80 +374,68 @@ def _check_common(common, n_train, budget):
         c["record_every"] = check_int(c["record_every"], "record_every")
     c["record_growth"] = check_float(c["record_growth"], "record_growth", 1.0, 1e6, lo_open=True)
     c["checkpoint_seconds"] = check_float(c["checkpoint_seconds"], "checkpoint_seconds", 0.0, 1e12)
-    if c["checkpoint_path"] is not None and not isinstance(c["checkpoint_path"], (str, os.PathLike)):
-        raise TypeError(f"checkpoint_path must be a path, got {c['checkpoint_path']!r}")
-    if not isinstance(c["resume"], bool):
-        raise TypeError(f"resume must be a bool, got {c['resume']!r}")
-    if c["resume"] and c["checkpoint_path"] is None:
-        raise ValueError("resume=True needs a checkpoint_path")
-    if c["callback"] is not None and not callable(c["callback"]):
-        raise TypeError(f"callback must be callable, got {c['callback']!r}")
     return c
 
 
 # ---------------------------------------------------------------------------
 # the loop
 # ---------------------------------------------------------------------------
-def search(net, task, method_cls, budget, seed, progress, options) -> TrainResult:
-    """Validated entry point used by :func:`btype.search.train`."""
-    check_train_args(net, task, budget, seed, progress)
+def search(net, task, method_cls, *, budget, seed, progress, callback, checkpoint_path, resume,
+           options) -> TrainResult:
+    """Validated entry point of every search method's ``train``."""
+    seed, path = check_train_args(net, task, budget, seed, progress, callback=callback,
+                                  checkpoint_path=checkpoint_path, resume=resume)
+    options = dict(options)
     common = {k: options.pop(k) for k in list(options) if k in _COMMON}
     method = method_cls(options, n_links=net.n_modified, budget=budget)
-    common = _check_common(common, len(task.X_train), budget)
-    run = _Run(net, task, method, budget, int(seed), common)
-    return _loop(run, progress)
+    common = _check_common(common, len(task.X_train))
+    run = _Run(net, task, method, budget, seed, common)
+    return _loop(run, progress, callback, path, resume)
 
 
-def _target_score(run):
-    target = run.budget.target
-    if run.c["batch_size"] is not None:
-        return -1.0           # checked on the full training set at records
-    if target is None or target >= 1.0:
-        return 0.0
-    return (1.0 - target) * run.prob.norm * (1.0 + 1e-12)
-
-
-def _loop(run, progress):
-    c, b, ctr = run.c, run.budget, run.ctr
-    path = c["checkpoint_path"]
-    resumed = c["resume"] and os.path.exists(path)
-    run.next_record = 1
-    run.target_score = _target_score(run)
-    if resumed:
+def _loop(run, progress, callback, path, resume):
+    c = run.c
+    if resume and os.path.exists(path):
         run.load(path)
     else:
         run.method.start(run)
-    hard = b.evaluations if b.evaluations is not None else _NO_LIMIT
-    ge_limit = b.gate_evals if b.gate_evals is not None else _NO_LIMIT
-    step_limit = b.steps if b.steps is not None else _NO_LIMIT
     # compile (or load from cache) the kernel outside the clock: a chunk that stops at once
-    run.method.chunk(run, (hard, 0, ctr[K.GENS], ge_limit, run.target_score))
+    run.method.chunk(run, run.limits(0, run.counter("gens")))
+    run.callback = callback
+    reason = None
     if not run.trace:
-        run.record()
-        run.next_record = _next_point(ctr[K.EVALS], c["record_every"], c["record_growth"])
+        run.next_record = _next_point(run.counter("evals"), c["record_every"], c["record_growth"])
+        reason = "callback" if run.record() else None
     bar = _bar(progress, run)
-    interrupted = False
     chunk_gens = 16
     t_origin = time.perf_counter() - run.elapsed
     last_save = time.perf_counter()
     stuck = len(run.st.cone_links) == 0   # no bit can change an output
     try:
-        while not stuck and not _finished(run, hard, ge_limit, step_limit):
-            gen_limit = min(step_limit, ctr[K.GENS] + chunk_gens)
+        while reason is None:
+            reason = run.stop_reason() or ("stuck" if stuck else None)
+            if reason is not None:
+                break
+            gens = run.counter("gens") + chunk_gens
+            if run.budget.steps is not None:
+                gens = min(gens, run.budget.steps)
             if c["batch_size"] is not None:
-                gen_limit = min(gen_limit, (run.batch_index + 1) * c["batch_every"])
-            t0, g0 = time.perf_counter(), ctr[K.GENS]
-            run.method.chunk(run, (hard, run.next_record, gen_limit, ge_limit, run.target_score))
+                gens = min(gens, (run.batch_index + 1) * c["batch_every"])
+            t0, g0 = time.perf_counter(), run.counter("gens")
+            run.method.chunk(run, run.limits(run.next_record, gens))
             now = time.perf_counter()
             run.elapsed = now - t_origin
-            chunk_gens = _next_chunk(chunk_gens, ctr[K.GENS] - g0, now - t0, b, run.elapsed)
-            if c["batch_size"] is not None and ctr[K.GENS] >= (run.batch_index + 1) * c["batch_every"]:
+            chunk_gens = _next_chunk(chunk_gens, run.counter("gens") - g0, now - t0, run.budget,
+                                     run.elapsed)
+            if c["batch_size"] is not None and run.counter("gens") >= (run.batch_index + 1) * c["batch_every"]:
                 run.batch_index += 1
                 run.load_batch()
                 run.method.rescore(run)
-            if ctr[K.EVALS] >= run.next_record:
-                run.record()
-                run.next_record = _next_point(ctr[K.EVALS], c["record_every"], c["record_growth"])
+            if run.counter("evals") >= run.next_record:
+                # the next point first: a callback that raises leaves the checkpoint consistent
+                run.next_record = _next_point(run.counter("evals"), c["record_every"], c["record_growth"])
+                if run.record():
+                    reason = "callback"
                 if path is not None:
                     run.save(path)
                     last_save = time.perf_counter()
@@ -370,55 +443,27 @@ def _loop(run, progress):
                 run.save(path)
                 last_save = time.perf_counter()
             if bar is not None:
-                bar.update(int(ctr[K.EVALS]) - bar.n)
-                bar.set_postfix(fitness=f"{_approx_fitness(run):.4f}", refresh=False)
-            if c["callback"] is not None and c["callback"](_info(run)):
-                break
+                bar.update(run.counter("evals") - bar.n)
+                bar.set_postfix(fitness=f"{1.0 - run.state['best'] / run.prob.norm:.4f}", refresh=False)
     except KeyboardInterrupt:
-        interrupted = True
+        reason = "interrupted"
     run.elapsed = time.perf_counter() - t_origin
-    if path is not None:
-        run.save(path)
     if bar is not None:
         bar.close()
+    if path is not None:
+        # before the closing record, which a resumed run makes again where it stops
+        run.save(path)
     last = run.trace[-1] if run.trace else None
-    if last is None or last["evaluations"] != ctr[K.EVALS] or last["step"] != ctr[K.GENS] or interrupted:
-        run.record()
+    if (last is None or last["evaluations"] != run.counter("evals") or last["step"] != run.counter("gens")
+            or reason == "interrupted"):
+        run.record(notify=reason != "interrupted")   # after Ctrl-C, no more user code
     fit, solved, net = run.best_fitness()
     if run.snapshot is not None and run.snapshot[0] > fit:
         fit, solved, net = run.snapshot[0], run.snapshot[2], run.network_of(run.snapshot[1])
     test = fit if run.same_test else run.task.score(net, "test").fitness
     return TrainResult(network=net, trace=run.trace, solved=solved, method=run.method.name,
                        task=run.task.name, seed=run.seed, train_fitness=fit, test_accuracy=test,
-                       interrupted=interrupted)
-
-
-def _approx_fitness(run):
-    return 1.0 - run.fs[K.BEST] / run.prob.norm
-
-
-def _info(run):
-    return {"evaluations": int(run.ctr[K.EVALS]), "step": int(run.ctr[K.GENS]),
-            "gate_evals": int(run.ctr[K.GATE_EVALS]), "seconds": run.elapsed,
-            "fitness": _approx_fitness(run)}
-
-
-def _finished(run, hard, ge_limit, step_limit):
-    ctr, b = run.ctr, run.budget
-    if (ctr[K.EVALS] >= hard or ctr[K.GATE_EVALS] >= ge_limit or ctr[K.GENS] >= step_limit
-            or (b.seconds is not None and run.elapsed >= b.seconds)):
-        return True
-    if run.c["batch_size"] is not None:
-        target = 1.0 if b.target is None else b.target
-        return bool(run.trace) and run.trace[-1]["train_fitness"] >= target
-    if run.fs[K.BEST] > run.target_score:
-        return False
-    fit, _, _ = run.best_fitness()
-    if fit >= (1.0 if b.target is None else b.target):
-        return True
-    # rounding let the kernel stop a hair early: ask for a strictly better score
-    run.target_score = float(np.nextafter(run.fs[K.BEST], -np.inf))
-    return False
+                       interrupted=reason == "interrupted", stop_reason=reason)
 
 
 def _next_chunk(chunk_gens, done, dt, budget, elapsed):
@@ -435,5 +480,5 @@ def _bar(progress, run):
         return None
     from tqdm.auto import tqdm
 
-    return tqdm(total=run.budget.evaluations, initial=int(run.ctr[K.EVALS]), unit="eval",
+    return tqdm(total=run.budget.evaluations, initial=run.counter("evals"), unit="eval",
                 desc=f"{run.method.name} {run.task.name}", leave=False, dynamic_ncols=True)

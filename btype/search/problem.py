@@ -13,62 +13,32 @@ from collections import namedtuple
 import numpy as np
 
 from ..bits import n_words, pack, tail_mask
-from ..simulate import link_masks
+from ..plan import csr, link_masks, wired_cone
 from ..tasks import Task
 from . import _kernels as K
 
-__all__ = ["Prob", "Work", "output_cone", "genome_links", "build_problem", "make_work",
+__all__ = ["Prob", "Work", "genome_links", "build_problem", "make_work",
            "fitness_from_errs"]
 
 Prob = namedtuple("Prob", [
     "n_in", "S", "norm", "n_classes", "turing", "clocked", "steps",
-    "src", "rd_ptr", "rd_idx", "out_nodes", "out_ptr", "out_idx",
+    "src", "dst", "rd_ptr", "rd_idx", "out_nodes", "out_ptr", "out_idx",
     "target", "tail", "weights", "labels",
-    "link_cone", "link_port", "cone_links", "frames", "reg",
+    "link_cone", "link_port", "cone_links", "frames", "reg", "init", "no_history",
 ])
 Prob.__doc__ = "Read-only packed problem (see btype.search._kernels)."
 
 Work = namedtuple("Work", [
     "bits", "xm", "om", "values", "errs", "saved_errs", "best_bits", "best_errs",
     "heap", "queued", "undo_gates", "undo_rows", "dirty", "nxt", "lreg",
-    "offs", "off_n", "offs_bits", "rng", "ctr", "fs",
+    "offs", "off_n", "offs_bits", "rng", "state", "res",
 ])
 Work.__doc__ = "Mutable search state and scratch (see btype.search._kernels)."
-
-
-def output_cone(net) -> np.ndarray:
-    """(G,) bool: gates with a wired path to an output (loops included)."""
-    G, n_in = net.n_gates, net.n_inputs
-    inside = np.zeros(G, bool)
-    stack = [int(o) - n_in for o in net.outputs if o >= n_in]
-    while stack:
-        g = stack.pop()
-        if inside[g]:
-            continue
-        inside[g] = True
-        for node in net.wiring[g]:
-            if node >= n_in and not inside[node - n_in]:
-                stack.append(int(node) - n_in)
-    return inside
 
 
 def genome_links(net) -> np.ndarray:
     """(M, 2) int64 (gate, port) of the modified links, in row-major order: genome index m."""
     return np.argwhere(net.modifiers).astype(np.int64)
-
-
-def _csr(n_rows, pairs):
-    """CSR lists from (row, item) pairs, items in pair order."""
-    counts = np.zeros(n_rows + 1, np.int64)
-    for r, _ in pairs:
-        counts[r + 1] += 1
-    ptr = np.cumsum(counts)
-    idx = np.zeros(len(pairs), np.int64)
-    fill = ptr[:-1].copy()
-    for r, item in pairs:
-        idx[fill[r]] = item
-        fill[r] += 1
-    return ptr, idx
 
 
 class Structure:
@@ -78,17 +48,17 @@ class Structure:
         self.net, self.task = net, task
         n_in = net.n_inputs
         self.links = genome_links(net)
-        self.cone = output_cone(net)
+        self.cone = wired_cone(net)
         cone_ids = np.flatnonzero(self.cone)
         self.C = len(cone_ids)
         to_cone = np.full(net.n_nodes, -1, np.int64)
         to_cone[:n_in] = np.arange(n_in)
         to_cone[n_in + cone_ids] = n_in + np.arange(self.C)
         self.src = np.ascontiguousarray(to_cone[net.wiring[cone_ids]]).reshape(self.C, 2)
-        readers = sorted({(int(s), c) for c in range(self.C) for s in self.src[c]})
-        self.rd_ptr, self.rd_idx = _csr(n_in + self.C, readers)
+        self.dst = np.arange(n_in, n_in + self.C, dtype=np.int64)
+        self.rd_ptr, self.rd_idx = csr(n_in + self.C, self.src.ravel(), np.repeat(np.arange(self.C), 2))
         self.out_nodes = to_cone[net.outputs].astype(np.int64)
-        self.out_ptr, self.out_idx = _csr(n_in + self.C, [(int(n), j) for j, n in enumerate(self.out_nodes)])
+        self.out_ptr, self.out_idx = csr(n_in + self.C, self.out_nodes, np.arange(len(self.out_nodes)))
         gate_cone = to_cone[n_in:] - n_in
         self.link_cone = np.where(self.cone[self.links[:, 0]], gate_cone[self.links[:, 0]], -1) \
             if len(self.links) else np.zeros(0, np.int64)
@@ -140,15 +110,17 @@ def build_problem(st: Structure, rows=None) -> tuple:
     prob = Prob(
         n_in=n_in, S=S, norm=max(norm, 1.0), n_classes=int(task.n_classes or 0),
         turing=net.link == "turing", clocked=task.is_clocked, steps=int(task.steps or 0),
-        src=st.src, rd_ptr=st.rd_ptr, rd_idx=st.rd_idx, out_nodes=st.out_nodes,
+        src=st.src, dst=st.dst, rd_ptr=st.rd_ptr, rd_idx=st.rd_idx, out_nodes=st.out_nodes,
         out_ptr=st.out_ptr, out_idx=st.out_idx, target=np.ascontiguousarray(target),
         tail=tail_mask(S), weights=st.weights, labels=labels,
         link_cone=st.link_cone, link_port=st.link_port, cone_links=st.cone_links,
-        frames=np.ascontiguousarray(frames), reg=st.reg)
+        frames=np.ascontiguousarray(frames), reg=st.reg,
+        init=np.zeros((st.C, W) if task.is_clocked else (0, W), np.uint64),
+        no_history=np.zeros((0, 0, 0), np.uint64))
     return prob, inputs
 
 
-def make_work(st: Structure, prob, inputs, bits, rng, ctr, fs, lam=1, k_max=1, best_bits=None,
+def make_work(st: Structure, prob, inputs, bits, rng, state, lam=1, k_max=1, best_bits=None,
               best_errs=None) -> Work:
     """Fresh scratch around existing state arrays; node values are *not* evaluated yet."""
     C, n_in = st.C, st.net.n_inputs
@@ -168,8 +140,8 @@ def make_work(st: Structure, prob, inputs, bits, rng, ctr, fs, lam=1, k_max=1, b
         nxt=np.zeros((C, W) if prob.clocked else (0, W), np.uint64),
         lreg=np.zeros((C, 2, W) if prob.clocked else (0, 2, W), np.uint64),
         offs=np.zeros((lam, max(M, k_max) + 1), np.int64), off_n=np.zeros(lam, np.int64),
-        offs_bits=np.zeros(M, np.uint8), rng=rng, ctr=ctr, fs=fs)
-    K.masks_from_bits(prob, wk, bits.copy())
+        offs_bits=np.zeros(M, np.uint8), rng=rng, state=state, res=np.zeros(2, np.int64))
+    K.load_genome(prob, wk, bits.copy())
     return wk
 
 
