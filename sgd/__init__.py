@@ -5,6 +5,6 @@
 imports ``btype``; ``btype`` never imports torch.
 """
 from .relax import INITS, MODES, RelaxedNetwork
-from .train import DEFAULTS, NonFiniteLossError, train
+from .train import DEFAULTS, train
 
-__all__ = ["RelaxedNetwork", "train", "NonFiniteLossError", "DEFAULTS", "INITS", "MODES"]
+__all__ = ["RelaxedNetwork", "train", "DEFAULTS", "INITS", "MODES"]
