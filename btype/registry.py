@@ -43,6 +43,8 @@ _ENTRIES = (
                 "random search, the baseline"),
     TrainerInfo("sgd", "sgd.train:train", "gradient", True,
                 "gradient descent on the relaxed machine, hardened back into a B-type"),
+    TrainerInfo("sgd+es", "sgd.hybrid:train", "hybrid", True,
+                "gradient descent for part of the budget, then es from the hardened machine"),
 )
 _REGISTRY = {entry.name: entry for entry in _ENTRIES}
 

@@ -10,6 +10,10 @@ through device memory over the copy bandwidth measured here.
     python experiments/throughput_sgd.py                    # CPU, 6 x 8,000 gates, batch 1,024
     python experiments/throughput_sgd.py --device cuda --json out.json
 
+Each backend is first checked against the CPU (numba) backend on the same
+module: hardened outputs bit-exact with ``btype.evaluate``, relaxed outputs and
+theta gradients to float32 rounding.
+
 A step is one forward and one backward pass; it counts 3 x gates x batch gate
 evaluations (DESIGN.md section 4).
 """
@@ -116,6 +120,31 @@ def copy_bandwidth(device, n_bytes=2 << 30, repeats=10):
     return 2 * n * 4 / statistics.median(times)
 
 
+def check_against_cpu(relaxed, net, x, weight):
+    """How a backend's step compares with the CPU (numba) backend on the same module.
+
+    Returns (hardened outputs bit-exact with ``btype.evaluate``, max |output
+    difference| of the relaxed pass, max |theta gradient difference| relative
+    to the largest gradient).
+    """
+    def step(module, xs, ws):
+        module.zero_grad(set_to_none=True)
+        y = module(xs)
+        (y.float() * ws).sum().backward()
+        return y.detach().float().cpu(), module.theta.grad.detach().float().cpu()
+
+    cpu = sgd.RelaxedNetwork(net, tau=relaxed.tau, backend="numba")
+    with torch.no_grad():
+        cpu.theta.copy_(relaxed.theta.detach().cpu())
+    y_ref, g_ref = step(cpu, x.float().cpu(), weight.float().cpu())
+    y, g = step(relaxed, x, weight)
+    hard = relaxed.harden()
+    bits = sgd.RelaxedNetwork(hard, init="bits", backend=relaxed.backend).to(x.device)
+    exact = bool(np.array_equal(bits(x, mode="hard").detach().float().cpu().numpy().astype(bool),
+                                btype.evaluate(hard, x.float().cpu().numpy().astype(bool))))
+    return exact, float((y - y_ref).abs().max()), float((g - g_ref).abs().max() / g_ref.abs().max())
+
+
 def min_bytes(net, batch, value_bytes):
     """Fewest bytes a forward + backward step moves, nothing cached between passes.
 
@@ -150,16 +179,23 @@ def main(argv=None):
     rows = []
 
     relaxed = sgd.RelaxedNetwork(net, init="random").to(device)
-    backends = ["auto", "torch"] if device.type != "cpu" else ["auto", "torch"]
+    backends = ["torch", "triton"] if device.type == "cuda" else ["numba", "torch"]
+    checks = {}
     for backend in backends:
         relaxed.backend = backend
-        name = f"RelaxedNetwork ({sgd.relax._ops.pick_backend(backend, device)})"
+        name = f"RelaxedNetwork ({backend})"
+        checks[name] = check_against_cpu(relaxed, net, x, weight)
         t = time_steps(relaxed, x, weight, device, args.repeats)
         rows.append((name, "float32", t))
         if args.bf16 and device.type == "cuda":
             t = time_steps(relaxed, x.to(torch.bfloat16), weight.to(torch.bfloat16), device, args.repeats)
             rows.append((name, "bfloat16", t))
     relaxed.backend = "auto"
+    print(f"# against the CPU (numba) backend; 'auto' on {device.type} is "
+          f"{sgd.relax._ops.pick_backend('auto', device)}")
+    for name, (exact, dy, dg) in checks.items():
+        print(f"#   {name:30s} hardened outputs bit-exact: {exact}; max |dy| {dy:.2e}; "
+              f"max |d grad| / max |grad| {dg:.2e}")
     if not args.skip_baseline:
         base = Straightforward(net).to(device)
         rows.append(("straightforward per-layer PyTorch", "float32", time_steps(base, x, weight, device,
@@ -194,7 +230,10 @@ def main(argv=None):
     if args.json:
         with open(args.json, "w") as fh:
             json.dump({"args": vars(args), "machine": machine, "torch": torch.__version__,
-                       "copy_bandwidth": bandwidth, "results": results}, fh, indent=1)
+                       "copy_bandwidth": bandwidth, "results": results,
+                       "checks": {name: dict(zip(("bit_exact", "max_output_difference",
+                                                  "relative_gradient_difference"), c))
+                                  for name, c in checks.items()}}, fh, indent=1)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ for the whole machine. It keeps only the node values for the backward pass
 (the link values are recomputed there) and runs one of three backends:
 
 - ``"numba"`` (CPU): fused kernels in :mod:`sgd._cpu`, block-major layout;
-- ``"triton"`` (CUDA): one fused kernel per level and pass, :mod:`sgd._triton`;
+- ``"triton"`` (CUDA): one fused kernel per level and pass, :mod:`sgd._triton`
+  (also on the CPU in Triton's interpreter, ``TRITON_INTERPRET=1``, for the tests);
 - ``"torch"`` (any device): per-level gathers and scatter-adds with plain
   tensor operations, node-major layout. The fallback, and a second
   implementation for the tests.
@@ -17,6 +18,8 @@ for the whole machine. It keeps only the node values for the backward pass
 Clocked machines are unrolled with ordinary autograd operations (:func:`clocked`).
 """
 from __future__ import annotations
+
+import os
 
 import numpy as np
 import torch
@@ -83,14 +86,30 @@ def pick_backend(backend, device):
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
     device = torch.device(device)
     if backend == "auto":
-        # Triton is asked for by name only: it has not yet been checked on a GPU
-        # against the other backends (no GPU was lent while it was written).
+        # Triton is asked for by name only: its kernels are checked in Triton's
+        # interpreter, but not yet timed or checked on a GPU (none was lent).
         return "numba" if device.type == "cpu" else "torch"
     if backend == "numba" and device.type != "cpu":
         raise ValueError(f"backend 'numba' runs on the CPU only, not on device {device}")
-    if backend == "triton" and device.type != "cuda":
-        raise ValueError(f"backend 'triton' needs a CUDA device, not {device}")
+    if backend == "triton" and not (device.type == "cuda" or (device.type == "cpu" and _triton_interpreted())):
+        raise ValueError(f"backend 'triton' needs a CUDA device, not {device} (on the CPU it runs in "
+                         "Triton's interpreter where TRITON_INTERPRET=1 was set before triton was "
+                         "first imported)")
     return backend
+
+
+def _triton_interpreted():
+    """Whether TRITON_INTERPRET=1 is set and sgd's Triton kernels run in Triton's interpreter.
+
+    Triton is imported only where the variable is set: it decides at import time.
+    """
+    if os.environ.get("TRITON_INTERPRET", "0").lower() not in ("1", "true", "on", "yes"):
+        return False
+    try:
+        from . import _triton
+    except ImportError:
+        return False
+    return _triton.INTERPRETED
 
 
 # --------------------------------------------------------------------------- feed-forward

@@ -8,12 +8,19 @@ kept), reads the gate's gradient row and adds into the sources' gradient rows
 with atomic adds. Node values may be float32 or bfloat16; arithmetic and
 gradients are float32. Atomic adds make gradients reproducible only up to
 rounding.
+
+With ``TRITON_INTERPRET=1`` in the environment when this module is first
+imported, the kernels run in Triton's interpreter on CPU tensors
+(:data:`INTERPRETED`): slow, but it checks the kernels without a GPU.
 """
 from __future__ import annotations
 
 import torch
 import triton
 import triton.language as tl
+
+#: the kernels below run in Triton's interpreter (decided when they are decorated)
+INTERPRETED = bool(triton.knobs.runtime.interpret)
 
 
 @triton.jit

@@ -62,8 +62,9 @@ class RelaxedNetwork(nn.Module):
         Seed of the random initialisations.
     backend : {"auto", "numba", "triton", "torch"}
         Feed-forward implementation; "auto" takes numba on the CPU and plain
-        tensor operations elsewhere. "triton" (CUDA) is experimental: it has
-        not yet been run on a GPU against the other backends.
+        tensor operations elsewhere. "triton" (CUDA) is asked for by name:
+        its kernels are checked against numba in Triton's interpreter on the
+        CPU (``TRITON_INTERPRET=1``), not yet on a GPU.
 
     Notes
     -----

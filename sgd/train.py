@@ -3,7 +3,7 @@
 The loop never waits for the device between records: the loss, its
 finiteness and the counters stay on the device or on the host clock, and the
 hardened machine is scored by the btype simulator only at records (DESIGN.md
-section 4).
+section 4). Checkpoints go through :mod:`btype.checkpoint` (data only).
 """
 from __future__ import annotations
 
@@ -17,39 +17,25 @@ import torch
 import torch.nn.functional as F
 
 import btype
-from btype.train import check_train_args
+from btype import checkpoint
+from btype.train import MAX_COUNT, RECORD_FIELDS, check_train_args
 
-from . import checkpoint as ckpt
 from .relax import INITS, MODES, RelaxedNetwork
 
-__all__ = ["train", "NonFiniteLossError", "DEFAULTS"]
+__all__ = ["train", "DEFAULTS"]
 
 #: Default options of :func:`train` (chosen on the digits task; see README).
 DEFAULTS = dict(
     lr=0.05, batch_size=256, optimizer="adam", mode="soft", straight_through=False,
     tau=1.0, tau_end=None, init="random", init_scale=None, temperature=None, eps=1e-4,
-    record_every=None, record_growth=1.5, record_max_steps=200,
-    checkpoint_path=None, resume=False, amp=False, backend="auto", callback=None)
+    record_every=None, record_growth=1.5, record_max_steps=200, amp=False, backend="auto")
+
+#: Optimiser state per parameter, as torch keeps it after the first step.
+_OPT_STATE = {"adam": ("exp_avg", "exp_avg_sq", "step"), "sgd": ("momentum_buffer",)}
 
 
-class NonFiniteLossError(FloatingPointError):
-    """The loss became NaN or infinite.
-
-    Attributes
-    ----------
-    result : btype.TrainResult
-        The best hardened machine found before it happened and the records so far.
-    step : int
-        The record step at which the non-finite loss was detected.
-    """
-
-    def __init__(self, message, result, step):
-        super().__init__(message)
-        self.result = result
-        self.step = step
-
-
-def train(net, task, budget=None, device="auto", seed=0, progress=True, **options) -> btype.TrainResult:
+def train(net, task, *, budget, seed=0, progress=True, callback=None, checkpoint_path=None, resume=False,
+          device="auto", **options) -> btype.TrainResult:
     """Train a machine's modifier bits by gradient descent on its relaxation.
 
     Parameters
@@ -62,17 +48,26 @@ def train(net, task, budget=None, device="auto", seed=0, progress=True, **option
         ``evaluations`` counts training samples seen (batch size per step),
         ``steps`` optimiser steps, ``gate_evals`` 3 x gates x batch per step
         (x clock steps for clocked tasks), ``seconds`` wall time excluding
-        setup and compilation. ``target`` (default 1.0, i.e. solved) is the
-        hardened training fitness at which to stop, checked at records.
-    device : {"auto", "cpu", "cuda", ...} or torch.device
-        "auto" takes CUDA when available.
+        setup and compilation. ``target`` (default 1.0, i.e. solved) and the
+        plateau rule are checked at records, on the hardened machine.
     seed : int
-        Seeds the initialisation, the batches and the noise. Runs with a
-        step or evaluation budget are deterministic on the CPU (on CUDA up to
-        rounding in atomic adds); a run resumed from a checkpoint then equals
-        the uninterrupted one.
+        In [0, 2**63 - 1]. Seeds the initialisation, the batches and the noise.
+        Runs with a step or evaluation budget are deterministic on the CPU (on
+        CUDA up to rounding in atomic adds); a run resumed from a checkpoint
+        then equals the uninterrupted one.
     progress : bool
         Show a tqdm progress bar.
+    callback : callable, optional
+        Called with each record as it is made; a true return value stops the
+        run (``stop_reason`` "callback").
+    checkpoint_path : path, optional
+        State saved at every record (a :mod:`btype.checkpoint` file).
+    resume : bool
+        Continue from ``checkpoint_path`` if it exists. Refused (ValueError)
+        when the file belongs to another run: another task, machine, seed,
+        option or budget.
+    device : {"auto", "cpu", "cuda", ...} or torch.device
+        "auto" takes CUDA when available.
     **options
         ``lr`` (Adam's learning rate, 0.05), ``batch_size`` (256; the whole
         training set when larger), ``optimizer`` ("adam" or "sgd"), ``mode``
@@ -86,11 +81,8 @@ def train(net, task, budget=None, device="auto", seed=0, progress=True, **option
         (Boolean loss: ``-log(eps + (1 - 2 eps) p_right)``, a cross-entropy
         that keeps a gradient at hard 0/1 outputs), ``record_every`` (records
         every so many evaluations; default geometric growth ``record_growth``
-        but at least every ``record_max_steps`` steps), ``checkpoint_path``
-        (state saved at every record), ``resume`` (continue from
-        ``checkpoint_path`` if it exists), ``amp`` (CUDA: bfloat16 node
-        values), ``backend`` (see ``RelaxedNetwork``), ``callback`` (called
-        at each record with the record; a true return value stops the run).
+        but at least every ``record_max_steps`` steps), ``amp`` (CUDA:
+        bfloat16 node values), ``backend`` (see ``RelaxedNetwork``).
 
     Returns
     -------
@@ -101,25 +93,40 @@ def train(net, task, budget=None, device="auto", seed=0, progress=True, **option
         ``hardened_train_fitness``/``hardened_test_accuracy`` (the machine
         hardened at that record), ``relaxed_train_fitness``/
         ``relaxed_test_accuracy`` (soft outputs thresholded at 1/2, or argmax
-        of group sums), ``loss`` (mean since the last record) and ``tau``.
-        Ctrl-C returns the best machine so far with ``interrupted=True``.
-
-    Raises
-    ------
-    NonFiniteLossError
-        (a FloatingPointError) when the loss turns NaN or infinite; its
-        ``result`` holds the best machine found before, and the checkpoint
-        file (if any) keeps the last good state.
+        of group sums), ``loss`` (mean since the last record; None at step 0)
+        and ``tau``. ``stop_reason`` says why it stopped: a budget limit,
+        "solved"/"target", "plateau", "callback", "interrupted" (Ctrl-C: the
+        best machine so far) or "nonfinite" (the loss turned NaN or infinite:
+        the records and the checkpoint end at the last good record).
     """
-    run = _Run(net, task, budget, device, seed, progress, options)
-    return run.loop()
+    seed, path = check_train_args(net, task, budget, seed, progress, callback=callback,
+                                  checkpoint_path=checkpoint_path, resume=resume)
+    o = check_options(options)
+    run = _Run(net, task, budget, device, seed, o)
+    ident = run_identity(net, task, "sgd", o, budget, seed)
+    if resume and os.path.exists(path):
+        meta, arrays = checkpoint.load(path, identity=ident, arrays=run.state_spec())
+        run.restore(meta, arrays, path)
+
+    def save():
+        if path is not None:
+            meta, arrays = run.state()
+            checkpoint.save(path, identity=ident, meta=meta, arrays=arrays)
+
+    return run.loop(progress=progress, callback=callback, save=save)
 
 
-def _check_options(options):
-    unknown = set(options) - set(DEFAULTS)
+def run_identity(net, task, method, options, budget, seed) -> dict:
+    """The checkpoint identity of a run: the envelope's fields and the seed."""
+    return dict(checkpoint.identity(net, task, method=method, options=options, budget=budget), seed=seed)
+
+
+def check_options(options, defaults=DEFAULTS, who="sgd.train"):
+    """The options after defaults; TypeError for an unknown one, listing the valid ones."""
+    unknown = set(options) - set(defaults)
     if unknown:
-        raise TypeError(f"sgd.train got unknown option(s) {sorted(unknown)}; known: {sorted(DEFAULTS)}")
-    o = dict(DEFAULTS, **options)
+        raise TypeError(f"{who} got unknown option(s) {sorted(unknown)}; valid options: {sorted(defaults)}")
+    o = dict(defaults, **options)
     for name in ("lr", "tau", "eps", "record_growth"):
         v = o[name]
         if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) or v <= 0:
@@ -137,23 +144,17 @@ def _check_options(options):
         v = o[name]
         if v is None and name == "record_every":
             continue
-        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
-            raise ValueError(f"{name} must be an int >= 1, got {v!r}")
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or not 1 <= v <= MAX_COUNT:
+            raise ValueError(f"{name} must be an int in [1, 2**62], got {v!r}")
     if o["mode"] not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {o['mode']!r}")
     if o["init"] not in INITS:
         raise ValueError(f"init must be one of {INITS}, got {o['init']!r}")
-    if o["optimizer"] not in ("adam", "sgd"):
+    if o["optimizer"] not in _OPT_STATE:
         raise ValueError(f"optimizer must be 'adam' or 'sgd', got {o['optimizer']!r}")
-    for name in ("straight_through", "resume", "amp"):
+    for name in ("straight_through", "amp"):
         if not isinstance(o[name], bool):
             raise TypeError(f"{name} must be a bool, got {o[name]!r}")
-    if o["checkpoint_path"] is not None and not isinstance(o["checkpoint_path"], (str, os.PathLike)):
-        raise TypeError(f"checkpoint_path must be a path, got {o['checkpoint_path']!r}")
-    if o["resume"] and o["checkpoint_path"] is None:
-        raise ValueError("resume=True needs a checkpoint_path")
-    if o["callback"] is not None and not callable(o["callback"]):
-        raise TypeError(f"callback must be callable, got {o['callback']!r}")
     return o
 
 
@@ -169,16 +170,24 @@ def _device(device):
     return device
 
 
-class _Run:
-    """State of one training run; ``loop`` runs it."""
+class _NonFinite(Exception):
+    """The loss turned NaN or infinite since the last record."""
 
-    def __init__(self, net, task, budget, device, seed, progress, options):
-        check_train_args(net, task, budget, seed, progress)
-        self.o = o = _check_options(options)
+
+class _Run:
+    """State of one training run; ``loop`` runs it.
+
+    ``method`` and ``extra`` (fields added to every record) let the hybrid
+    trainer run its gradient phase through the same loop.
+    """
+
+    def __init__(self, net, task, budget, device, seed, o, *, method="sgd", extra=None):
+        self.o = o
         self.device = _device(device)
         if o["amp"] and self.device.type != "cuda":
             raise ValueError(f"amp=True needs a CUDA device, got {self.device}")
-        self.net, self.task, self.budget, self.seed, self.progress = net, task, budget, int(seed), progress
+        self.net, self.task, self.budget, self.seed = net, task, budget, seed
+        self.method, self.extra = method, dict(extra or {})
         self.dtype = torch.bfloat16 if o["amp"] else torch.float32
         self.steps = task.steps  # clock steps for clocked tasks, None otherwise
 
@@ -199,14 +208,14 @@ class _Run:
         clock = 1 if self.steps is None else max(1, self.steps)
         self.gate_evals_per_step = 3 * net.n_gates * self.batch * clock
 
-        torch.manual_seed(self.seed)  # anything inside torch that draws without a generator
+        torch.manual_seed(seed)  # anything inside torch that draws without a generator
         self.relaxed = RelaxedNetwork(net, init=o["init"], tau=o["tau"], scale=o["init_scale"],
-                                      seed=self.seed, backend=o["backend"]).to(dev)
+                                      seed=seed, backend=o["backend"]).to(dev)
         params = self.relaxed.parameters()
         self.opt = (torch.optim.Adam(params, lr=o["lr"]) if o["optimizer"] == "adam"
                     else torch.optim.SGD(params, lr=o["lr"], momentum=0.9))
         self.gen = torch.Generator(device=dev)
-        self.gen.manual_seed(self.seed)
+        self.gen.manual_seed(seed)
         self.perm, self.pos = None, 0
         self.step = self.evaluations = self.gate_evals = 0
         self.elapsed = 0.0
@@ -294,26 +303,28 @@ class _Run:
         _, labels = self.task.split(split)
         return float((scores.argmax(1) == labels).mean())
 
-    def record(self):
-        """Score the hardened machine; keep it if best; append a record. Syncs the device."""
-        if bool(self.bad):
-            raise NonFiniteLossError(
-                f"the loss became NaN or infinite between steps {self.trace[-1]['step'] if self.trace else 0} "
-                f"and {self.step}; lower lr or use another mode (result holds the best machine so far)",
-                self._result(False), self.step)
-        hard = self.relaxed.harden()
+    def _consider(self, hard):
+        """Score a hardened machine with the simulator; keep it if it is the best so far."""
         train = self.task.score(hard, "train")
         test = self.task.score(hard, "test").fitness
         if self.best is None or train.fitness > self.best[0]:
             self.best = (train.fitness, train.solved, test, hard)
-        loss = float(self.loss_sum) / self.loss_count if self.loss_count else float("nan")
+        return train.fitness, test
+
+    def record(self):
+        """Score the hardened machine, keep it if best, append a record. Syncs the device."""
+        if bool(self.bad):
+            raise _NonFinite
+        train, test = self._consider(self.relaxed.harden())
+        loss = float(self.loss_sum) / self.loss_count if self.loss_count else None
         self.loss_sum.zero_()
         self.loss_count = 0
         rec = btype.make_record(
-            method="sgd", task=self.task.name, seed=self.seed, step=self.step, evaluations=self.evaluations,
-            gate_evals=self.gate_evals, seconds=self.elapsed, train_fitness=self.best[0],
-            test_accuracy=self.best[2], solved=self.best[1], hardened_train_fitness=train.fitness,
-            hardened_test_accuracy=test, relaxed_train_fitness=self._relaxed_fitness("train"),
+            method=self.method, task=self.task.name, seed=self.seed, step=self.step,
+            evaluations=self.evaluations, gate_evals=self.gate_evals, seconds=self.elapsed,
+            train_fitness=self.best[0], test_accuracy=self.best[2], solved=self.best[1],
+            **self.extra, hardened_train_fitness=train, hardened_test_accuracy=test,
+            relaxed_train_fitness=self._relaxed_fitness("train"),
             relaxed_test_accuracy=self._relaxed_fitness("test"), loss=loss, tau=self._tau())
         self.trace.append(rec)
         return rec
@@ -327,44 +338,147 @@ class _Run:
             nxt = min(nxt, self.evaluations + o["record_max_steps"] * self.batch)
         self.next_record = nxt
 
-    def _result(self, interrupted):
+    def counters(self):
+        return dict(evaluations=self.evaluations, seconds=self.elapsed, steps=self.step,
+                    gate_evals=self.gate_evals)
+
+    def stop_reason(self):
+        """Why to stop after the last record (budget, target, plateau), or None."""
+        return (self.budget.stop_reason(**self.counters(), fitness=self.best[0], trace=self.trace)
+                or self._step_reason())
+
+    def _step_reason(self):
+        """The budget axis that one more step would overrun, or None (no limit is ever exceeded)."""
+        return self.budget.stop_reason(evaluations=self.evaluations + self.batch - 1, seconds=self.elapsed,
+                                       steps=self.step, gate_evals=self.gate_evals + self.gate_evals_per_step - 1)
+
+    def result(self, stop_reason):
         fit, solved, test, net = self.best
-        return btype.TrainResult(network=net, trace=list(self.trace), solved=solved, method="sgd",
+        return btype.TrainResult(network=net, trace=list(self.trace), solved=solved, method=self.method,
                                  task=self.task.name, seed=self.seed, train_fitness=fit,
-                                 test_accuracy=test, interrupted=interrupted)
+                                 test_accuracy=test, interrupted=stop_reason == "interrupted",
+                                 stop_reason=stop_reason)
 
     # -- checkpoints ----------------------------------------------------------------
-    def _identity(self):
-        n = self.net
-        return {"task": self.task.name, "seed": self.seed, "n_inputs": n.n_inputs,
-                "wiring": np.array(n.wiring), "outputs": np.array(n.outputs),
-                "modifiers": np.array(n.modifiers), "link": n.link}
+    def state(self) -> tuple:
+        """``(meta, arrays)``: everything the loop needs to continue, as JSON and arrays."""
+        opt = self.opt.state_dict()["state"].get(0, {})
+        arrays = {"theta": self.relaxed.theta.detach().cpu().numpy(),
+                  "best_enabled": np.array(self.best[3].enabled),
+                  "generator": self.gen.get_state().cpu().numpy(),
+                  "perm": np.zeros(0, np.int64) if self.perm is None else self.perm.cpu().numpy()}
+        arrays.update({f"opt.{k}": v.detach().cpu().numpy() for k, v in opt.items()})
+        meta = {"step": self.step, "evaluations": self.evaluations, "gate_evals": self.gate_evals,
+                "elapsed": self.elapsed, "pos": self.pos, "next_record": self.next_record,
+                "has_perm": self.perm is not None, "optimizer_started": bool(opt), "trace": self.trace}
+        return meta, arrays
 
-    def save(self, path):
-        state = {
-            "identity": self._identity(), "relaxed": self.relaxed.state_dict(),
-            "optimizer": self.opt.state_dict(), "generator": self.gen.get_state(),
-            "perm": None if self.perm is None else self.perm.cpu(), "pos": self.pos,
-            "step": self.step, "evaluations": self.evaluations, "gate_evals": self.gate_evals,
-            "elapsed": self.elapsed, "trace": self.trace, "next_record": self.next_record,
-            "best_fitness": self.best[0], "best_solved": self.best[1], "best_test": self.best[2],
-            "best_network": self.best[3]}
-        ckpt.save(path, state)
+    def state_spec(self) -> dict:
+        """Dtypes and shapes that :meth:`state`'s arrays must have (for ``checkpoint.load``)."""
+        G = self.net.n_gates
+        return {"theta": (np.float32, (G, 2)), "best_enabled": (np.bool_, (G, 2)),
+                "generator": (np.uint8, (None,)), "perm": (np.int64, (None,))}
 
-    def load(self, path):
-        state = ckpt.load(path)
-        ident = state["identity"]
-        for key, value in self._identity().items():
-            same = np.array_equal(ident[key], value) if isinstance(value, np.ndarray) else ident[key] == value
-            if not same:
-                raise ValueError(f"checkpoint {os.fspath(path)!r} is for another run: its {key} differs")
-        self.relaxed.load_state_dict(state["relaxed"])
-        self.opt.load_state_dict(state["optimizer"])
-        self.gen.set_state(state["generator"])
-        self.perm = None if state["perm"] is None else state["perm"].to(self.device)
-        for key in ("pos", "step", "evaluations", "gate_evals", "elapsed", "trace", "next_record"):
-            setattr(self, key, state[key])
-        self.best = (state["best_fitness"], state["best_solved"], state["best_test"], state["best_network"])
+    def restore(self, meta, arrays, path):
+        """Continue from a checkpoint's state; ValueError naming the file for any inconsistency.
+
+        The best machine is re-scored with the simulator and must have the
+        fitness that the last record reports: nothing stored about it is trusted.
+        """
+        def bad(message):
+            return ValueError(f"checkpoint {os.fspath(path)!r} holds an inconsistent state: {message}")
+
+        counts = {}
+        for key in ("step", "evaluations", "gate_evals", "pos", "next_record"):
+            v = meta.get(key)
+            if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= MAX_COUNT:
+                raise bad(f"{key} is {v!r}, not an int in [0, 2**62]")
+            counts[key] = v
+        elapsed = meta.get("elapsed")
+        if isinstance(elapsed, bool) or not isinstance(elapsed, (int, float)) or not (
+                math.isfinite(elapsed) and elapsed >= 0):
+            raise bad(f"elapsed is {elapsed!r}, not a finite number >= 0")
+        for key in ("has_perm", "optimizer_started"):
+            if not isinstance(meta.get(key), bool):
+                raise bad(f"{key} is {meta.get(key)!r}, not a bool")
+        if counts["step"] * self.batch != counts["evaluations"] or \
+                counts["step"] * self.gate_evals_per_step != counts["gate_evals"]:
+            raise bad(f"step {counts['step']}, evaluations {counts['evaluations']} and gate_evals "
+                      f"{counts['gate_evals']} do not agree (batch {self.batch})")
+        theta = arrays["theta"]
+        if not np.isfinite(theta).all():
+            raise bad("theta is not finite")
+        n = len(self.task.X_train)
+        perm = arrays["perm"]
+        if meta["has_perm"]:
+            if not np.array_equal(np.sort(perm), np.arange(n)) or counts["pos"] > n:
+                raise bad(f"perm is not a permutation of the {n} training rows with pos <= {n}")
+        elif len(perm) or counts["pos"]:
+            raise bad("perm or pos without has_perm")
+        generator = arrays["generator"]
+        if not generator.any():
+            raise bad("the random generator's state is all zero")
+        opt = self._optimizer_state(meta["optimizer_started"], arrays, bad)
+        trace = self._checked_trace(meta.get("trace"), counts, bad)
+        try:
+            best_net = self.net.with_enabled(arrays["best_enabled"])
+        except (TypeError, ValueError) as exc:
+            raise bad(f"best_enabled: {exc}") from None
+
+        with torch.no_grad():
+            self.relaxed.theta.copy_(torch.as_tensor(theta))
+        state = self.opt.state_dict()
+        state["state"] = {0: opt} if opt else {}
+        self.opt.load_state_dict(state)
+        try:
+            self.gen.set_state(torch.as_tensor(generator))
+        except RuntimeError as exc:
+            raise bad(f"the random generator's state is not one torch can use ({exc})") from None
+        self.perm = torch.as_tensor(perm, device=self.device) if meta["has_perm"] else None
+        self.pos, self.step, self.next_record = counts["pos"], counts["step"], counts["next_record"]
+        self.evaluations, self.gate_evals, self.elapsed = counts["evaluations"], counts["gate_evals"], float(elapsed)
+        self.trace = trace
+        self._consider(best_net)
+        last = trace[-1]
+        if (self.best[0], self.best[1]) != (last["train_fitness"], last["solved"]):
+            raise bad(f"its last record reports train_fitness {last['train_fitness']!r} (solved "
+                      f"{last['solved']!r}) but its best machine scores {self.best[0]!r} (solved {self.best[1]!r})")
+
+    def _optimizer_state(self, started, arrays, bad):
+        names = _OPT_STATE[self.o["optimizer"]]
+        present = {k[4:] for k in arrays if k.startswith("opt.")}
+        if not started:
+            if present:
+                raise bad(f"optimizer state {sorted(present)} although the optimizer has not started")
+            return {}
+        if present != set(names):
+            raise bad(f"optimizer state arrays {sorted(present)}, expected {sorted(names)}")
+        state = {}
+        for name in names:
+            a = arrays["opt." + name]
+            shape = () if name == "step" else (self.net.n_gates, 2)
+            if a.dtype != np.float32 or a.shape != shape or not np.isfinite(a).all():
+                raise bad(f"optimizer state {name!r} is not a finite float32 array of shape {shape}")
+            if name in ("exp_avg_sq", "step") and (a < 0).any():
+                raise bad(f"optimizer state {name!r} is negative")
+            state[name] = torch.as_tensor(a.copy(), device="cpu" if name == "step" else self.device)
+        return state
+
+    def _checked_trace(self, trace, counts, bad):
+        if not isinstance(trace, list) or not trace or not all(isinstance(r, dict) for r in trace):
+            raise bad("trace is not a non-empty list of records")
+        for rec in trace:
+            missing = [k for k in RECORD_FIELDS if k not in rec]
+            if missing or rec["method"] != self.method or rec["seed"] != self.seed:
+                raise bad(f"a record lacks {missing} or is of another method or seed: {rec!r}")
+            f = rec["train_fitness"]
+            if isinstance(f, bool) or not isinstance(f, (int, float)) or not 0 <= f <= 1:
+                raise bad(f"a record's train_fitness is {f!r}")
+        last = trace[-1]
+        if (last["step"], last["evaluations"], last["gate_evals"]) != (
+                counts["step"], counts["evaluations"], counts["gate_evals"]):
+            raise bad("the last record's counters are not the state's")
+        return trace
 
     # -- the loop -------------------------------------------------------------------
     def _warm_up(self):
@@ -375,64 +489,54 @@ class _Run:
         self.relaxed.zero_grad(set_to_none=True)
         self.task.score(self.relaxed.harden(), "train")
 
-    def _done(self):
-        b = self.budget
-        if b.exhausted(evaluations=self.evaluations, seconds=self.elapsed, steps=self.step,
-                       gate_evals=self.gate_evals):
-            return True
-        target = 1.0 if b.target is None else b.target
-        return bool(self.trace) and self.trace[-1]["train_fitness"] >= target
+    def loop(self, *, progress=False, callback=None, save=None):
+        """Train until the budget, the target, the plateau rule, the callback or Ctrl-C stops it.
 
-    def loop(self):
-        o = self.o
-        path = o["checkpoint_path"]
-        if o["resume"] and os.path.exists(path):
-            self.load(path)
+        ``save()`` is called after every record (to write a checkpoint).
+        """
         self._warm_up()
-        if not self.trace:
-            self.record()
-            self._schedule_next()
-            if path is not None:
-                self.save(path)
-        bar = self._bar()
-        interrupted = False
+        bar = self._bar() if progress else None
+        reason = None
         t_origin = time.perf_counter() - self.elapsed
+
+        def at_record():
+            if self.device.type == "cuda":
+                torch.cuda.synchronize(self.device)
+            self.elapsed = time.perf_counter() - t_origin
+            rec = self.record()
+            self._schedule_next()
+            if save is not None:
+                save()
+            if bar is not None:
+                bar.set_postfix(fitness=f"{rec['train_fitness']:.4f}", refresh=False)
+            if callback is not None and callback(rec):
+                return "callback"
+            return self.stop_reason()
+
         try:
-            while not self._done():
+            reason = at_record() if not self.trace else self.stop_reason()
+            while reason is None:
                 self.train_step()
                 self.elapsed = time.perf_counter() - t_origin
-                finishing = self.budget.exhausted(evaluations=self.evaluations, seconds=self.elapsed,
-                                                  steps=self.step, gate_evals=self.gate_evals)
-                if self.evaluations >= self.next_record or finishing:
-                    if self.device.type == "cuda":
-                        torch.cuda.synchronize(self.device)
-                    self.elapsed = time.perf_counter() - t_origin
-                    rec = self.record()
-                    self._schedule_next()
-                    if path is not None:
-                        self.save(path)
-                    if bar is not None:
-                        bar.set_postfix(fitness=f"{rec['train_fitness']:.4f}", loss=f"{rec['loss']:.4g}",
-                                        refresh=False)
-                    if o["callback"] is not None and o["callback"](rec):
-                        break
+                if self.evaluations >= self.next_record or self._step_reason():
+                    reason = at_record()
                 if bar is not None:
                     bar.update(1)
         except KeyboardInterrupt:
-            interrupted = True
+            reason = "interrupted"
+            if not self.trace or self.trace[-1]["step"] != self.step:
+                try:
+                    at_record()
+                except _NonFinite:
+                    pass
+        except _NonFinite:
+            reason = "nonfinite"
         finally:
             if bar is not None:
                 bar.close()
-        if interrupted or (self.trace and self.trace[-1]["step"] != self.step):
-            self.elapsed = time.perf_counter() - t_origin
-            self.record()
-            if path is not None:
-                self.save(path)
-        return self._result(interrupted)
+        return self.result(reason)
 
     def _bar(self):
-        if not self.progress:
-            return None
         from tqdm.auto import tqdm
 
         b = self.budget
@@ -441,5 +545,5 @@ class _Run:
             total = -(-b.evaluations // self.batch)
         if total is None and b.gate_evals is not None:
             total = -(-b.gate_evals // self.gate_evals_per_step)
-        return tqdm(total=total, initial=self.step, unit="step", desc=f"sgd {self.task.name}",
+        return tqdm(total=total, initial=self.step, unit="step", desc=f"{self.method} {self.task.name}",
                     leave=False, dynamic_ncols=True)
