@@ -11,14 +11,17 @@ seeds) next to the default switch mode.
 """
 from __future__ import annotations
 
+import math
 import numbers
 from dataclasses import dataclass, field, replace
 
 from .runner import METHODS, Job
 
-__all__ = ["Preset", "TaskSetup", "PRESETS", "get", "AXES"]
+__all__ = ["Preset", "TaskSetup", "PRESETS", "get", "AXES", "MAX_SEEDS"]
 
 AXES = ("seconds", "gate_evals", "evaluations")
+#: More seeds than any sweep needs: a larger count is a typo, not a plan.
+MAX_SEEDS = 1_000
 
 
 @dataclass(frozen=True)
@@ -87,8 +90,9 @@ class Preset:
     def __post_init__(self):
         if self.axis not in AXES:
             raise ValueError(f"Preset axis must be one of {AXES}, got {self.axis!r}")
-        if isinstance(self.budget, bool) or not isinstance(self.budget, numbers.Real) or self.budget <= 0:
-            raise ValueError(f"Preset budget must be a number > 0, got {self.budget!r}")
+        if isinstance(self.budget, bool) or not isinstance(self.budget, numbers.Real) \
+                or not math.isfinite(self.budget) or self.budget <= 0:
+            raise ValueError(f"Preset budget must be a finite number > 0, got {self.budget!r}")
 
     def _budget(self, setup: TaskSetup) -> dict:
         amount = self.budget * setup.scale
@@ -123,8 +127,9 @@ class Preset:
         """
         preset = self if budget is None else replace(self, budget=budget)
         n_seeds = self.seeds if seeds is None else seeds
-        if isinstance(n_seeds, bool) or not isinstance(n_seeds, numbers.Integral) or n_seeds < 1:
-            raise ValueError(f"seeds must be an int >= 1, got {seeds!r}")
+        if isinstance(n_seeds, bool) or not isinstance(n_seeds, numbers.Integral) \
+                or not 1 <= n_seeds <= MAX_SEEDS:
+            raise ValueError(f"seeds must be an int from 1 to {MAX_SEEDS:,}, got {seeds!r}")
         unknown = set(methods or ()) - set(METHODS)
         if unknown:
             raise ValueError(f"methods must be among {METHODS}, got {sorted(unknown)}")

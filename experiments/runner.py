@@ -3,52 +3,80 @@
 A job's file ``runs/{task}__{method}__seed{seed}.jsonl`` (``__turing`` before the seed
 for turing-mode machines) holds a ``header`` record (the job's configuration, the sweep
 it belongs to, package versions, the machine), the trainer's records (``type`` is
-``"record"``) and a ``footer`` record. The file is written under a temporary name and
-renamed into place only when it is whole, so a file under its final name that ends in a
+``"record"``) and a ``footer`` record, in strict JSON (no ``NaN``). The file is written under a temporary
+name and linked to its final name only when it is whole, by an exclusive create that
+never replaces a file already there; so a file under its final name that ends in a
 footer is a finished run: it is skipped on restart and never overwritten. Anything else
-(temporary files of a killed sweep, a truncated file) is deleted and redone.
+(temporary files of a killed sweep, a truncated, damaged or foreign file) is deleted and
+redone. A sweep holds a lock on its directory, so two sweeps never write into one.
 
 The trained machine is saved beside its file as ``.npz``.
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import importlib
 import json
+import math
+import numbers
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
 import traceback
 import uuid
+import warnings
 from concurrent.futures import as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 __all__ = ["Job", "Run", "SweepReport", "METHODS", "SEARCH_METHODS", "run_job", "run_sweep",
            "plan", "default_executor", "as_executor", "load_runs", "read_run", "is_complete",
-           "machine_info", "build_network", "load_task"]
+           "machine_info", "build_network", "load_task", "sweep_lock", "SweepLocked",
+           "SweepInterrupted", "RunFileWarning"]
 
 FORMAT = 1
 SEARCH_METHODS = ("es", "anneal", "ga", "random")
 METHODS = SEARCH_METHODS + ("sgd",)
 _NAME_OK = re.compile(r"^[A-Za-z0-9_.\-]+$")
 _TMP_SUFFIX = ".tmp"
+LOCK_NAME = ".sweep.lock"
+
+
+def _strict(value):
+    """``value`` with NaN and infinities as None and NumPy values as Python ones, so that
+    ``json.dumps(..., allow_nan=False)`` writes strict JSON (no ``NaN`` token)."""
+    if isinstance(value, dict):
+        return {str(k) if isinstance(k, Path) else k: _strict(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_strict(v) for v in value]
+    if isinstance(value, float):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, Path):
+        return str(value)
+    if hasattr(value, "tolist"):  # NumPy scalars and arrays
+        return _strict(value.tolist())
+    return value
+
+
+def _dumps(value) -> str:
+    """One line of strict JSON (see :func:`_strict`)."""
+    return json.dumps(_strict(value), allow_nan=False)
+
+
+def _loads(line):
+    """Parse one JSON line; the non-standard tokens ``NaN``/``Infinity`` of old files read as None."""
+    return json.loads(line, parse_constant=lambda token: None)
 
 
 def _json_ready(value):
     """A JSON round trip, so configurations compare equal however they were spelled."""
-    return json.loads(json.dumps(value, default=_json_default))
-
-
-def _json_default(obj):
-    if hasattr(obj, "tolist"):
-        return obj.tolist()
-    if isinstance(obj, Path):
-        return str(obj)
-    raise TypeError(f"cannot write {type(obj).__name__} {obj!r} to JSON")
+    return _loads(_dumps(value))
 
 
 @dataclass(frozen=True)
@@ -111,6 +139,8 @@ class Job:
         for name in ("budget", "network", "options", "task_args", "sweep"):
             if not isinstance(getattr(self, name), dict):
                 raise TypeError(f"Job {name} must be a dict, got {getattr(self, name)!r}")
+        import btype
+        btype.Budget(**self.budget)  # a bad budget fails here, not once in every job
         if "n_gates" not in self.network:
             raise ValueError(f"Job network needs n_gates, got {self.network!r}")
         if self.trainer is not None and (not isinstance(self.trainer, str) or ":" not in self.trainer):
@@ -204,7 +234,7 @@ def _cached_task(name, args_json):
 def load_task(name, **task_args):
     """The task of a job: ``btype.tasks.get(name, **task_args)``, cached per process
     so that a worker loads a data set once for all its jobs."""
-    return _cached_task(name, json.dumps(task_args, sort_keys=True, default=_json_default))
+    return _cached_task(name, json.dumps(_strict(task_args), sort_keys=True))
 
 
 def build_network(job: Job, task):
@@ -251,8 +281,39 @@ def _limit_threads(threads: int) -> None:
         torch.set_num_threads(threads)
 
 
+_RUNNING = []  # names of the jobs running in this process
+_STOPPED = []  # set in a pool worker by Ctrl-C: it starts no further job
+
+
+def _interrupt_running_job(signum, frame):
+    # Ctrl-C reaches every process of the group. In a worker it stops the running job
+    # (its trainer returns early and run_job writes nothing) and the jobs already queued
+    # to it; an idle worker does not die with a traceback.
+    _STOPPED.append(signum)
+    if _RUNNING:
+        raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _sigint_ignored():
+    """Ignore Ctrl-C while pool workers are started: an ignored signal stays ignored in
+    the new process until its initializer runs, so a Ctrl-C while a worker imports its
+    modules cannot kill it with a traceback."""
+    import threading
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _init_worker(threads: int) -> None:
-    """Process-pool initializer: fix thread counts before numba or torch load."""
+    """Process-pool initializer: fix thread counts before numba or torch load; Ctrl-C
+    stops only a running job."""
+    signal.signal(signal.SIGINT, _interrupt_running_job)
     for var in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = str(threads)
 
@@ -260,7 +321,7 @@ def _init_worker(threads: int) -> None:
 def _write_lines(path: Path, lines) -> None:
     with open(path, "w") as fh:
         for obj in lines:
-            fh.write(json.dumps(obj, default=_json_default) + "\n")
+            fh.write(_dumps(obj) + "\n")
         fh.flush()
         os.fsync(fh.fileno())
 
@@ -269,10 +330,21 @@ def run_job(job: Job, runs_dir) -> dict:
     """Train one job and write its file (runs inside a worker).
 
     Returns a small dict: ``name``, ``status`` (``"done"`` or ``"skipped"`` when a
-    finished file was already there), ``solved``, ``wall_seconds``.
+    finished file was already there), ``solved``, ``wall_seconds``. A run stopped by
+    Ctrl-C raises KeyboardInterrupt and writes nothing: it is redone on restart.
     """
-    runs_dir = Path(runs_dir)
+    if _STOPPED:
+        raise KeyboardInterrupt("the sweep was interrupted")
+    _RUNNING.append(job.name)
+    try:
+        return _run_job(job, Path(runs_dir))
+    finally:
+        _RUNNING.remove(job.name)
+
+
+def _run_job(job: Job, runs_dir: Path) -> dict:
     final = runs_dir / f"{job.name}.jsonl"
+    final_net = runs_dir / f"{job.name}.npz"
     if is_complete(final):
         return {"name": job.name, "status": "skipped"}
     started = time.time()
@@ -284,6 +356,8 @@ def run_job(job: Job, runs_dir) -> dict:
     import btype
     result = trainer(net, task, method=job.method, budget=btype.Budget(**job.budget),
                      seed=job.seed, device=job.device, options=dict(job.options))
+    if result.interrupted:
+        raise KeyboardInterrupt(f"run {job.name} interrupted")
     wall = time.perf_counter() - t0
     header = {"type": "header", "format": FORMAT, "run": job.name, "job": job.config(),
               "sweep": _json_ready(job.sweep), "versions": _versions(), "machine": machine_info(),
@@ -293,7 +367,7 @@ def run_job(job: Job, runs_dir) -> dict:
               "train_fitness": float(result.train_fitness),
               "test_accuracy": None if result.test_accuracy is None else float(result.test_accuracy),
               "interrupted": bool(result.interrupted), "n_records": len(records),
-              "wall_seconds": wall, "network_file": f"{job.name}.npz",
+              "wall_seconds": wall, "network_file": final_net.name,
               "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
     token = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
     tmp_net = runs_dir / f".{job.name}.npz.{token}{_TMP_SUFFIX}"
@@ -301,10 +375,18 @@ def run_job(job: Job, runs_dir) -> dict:
     try:
         result.network.save(tmp_net)
         _write_lines(tmp, [header, *records, footer])
-        if is_complete(final):  # finished elsewhere meanwhile: keep theirs
+        # Hard links are exclusive creates: a file already under the final name (another
+        # writer's) is never replaced. The machine goes first; the run file, which marks
+        # the run finished, last.
+        try:
+            os.link(tmp_net, final_net)
+        except FileExistsError:
             return {"name": job.name, "status": "skipped"}
-        os.replace(tmp_net, runs_dir / f"{job.name}.npz")
-        os.replace(tmp, final)  # the footer-ended file appears last: it marks the run finished
+        try:
+            os.link(tmp, final)
+        except FileExistsError:
+            final_net.unlink()
+            return {"name": job.name, "status": "skipped"}
     finally:
         for path in (tmp, tmp_net):
             if path.exists():
@@ -313,6 +395,10 @@ def run_job(job: Job, runs_dir) -> dict:
 
 
 # -- reading files ---------------------------------------------------------------------------
+
+class RunFileWarning(UserWarning):
+    """A file under ``runs/`` that is not a whole run (damaged, foreign or unfinished)."""
+
 
 @dataclass
 class Run:
@@ -325,23 +411,23 @@ class Run:
 
     @property
     def job(self) -> dict:
-        return self.header.get("job", {})
+        return self.header["job"]
 
     @property
     def task(self) -> str:
-        return self.job.get("task", "")
+        return self.job["task"]
 
     @property
     def method(self) -> str:
-        return self.job.get("method", "")
+        return self.job["method"]
 
     @property
     def seed(self) -> int:
-        return int(self.job.get("seed", 0))
+        return self.job["seed"]
 
     @property
     def link(self) -> str:
-        return self.job.get("network", {}).get("link", "switch")
+        return self.job["network"].get("link", "switch")
 
     @property
     def machine(self) -> dict:
@@ -352,37 +438,86 @@ class Run:
         return self.footer is not None
 
 
-def read_run(path) -> Run | None:
-    """Parse a run file; None when it has no readable header.
+_AXES = ("step", "evaluations", "gate_evals", "seconds")
 
-    Reading stops at the first line that does not parse (a truncated file), and
-    ``footer`` is set only when the last line is a footer.
+
+def _is_number(value) -> bool:
+    return (isinstance(value, numbers.Real) and not isinstance(value, bool)
+            and math.isfinite(value))
+
+
+def _is_fraction(value) -> bool:
+    return value is None or (_is_number(value) and 0.0 <= value <= 1.0)
+
+
+def _good_header(obj) -> bool:
+    if not isinstance(obj, dict) or obj.get("type") != "header" or obj.get("format") != FORMAT:
+        return False
+    job = obj.get("job")
+    if not isinstance(job, dict) or not isinstance(job.get("network"), dict):
+        return False
+    if not all(isinstance(job.get(k), str) and job[k] for k in ("task", "method")):
+        return False
+    seed = job.get("seed")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        return False
+    if not isinstance(job["network"].get("link", "switch"), str):
+        return False
+    return all(isinstance(obj.get(k, {}), dict) for k in ("machine", "versions", "sweep"))
+
+
+def _good_record(obj, previous) -> bool:
+    if not isinstance(obj, dict) or not isinstance(obj.get("solved"), bool):
+        return False
+    if not all(_is_number(obj.get(k)) and obj[k] >= 0 for k in _AXES):
+        return False
+    if previous is not None and any(obj[k] < previous[k] for k in _AXES):
+        return False  # the axes only grow along a run
+    return all(_is_fraction(obj.get(k)) for k in obj if k.endswith(("_fitness", "_accuracy")))
+
+
+def _good_footer(obj) -> bool:
+    return (isinstance(obj, dict) and isinstance(obj.get("solved"), bool)
+            and _is_fraction(obj.get("train_fitness")) and _is_fraction(obj.get("test_accuracy")))
+
+
+def read_run(path) -> Run | None:
+    """Parse a run file; None when it is not a run file (no readable header).
+
+    Reading stops at the first line that is not valid UTF-8 JSON of the expected shape
+    (a truncated, damaged or foreign file): ``footer`` is set only when every line
+    parsed and the last one is a footer after at least one record, so anything else
+    counts as unfinished. Never raises for the file's contents; the tokens ``NaN`` and
+    ``Infinity`` of old files read as None.
     """
     path = Path(path)
-    header, records, footer = None, [], None
     try:
-        with open(path) as fh:
-            lines = fh.read().split("\n")
+        with open(path, "rb") as fh:
+            lines = fh.read().split(b"\n")
     except OSError:
         return None
-    for i, line in enumerate(lines):
-        if not line:
+    header, records, footer = None, [], None
+    for i, raw in enumerate(lines):
+        if not raw:
             continue
         try:
-            obj = json.loads(line)
-        except json.JSONDecodeError:
+            obj = _loads(raw.decode("utf-8"))
+        except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError included
             footer = None
             break
-        kind = obj.get("type") if isinstance(obj, dict) else None
-        if i == 0:
-            if kind != "header":
+        if header is None:
+            if not _good_header(obj):
                 return None
             header = obj
-        elif kind == "record":
-            footer = None
+            continue
+        kind = obj.get("type") if isinstance(obj, dict) and footer is None else None
+        if kind == "record" and _good_record(obj, records[-1] if records else None):
             records.append({k: v for k, v in obj.items() if k != "type"})
-        elif kind == "footer":
+        elif kind == "footer" and records and _good_footer(obj):
             footer = obj
+        else:
+            footer = None
+            break
     if header is None:
         return None
     return Run(header, records, footer, path)
@@ -403,7 +538,11 @@ def _runs_dir(results_dir) -> Path:
 
 
 def load_runs(results_dir, *, complete_only=True) -> list[Run]:
-    """Every run file under ``results_dir/runs`` (or ``results_dir`` itself), sorted by name."""
+    """Every run file under ``results_dir/runs`` (or ``results_dir`` itself), sorted by name.
+
+    A file that is not a whole run (damaged, foreign, or unfinished when
+    ``complete_only``) is skipped with a :class:`RunFileWarning` naming it.
+    """
     runs_dir = _runs_dir(results_dir)
     if not runs_dir.is_dir():
         raise FileNotFoundError(f"results_dir {str(results_dir)!r} has no runs/ folder")
@@ -412,6 +551,9 @@ def load_runs(results_dir, *, complete_only=True) -> list[Run]:
         run = read_run(path)
         if run is not None and (run.complete or not complete_only):
             runs.append(run)
+        else:
+            warnings.warn(f"skipping {path}: not a whole run file (damaged, foreign or unfinished)",
+                          RunFileWarning, stacklevel=2)
     return runs
 
 
@@ -428,11 +570,69 @@ class SweepReport:
     stale: list = field(default_factory=list)
 
 
+class SweepLocked(RuntimeError):
+    """Another sweep holds the output directory's lock."""
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a sweep; ``report`` says what was finished by then."""
+
+    def __init__(self, report):
+        super().__init__(f"sweep interrupted after {len(report.done)} runs")
+        self.report = report
+
+
+_HELD_LOCKS: dict = {}  # lock path -> times entered in this process (the lock is re-entrant)
+
+
+@contextlib.contextmanager
+def sweep_lock(runs_dir, *, wait=False):
+    """Hold the exclusive lock of ``runs_dir`` (an advisory ``flock`` on ``.sweep.lock``).
+
+    One sweep at a time writes into a directory: a second one raises
+    :class:`SweepLocked` naming the holder, or with ``wait=True`` blocks until the first
+    ends. The operating system drops the lock when its process dies, so a killed sweep
+    never leaves the directory locked.
+    """
+    runs_dir = Path(runs_dir)
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    path = (runs_dir / LOCK_NAME).resolve()
+    if _HELD_LOCKS.get(path):
+        _HELD_LOCKS[path] += 1
+        try:
+            yield
+        finally:
+            _HELD_LOCKS[path] -= 1
+        return
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            holder = os.pread(fd, 300, 0).decode("utf-8", "replace").strip() or "another process"
+            raise SweepLocked(f"another sweep ({holder}) is writing into {runs_dir}; wait for it to "
+                              f"end (compare --wait) or use another --out") from None
+        import platform
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} on {platform.node()}, since "
+                      f"{time.strftime('%Y-%m-%d %H:%M:%S')}".encode(), 0)
+        _HELD_LOCKS[path] = 1
+        try:
+            yield
+        finally:
+            del _HELD_LOCKS[path]
+            os.ftruncate(fd, 0)
+    finally:
+        os.close(fd)  # releases the flock
+
+
 def plan(jobs, runs_dir) -> tuple[list, SweepReport]:
     """Sort jobs into finished (skipped) and to-do; delete leftovers of killed sweeps.
 
-    Returns the jobs to run and a report listing skipped runs, deleted files
-    (temporary files, incomplete run files) and ``stale`` runs: finished files whose
+    Runs under :func:`sweep_lock`, so no live sweep is writing into ``runs_dir`` and
+    every temporary file there is a dead one's. Returns the jobs to run and a report
+    listing skipped runs, deleted files (temporary files, incomplete or damaged run
+    files, machines without their run file) and ``stale`` runs: finished files whose
     configuration differs from the job's (kept, never overwritten; a warning).
     """
     jobs = list(jobs)
@@ -444,24 +644,25 @@ def plan(jobs, runs_dir) -> tuple[list, SweepReport]:
         dupes = sorted({n for n in names if names.count(n) > 1})
         raise ValueError(f"jobs contain duplicate runs: {dupes[:5]}")
     runs_dir = Path(runs_dir)
-    runs_dir.mkdir(parents=True, exist_ok=True)
     report = SweepReport()
-    for path in sorted(runs_dir.glob(f".*{_TMP_SUFFIX}")):
-        path.unlink()
-        report.removed.append(path.name)
-    todo = []
-    for job in jobs:
-        path = runs_dir / f"{job.name}.jsonl"
-        run = read_run(path) if path.exists() else None
-        if run is not None and run.complete:
-            report.skipped.append(job.name)
-            if run.job != job.config():
-                report.stale.append(job.name)
-            continue
-        if path.exists():
+    with sweep_lock(runs_dir):
+        for path in sorted(runs_dir.glob(f".*{_TMP_SUFFIX}")):
             path.unlink()
             report.removed.append(path.name)
-        todo.append(job)
+        todo = []
+        for job in jobs:
+            path = runs_dir / f"{job.name}.jsonl"
+            run = read_run(path) if path.exists() else None
+            if run is not None and run.complete:
+                report.skipped.append(job.name)
+                if run.job != job.config():
+                    report.stale.append(job.name)
+                continue
+            for leftover in (path, path.with_suffix(".npz")):
+                if leftover.exists():
+                    leftover.unlink()
+                    report.removed.append(leftover.name)
+            todo.append(job)
     return todo, report
 
 
@@ -484,8 +685,10 @@ def as_executor(executor):
     raise TypeError(f"executor must be a concurrent.futures.Executor or a dask Client, got {executor!r}")
 
 
-def run_sweep(jobs, runs_dir, executor=None, *, progress=True) -> SweepReport:
+def run_sweep(jobs, runs_dir, executor=None, *, progress=True, wait=False) -> SweepReport:
     """Run every unfinished job, each into its own file under ``runs_dir``.
+
+    The sweep holds ``runs_dir``'s lock (:func:`sweep_lock`) from start to end.
 
     Parameters
     ----------
@@ -495,12 +698,25 @@ def run_sweep(jobs, runs_dir, executor=None, *, progress=True) -> SweepReport:
         None runs the jobs one after another in this process.
     progress : bool
         Show a tqdm bar over jobs.
+    wait : bool
+        Wait for another sweep writing into ``runs_dir`` to end instead of raising
+        :class:`SweepLocked`.
 
     Returns
     -------
     SweepReport
         A job that raised is listed in ``failed`` with its traceback; the others go on.
+
+    Raises
+    ------
+    SweepInterrupted
+        On Ctrl-C (a KeyboardInterrupt carrying the report so far).
     """
+    with sweep_lock(runs_dir, wait=wait):
+        return _run_planned(jobs, runs_dir, executor, progress)
+
+
+def _run_planned(jobs, runs_dir, executor, progress) -> SweepReport:
     from tqdm.auto import tqdm
     todo, report = plan(jobs, runs_dir)
     executor = as_executor(executor)
@@ -527,7 +743,8 @@ def run_sweep(jobs, runs_dir, executor=None, *, progress=True) -> SweepReport:
                 else:
                     settle(job, outcome)
         else:
-            futures = {executor.submit(run_job, job, str(runs_dir)): job for job in todo}
+            with _sigint_ignored():  # pool workers start with Ctrl-C ignored (see _init_worker)
+                futures = {executor.submit(run_job, job, str(runs_dir)): job for job in todo}
             try:
                 for future in as_completed(futures):
                     try:
@@ -541,6 +758,8 @@ def run_sweep(jobs, runs_dir, executor=None, *, progress=True) -> SweepReport:
                 for future in futures:
                     future.cancel()
                 raise
+    except KeyboardInterrupt as exc:
+        raise SweepInterrupted(report) from exc
     finally:
         bar.close()
     return report

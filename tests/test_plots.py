@@ -9,7 +9,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from experiments import plot, plots, summary  # noqa: E402
-from experiments.runner import METHODS, Run, load_runs  # noqa: E402
+from experiments.runner import FORMAT, METHODS, Run, load_runs  # noqa: E402
 
 MACHINE = {"cpu": "Test CPU 9000", "cores": 2, "gpu": None}
 RELAXED = "relaxed_train_fitness"
@@ -30,7 +30,7 @@ def _run(task, method, seed, link="switch", solve_at=None, n=6):
         records.append(rec)
         if solved:
             break
-    header = {"type": "header", "job": {"task": task, "method": method, "seed": seed,
+    header = {"type": "header", "format": FORMAT, "job": {"task": task, "method": method, "seed": seed,
                                         "network": {"n_gates": 32, "layers": 4, "link": link}},
               "machine": MACHINE, "versions": {"btype": "0.test"},
               "sweep": {"preset": "synthetic", "axis": "seconds", "budget": 0.5}}
