@@ -6,12 +6,13 @@ from . import jit, reference, tasks
 from .bits import pack, unpack
 from .network import LINK_MODES, Network
 from .simulate import evaluate, evaluate_packed, run
-from .train import Budget, TrainResult, make_record
+from .train import STOP_REASONS, Budget, TrainResult, make_record
+from .registry import trainer, trainers
 from .wiring import random_network
-from . import export, search  # noqa: E402  (they use the names above)
+from . import checkpoint, export, registry, search  # noqa: E402  (they use the names above)
 
 __version__ = "0.1.0"
 
 __all__ = ["Network", "LINK_MODES", "random_network", "pack", "unpack", "Budget",
-           "TrainResult", "make_record", "tasks", "evaluate", "evaluate_packed", "run", "jit", "export",
+           "TrainResult", "STOP_REASONS", "make_record", "trainer", "trainers", "checkpoint", "registry", "tasks", "evaluate", "evaluate_packed", "run", "jit", "export",
            "search", "__version__"]

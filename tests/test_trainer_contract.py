@@ -1,35 +1,22 @@
-"""The contract every registered trainer keeps (DESIGN.md section 4).
+"""The contract every registered trainer keeps (DESIGN.md sections 2 and 4).
 
-Parametrised over every search method in ``btype.search.METHODS`` and, when
-``sgd`` imports and has ``train``, over gradient descent too. Each trainer
-runs on a WB-type machine (half the links modified) for a small budget.
+Parametrised over ``btype.trainers()``: no trainer gets a branch of its own. Each runs
+on a WB-type machine (half the links modified) for a small evaluation budget.
 """
 import numpy as np
 import pytest
 
 import btype
-import btype.search
-from btype.train import RECORD_FIELDS
+from btype import _npz
+from btype.train import RECORD_FIELDS, STOP_REASONS
+
+BUDGET = btype.Budget(evaluations=1500)
+TRAINERS = [pytest.param(name, id=name) for name in btype.trainers()]
 
 
-def _trainers():
-    params = [pytest.param(name, id=name) for name in sorted(btype.search.METHODS)]
-    try:
-        import sgd
-    except ImportError:
-        sgd = None
-    if sgd is not None and callable(getattr(sgd, "train", None)):
-        params.append(pytest.param("sgd", id="sgd"))
-    return params
-
-
-def _train(name, net, task, seed):
-    if name == "sgd":
-        import sgd
-
-        return sgd.train(net, task, budget=btype.Budget(steps=30), seed=seed, progress=False)
-    return btype.search.train(net, task, method=name, budget=btype.Budget(evaluations=1500),
-                              seed=seed, progress=False)
+def _train(name, net, task, **kwargs):
+    kwargs = {"budget": BUDGET, "seed": 0, "progress": False, **kwargs}
+    return btype.trainer(name)(net, task, **kwargs)
 
 
 def mux6():
@@ -55,20 +42,20 @@ def runs(setting):
 
     def get(name, seed=0):
         if (name, seed) not in cache:
-            cache[name, seed] = _train(name, net, task, seed)
+            cache[name, seed] = _train(name, net, task, seed=seed)
         return cache[name, seed]
 
     return get
 
 
-@pytest.mark.parametrize("name", _trainers())
+@pytest.mark.parametrize("name", TRAINERS)
 def test_records_are_well_formed(name, runs):
     result = runs(name)
     assert isinstance(result, btype.TrainResult) and result.trace
     previous = None
     for rec in result.trace:
         assert tuple(rec)[:len(RECORD_FIELDS)] == RECORD_FIELDS
-        assert rec["method"] == result.method and rec["task"] == "mux6" and rec["seed"] == 0
+        assert rec["method"] == result.method == name and rec["task"] == "mux6" and rec["seed"] == 0
         for key in ("step", "evaluations", "gate_evals"):
             assert isinstance(rec[key], int) and rec[key] >= 0
         assert 0.0 <= rec["train_fitness"] <= 1.0 and 0.0 <= rec["test_accuracy"] <= 1.0
@@ -79,17 +66,16 @@ def test_records_are_well_formed(name, runs):
         previous = rec
 
 
-@pytest.mark.parametrize("name", _trainers())
-def test_budget_respected(name, runs):
-    last = runs(name).trace[-1]
-    if name == "sgd":
-        assert last["step"] <= 30
-    else:
-        assert last["evaluations"] <= 1500
-    assert not runs(name).interrupted
+@pytest.mark.parametrize("name", TRAINERS)
+def test_budget_respected_and_stop_reason(name, runs):
+    result = runs(name)
+    assert result.trace[-1]["evaluations"] <= BUDGET.evaluations
+    assert not result.interrupted
+    assert result.stop_reason in STOP_REASONS
+    assert result.stop_reason == ("solved" if result.solved else "evaluations")
 
 
-@pytest.mark.parametrize("name", _trainers())
+@pytest.mark.parametrize("name", TRAINERS)
 def test_reported_fitness_is_remeasured_fitness(name, runs, setting):
     net, task = setting
     result = runs(name)
@@ -99,11 +85,10 @@ def test_reported_fitness_is_remeasured_fitness(name, runs, setting):
     assert result.train_fitness == pytest.approx(accuracy, abs=1e-12)
     assert result.train_fitness == task.score(result.network, "train").fitness
     assert result.solved == bool((Y == task.Y_train).all())
-    if name != "sgd":
-        assert result.trace[-1]["train_fitness"] == result.train_fitness
+    assert max(rec["train_fitness"] for rec in result.trace) == result.train_fitness
 
 
-@pytest.mark.parametrize("name", _trainers())
+@pytest.mark.parametrize("name", TRAINERS)
 def test_only_modified_links_change(name, runs, setting):
     net, _ = setting
     out = runs(name).network
@@ -112,16 +97,101 @@ def test_only_modified_links_change(name, runs, setting):
     assert out.enabled[~net.modifiers].all()
 
 
-@pytest.mark.parametrize("name", _trainers())
+def _deterministic(trace):
+    """Records without wall times."""
+    return [{k: v for k, v in rec.items() if not k.endswith("seconds")} for rec in trace]
+
+
+@pytest.mark.parametrize("name", TRAINERS)
 def test_seed_determinism(name, runs, setting):
     net, task = setting
-    first, again = runs(name), _train(name, net, task, 0)
+    first, again = runs(name), _train(name, net, task)
     assert np.array_equal(first.network.enabled, again.network.enabled)
     assert _deterministic(first.trace) == _deterministic(again.trace)
 
 
-def _deterministic(trace):
-    """Records without wall times; NaN made comparable."""
-    def same(v):
-        return "nan" if isinstance(v, float) and np.isnan(v) else v
-    return [{k: same(v) for k, v in rec.items() if not k.endswith("seconds")} for rec in trace]
+@pytest.mark.parametrize("name", TRAINERS)
+@pytest.mark.parametrize("change, error, match", [
+    (dict(budget=None), TypeError, "budget"),
+    (dict(seed=-1), ValueError, "seed"), (dict(seed=2 ** 64), ValueError, "seed"),
+    (dict(seed=1.5), TypeError, "seed"), (dict(progress="no"), TypeError, "progress"),
+    (dict(callback=3), TypeError, "callback"), (dict(resume=True), ValueError, "checkpoint_path"),
+    (dict(no_such_option=1), TypeError, "no_such_option"),
+])
+def test_same_mistake_same_error(name, setting, change, error, match):
+    net, task = setting
+    with pytest.raises(error, match=match):
+        _train(name, net, task, **change)
+
+
+@pytest.mark.parametrize("name", TRAINERS)
+def test_keyword_only_after_task(name, setting):
+    net, task = setting
+    with pytest.raises(TypeError):
+        btype.trainer(name)(net, task, BUDGET)
+    with pytest.raises(TypeError):
+        btype.trainer(name)(net, task)           # budget is required
+
+
+@pytest.mark.parametrize("name", TRAINERS)
+def test_callback_sees_every_record_and_can_stop(name, setting):
+    net, task = setting
+    budget = btype.Budget(evaluations=20000, target=0.999999)
+    seen = []
+    full = _train(name, net, task, budget=budget, callback=seen.append)
+    assert seen == full.trace
+    calls = []
+
+    def stop_at_second(rec):
+        calls.append(rec)
+        return len(calls) >= 2
+
+    stopped = _train(name, net, task, budget=budget, callback=stop_at_second)
+    assert stopped.stop_reason in ("callback", "target")
+    if stopped.stop_reason == "callback":
+        assert stopped.trace == calls and len(calls) == 2
+
+
+@pytest.mark.parametrize("name", TRAINERS)
+def test_checkpoint_is_data_only_and_tied_to_its_run(name, setting, tmp_path):
+    net, task = setting
+    path = tmp_path / f"{name}.npz"
+    first = _train(name, net, task, checkpoint_path=path)
+    arrays = _npz.read(path)      # plain arrays only: no pickle anywhere
+    assert str(arrays["__format__"]) == btype.checkpoint.FORMAT
+    # resuming a finished run gives the same result
+    again = _train(name, net, task, checkpoint_path=path, resume=True)
+    assert np.array_equal(again.network.enabled, first.network.enabled)
+    assert _deterministic(again.trace) == _deterministic(first.trace)
+    # another budget, seed, task or machine: refused, naming what differs
+    other_task = btype.tasks.Task("mux6", task.X_train, ~task.Y_train, task.X_test, ~task.Y_test)
+    other_net = net.with_enabled(~net.enabled | ~net.modifiers)
+    for kwargs, field in ((dict(budget=btype.Budget(evaluations=1501)), "budget"),
+                          (dict(task=other_task), "task"), (dict(net=other_net), "wiring")):
+        args = {"net": net, "task": task, **kwargs}
+        with pytest.raises(ValueError, match=f"{field} differs"):
+            _train(name, args.pop("net"), args.pop("task"), checkpoint_path=path, resume=True, **args)
+
+
+@pytest.mark.parametrize("name", TRAINERS)
+def test_resume_after_stop_equals_uninterrupted(name, setting, tmp_path):
+    net, task = setting
+    budget = btype.Budget(evaluations=6000, target=0.999999)
+    whole = _train(name, net, task, budget=budget)
+    path = tmp_path / "c.npz"
+    part = _train(name, net, task, budget=budget, checkpoint_path=path, callback=lambda rec: rec["step"] > 0)
+    rest = _train(name, net, task, budget=budget, checkpoint_path=path, resume=True)
+    assert part.stop_reason in ("callback", "solved", "target")
+    assert np.array_equal(rest.network.enabled, whole.network.enabled)
+    assert _deterministic(rest.trace) == _deterministic(whole.trace)
+
+
+@pytest.mark.parametrize("name", TRAINERS)
+def test_plateau_rule_stops_a_hopeless_run(name):
+    task = btype.tasks.get("parity5")
+    net = btype.random_network(5, 6, 1, layers=2, seed=1)     # far too small for parity5
+    budget = btype.Budget(evaluations=10 ** 8, plateau=3, plateau_min=10 ** 6)
+    result = btype.trainer(name)(net, task, budget=budget, seed=0, progress=False)
+    assert result.stop_reason == "plateau" and not result.solved
+    assert result.trace[-1]["evaluations"] < 10 ** 8
+    assert result.trace[-1]["gate_evals"] >= 10 ** 6

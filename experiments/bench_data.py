@@ -1,0 +1,179 @@
+"""Real data at scale: trained B-types beside scikit-learn on the same binarised inputs.
+
+    python -m experiments.bench_data                         # digits and Fashion-MNIST
+    python -m experiments.bench_data --tasks digits --seconds 30
+    python -m experiments.bench_data --tasks mnist14 --mnist ~/data/mnist
+
+For every task: the baselines (logistic regression, a depth-10 decision tree,
+3-nearest neighbours, optionally a one-hidden-layer MLP) and every trainer asked for
+(``sgd``, ``es``, ``sgd+es`` where registered) on one layered B-type per task, each
+trainer in a fresh process so that its peak memory is its own. Printed as one table:
+hardened test accuracy, gates (and gates left after pruning), wall time, peak memory,
+and the trained machine's classification throughput in samples per second.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import resource
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+__all__ = ["SETUPS", "main", "train_one"]
+
+#: task -> machine (random_network arguments) and default seconds per trainer
+SETUPS = {
+    "digits": dict(network=dict(n_gates=8000, layers=4, outputs_per_class=80), seconds=60),
+    "fashion": dict(network=dict(n_gates=64000, layers=4, outputs_per_class=800), seconds=240),
+    "fashion0v6": dict(network=dict(n_gates=16000, layers=4, outputs_per_class=400), seconds=60),
+    "mnist14": dict(network=dict(n_gates=64000, layers=4, outputs_per_class=800), seconds=240),
+}
+_FASHION_DIR = "/usr/share/datasets/fashion-mnist"
+
+
+def load_task(name, mnist_dir=None):
+    """A data task by name; Fashion-MNIST from Debian's dataset-fashion-mnist."""
+    import btype
+
+    try:
+        return btype.tasks.get(name)
+    except ValueError:
+        pass
+    if name.startswith("fashion"):
+        classes = None if name == "fashion" else tuple(int(c) for c in name[len("fashion"):].split("v"))
+        task = btype.tasks.mnist(_FASHION_DIR, downsample=2, classes=classes)
+        return btype.tasks.Task(name, task.X_train, task.Y_train, task.X_test, task.Y_test,
+                                n_classes=task.n_classes, description="Fashion-MNIST 14x14, threshold 128")
+    if name.startswith("mnist"):
+        return btype.tasks.get(name, directory=mnist_dir)
+    raise ValueError(f"unknown data task {name!r}")
+
+
+def _throughput(net, task, n_samples=65536):
+    """Classification throughput of a trained machine (samples/s), one thread, warm."""
+    import numpy as np
+
+    import btype
+
+    X = task.X_test[np.arange(n_samples) % len(task.X_test)]
+    classify = getattr(btype, "classify", None)
+    if classify is None:
+        def classify(net, X, n_classes):
+            return btype.tasks.classify(btype.evaluate(net, X), n_classes)
+    classify(net, X[:64], task.n_classes)
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        classify(net, X, task.n_classes)
+        best = min(best, time.perf_counter() - t0)
+    return n_samples / best
+
+
+def train_one(task_name, method, seconds, network, seed, threads, mnist_dir):
+    """Train one machine in this (fresh) process; returns the row of the table."""
+    os.environ.setdefault("NUMBA_NUM_THREADS", str(threads))
+    import numba
+
+    import btype
+
+    numba.set_num_threads(threads)
+    if method.startswith("sgd"):
+        import torch
+        torch.set_num_threads(threads)
+    task = load_task(task_name, mnist_dir)
+    spec = dict(network)
+    per_class = spec.pop("outputs_per_class")
+    net = btype.random_network(task.n_inputs, spec.pop("n_gates"), task.n_classes * per_class,
+                               seed=seed, **spec)
+    t0 = time.perf_counter()
+    result = btype.trainer(method)(net, task, budget=btype.Budget(seconds=seconds), seed=seed,
+                                   progress=False)
+    wall = time.perf_counter() - t0
+    pruned, _ = btype.export.prune(result.network)
+    return {"task": task_name, "method": method, "test_accuracy": result.test_accuracy,
+            "train_fitness": result.train_fitness, "gates": net.n_gates, "pruned_gates": pruned.n_gates,
+            "seconds": wall, "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "samples_per_s": _throughput(result.network, task), "steps": result.trace[-1]["step"]}
+
+
+def _in_fresh_process(fn, *args):
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+        return pool.submit(fn, *args).result()
+
+
+def _baseline_rows(task_name, mnist_dir, which):
+    from .baselines import baselines
+
+    task = load_task(task_name, mnist_dir)
+    rows = []
+    for name, r in baselines(task, which=which).items():
+        rows.append({"task": task_name, "method": r["description"], "test_accuracy": r["test_accuracy"],
+                     "seconds": r["seconds"]})
+    return rows
+
+
+def _fmt(row):
+    def f(key, spec, default="-"):
+        value = row.get(key)
+        return default if value is None else format(value, spec)
+    return (f"| {row['task']} | {row['method']} | {f('test_accuracy', '.1%')} | {f('gates', ',')} | "
+            f"{f('pruned_gates', ',')} | {f('seconds', '.1f')} | {f('peak_mib', ',.0f')} | "
+            f"{f('samples_per_s', ',.0f')} |")
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(prog="python -m experiments.bench_data", description=__doc__.split("\n\n")[0])
+    p.add_argument("--tasks", nargs="+", default=["digits", "fashion0v6", "fashion"],
+                   help="data tasks (default: digits fashion0v6 fashion)")
+    p.add_argument("--methods", nargs="+", default=None, help="trainers (default: sgd, es, sgd+es where registered)")
+    p.add_argument("--seconds", type=float, help="seconds per trainer (default: each task's)")
+    p.add_argument("--gates", type=int, help="gates of every machine (default: each task's)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=2, help="threads per trainer (default 2)")
+    p.add_argument("--mlp", action="store_true", help="add the MLP baseline (slower)")
+    p.add_argument("--mnist", type=Path, metavar="DIR", help="directory of MNIST IDX files (for mnist tasks)")
+    p.add_argument("--json", type=Path, help="also write the rows to this JSON file")
+    args = p.parse_args(argv)
+    if args.seconds is not None and not (0 < args.seconds < 1e6):
+        p.error(f"--seconds must be a positive number, got {args.seconds}")
+    if args.mnist is not None and not args.mnist.is_dir():
+        p.error(f"--mnist {args.mnist} is not a directory")
+    return args
+
+
+def main(argv=None) -> int:
+    import btype
+
+    args = parse_args(argv)
+    methods = args.methods or [m for m in ("sgd", "es", "sgd+es") if m in btype.trainers()]
+    which = ("logistic", "tree", "knn") + (("mlp",) if args.mlp else ())
+    print(f"machine: {os.cpu_count()} cores; {args.threads} thread(s) per trainer", flush=True)
+    print("| task | method | test accuracy | gates | after pruning | seconds | peak MiB | samples/s |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    rows = []
+    for task_name in args.tasks:
+        setup = SETUPS.get(task_name, SETUPS["digits"])
+        network = dict(setup["network"])
+        if args.gates:
+            network["n_gates"] = args.gates
+        seconds = args.seconds or setup["seconds"]
+        for row in _baseline_rows(task_name, args.mnist, which):
+            rows.append(row)
+            print(_fmt(row), flush=True)
+        for method in methods:
+            row = _in_fresh_process(train_one, task_name, method, seconds, network, args.seed,
+                                    args.threads, args.mnist)
+            rows.append(row)
+            print(_fmt(row), flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
