@@ -19,9 +19,11 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from . import presets, runner
+import btype
 
-__all__ = ["main", "parse_args", "make_executor"]
+from . import presets, sweep
+
+__all__ = ["main", "parse_args"]
 
 _DEVICE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 
@@ -64,7 +66,7 @@ def parse_args(argv=None):
     p.add_argument("--dask", metavar="SCHEDULER_ADDRESS",
                    help="run the jobs on this Dask distributed scheduler instead of the local pool")
     p.add_argument("--seeds", type=_seeds, help=f"number of seeds, 1 to {presets.MAX_SEEDS:,} (default: the preset's)")
-    p.add_argument("--methods", nargs="+", choices=runner.METHODS, help="only these methods")
+    p.add_argument("--methods", nargs="+", choices=btype.trainers(), help="only these trainers")
     p.add_argument("--tasks", nargs="+", help="only these tasks")
     p.add_argument("--budget", type=_budget,
                    help="budget per run on the preset's axis, finite and > 0 (default: the preset's)")
@@ -85,21 +87,9 @@ def parse_args(argv=None):
     return args
 
 
-def make_executor(args):
-    """(executor, closer): the Dask client's executor, a process pool, or None (in-process)."""
-    if args.dask:
-        from dask.distributed import Client
-        client = Client(args.dask)
-        return client.get_executor(), client.close
-    if args.workers == 0:
-        return None, lambda: None
-    pool = runner.default_executor(args.workers, args.threads)
-    return pool, lambda: pool.shutdown(wait=True, cancel_futures=True)
-
-
 def main(argv=None) -> int:
     args = parse_args(argv)
-    report = runner.SweepReport()
+    report = sweep.SweepReport()
     try:
         return _sweep(args, report)
     except KeyboardInterrupt as exc:
@@ -125,11 +115,11 @@ def _sweep(args, report) -> int:
         return 0
     print(preset.describe())
     t0 = time.perf_counter()
-    executor, close = make_executor(args)
+    executor, close = sweep.open_executor(args.workers, args.threads, dask=args.dask)
     try:
-        report = runner.run_sweep(jobs, args.out / "runs", executor, progress=not args.quiet,
+        report = sweep.run_sweep(jobs, args.out / "runs", executor, progress=not args.quiet,
                                   wait=args.wait)
-    except runner.SweepLocked as exc:
+    except sweep.SweepLocked as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     finally:

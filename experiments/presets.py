@@ -1,6 +1,6 @@
 """Named sweeps: which tasks, machines, methods, seeds and budgets.
 
-A preset is plain data; :meth:`Preset.jobs` turns it into :class:`~experiments.runner.Job`
+A preset is plain data; :meth:`Preset.jobs` turns it into :class:`~experiments.job.Job`
 objects. For each (task, seed) every method gets the same machine (the wiring seed is
 the run's seed) and the same budget on the preset's axis (``seconds``, ``gate_evals``
 or ``evaluations``); records carry both wall time and gate-evaluations whichever axis
@@ -15,7 +15,9 @@ import math
 import numbers
 from dataclasses import dataclass, field, replace
 
-from .runner import METHODS, Job
+import btype
+
+from .job import Job
 
 __all__ = ["Preset", "TaskSetup", "PRESETS", "get", "AXES", "MAX_SEEDS"]
 
@@ -31,7 +33,7 @@ class TaskSetup:
     Parameters
     ----------
     network : dict
-        ``runner.Job.network`` without the link: ``n_gates``, ``layers``, ``kind``,
+        ``Job.network`` without the link: ``n_gates``, ``layers``, ``kind``,
         ``outputs_per_class`` ...
     scale : float
         Multiplies the preset's budget for this task (real data sets need more).
@@ -54,6 +56,7 @@ class Preset:
     tasks : dict
         ``{task name: TaskSetup}`` of the main comparison (switch-mode B-types).
     methods : tuple of str
+        Default: every registered trainer (``btype.trainers()``).
     seeds : int
         Seeds 0 .. seeds-1.
     axis : {"seconds", "gate_evals", "evaluations"}
@@ -76,7 +79,7 @@ class Preset:
     name: str
     description: str
     tasks: dict
-    methods: tuple = METHODS
+    methods: tuple = field(default_factory=lambda: tuple(btype.trainers()))
     seeds: int = 5
     axis: str = "seconds"
     budget: float = 1.0
@@ -105,7 +108,7 @@ class Preset:
         options = {**self.options.get(method, {}), **setup.options.get(method, {})}
         network = {**setup.network, "link": link}
         return Job(task=task, method=method, seed=seed, budget=self._budget(setup), network=network,
-                   options=options, device=device if method == "sgd" else "cpu",
+                   options=options, device=device if btype.registry.info(method).needs_torch else "cpu",
                    task_args=task_args, sweep=sweep)
 
     def jobs(self, *, seeds=None, methods=None, tasks=None, mnist_dir=None, device=None,
@@ -130,9 +133,9 @@ class Preset:
         if isinstance(n_seeds, bool) or not isinstance(n_seeds, numbers.Integral) \
                 or not 1 <= n_seeds <= MAX_SEEDS:
             raise ValueError(f"seeds must be an int from 1 to {MAX_SEEDS:,}, got {seeds!r}")
-        unknown = set(methods or ()) - set(METHODS)
+        unknown = set(methods or ()) - set(self.methods)
         if unknown:
-            raise ValueError(f"methods must be among {METHODS}, got {sorted(unknown)}")
+            raise ValueError(f"methods must be among {self.methods}, got {sorted(unknown)}")
         device = self.device if device is None else device
         main = dict(self.tasks)
         extra_args = {}
@@ -247,7 +250,7 @@ _FULL = Preset(
     budget=1.5,
     link_tasks={"parity3": _FULL_TASKS["parity3"], "majority5": _FULL_TASKS["majority5"],
                 "mux6": _FULL_TASKS["mux6"]},
-    link_methods=METHODS,
+    link_methods=tuple(btype.trainers()),
     mnist={"mnist14-3v7": TaskSetup(_layered(4000, 4, outputs_per_class=40), scale=4.0)},
     device="auto",
 )

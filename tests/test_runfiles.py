@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from experiments import compare, plot, presets, runner, stats
-from experiments.runner import Job
+from experiments import compare, execute, plot, presets, runfiles, stats, sweep
+from experiments.job import Job
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,7 +33,7 @@ def finished(tmp_path_factory):
     """A directory with two finished runs, and the bytes of the first one's file."""
     runs_dir = tmp_path_factory.mktemp("finished")
     jobs = [_job(0), _job(1)]
-    report = runner.run_sweep(jobs, runs_dir, None, progress=False)
+    report = sweep.run_sweep(jobs, runs_dir, None, progress=False)
     assert sorted(report.done) == sorted(j.name for j in jobs)
     return runs_dir, jobs, (runs_dir / f"{jobs[0].name}.jsonl").read_bytes()
 
@@ -59,11 +59,11 @@ def test_a_damaged_run_is_redone_by_the_sweep(finished, tmp_path, damage):
     jobs = _copy(finished, tmp_path)
     path = tmp_path / f"{jobs[0].name}.jsonl"
     path.write_bytes(damage(path.read_bytes()))
-    run = runner.read_run(path)
+    run = runfiles.read_run(path)
     assert run is None or not run.complete
-    report = runner.run_sweep(jobs, tmp_path, None, progress=False)
+    report = sweep.run_sweep(jobs, tmp_path, None, progress=False)
     assert report.done == [jobs[0].name] and report.skipped == [jobs[1].name]
-    redone, first = runner.read_run(path), runner.read_run(finished[0] / path.name)
+    redone, first = runfiles.read_run(path), runfiles.read_run(finished[0] / path.name)
     assert redone.complete and redone.job == first.job
     untimed = lambda run: [(r["evaluations"], r["train_fitness"]) for r in run.records]  # noqa: E731
     assert untimed(redone) == untimed(first)  # the same seed trains the same machine again
@@ -75,7 +75,7 @@ def test_plot_skips_a_damaged_and_a_foreign_file_with_a_warning(finished, tmp_pa
     jobs = _copy(finished, runs)
     (runs / f"{jobs[0].name}.jsonl").write_bytes(b"\x80\x81 not a run\n")
     (runs / "notes.jsonl").write_text('{"type": "header", "anything": 1}\n["a list"]\n')
-    with pytest.warns(runner.RunFileWarning) as caught:
+    with pytest.warns(runfiles.RunFileWarning) as caught:
         assert plot.main([str(tmp_path)]) == 0
     named = sorted(Path(str(w.message).split(":")[0].split()[-1]).name for w in caught)
     assert named == sorted([f"{jobs[0].name}.jsonl", "notes.jsonl"])
@@ -88,15 +88,15 @@ def test_nan_tokens_of_old_files_read_as_none(finished, tmp_path):
     text = text.replace('"train_fitness"', '"loss": Infinity, "train_fitness"', 1)
     path = tmp_path / "old.jsonl"
     path.write_text(text)
-    run = runner.read_run(path)
+    run = runfiles.read_run(path)
     assert run.complete and run.records[0]["loss"] is None
     assert all(r["test_accuracy"] is None or 0 <= r["test_accuracy"] <= 1 for r in run.records)
 
 
-def nan_trainer(net, task, *, method, budget, seed, device, options):
+def nan_trainer(net, task, *, budget, seed, progress, **options):
     """A trainer whose records and result carry NaN and infinities (sgd's step-0 loss)."""
-    from btype.search import train
-    result = train(net, task, method="random", budget=budget, seed=seed, progress=False)
+    import btype
+    result = btype.trainer("random")(net, task, budget=budget, seed=seed, progress=progress, **options)
     result.trace[0]["loss"] = float("nan")
     result.trace[0]["grad_norm"] = np.float32("inf")
     result.trace[-1]["spread"] = [1.0, float("-inf")]
@@ -105,7 +105,7 @@ def nan_trainer(net, task, *, method, budget, seed, device, options):
 
 def test_writers_never_write_the_nan_token(tmp_path):
     job = replace(_job(), trainer=f"{__name__}:nan_trainer")
-    report = runner.run_sweep([job], tmp_path, None, progress=False)
+    report = sweep.run_sweep([job], tmp_path, None, progress=False)
     assert report.done == [job.name], report.failed
     text = (tmp_path / f"{job.name}.jsonl").read_text()
 
@@ -143,7 +143,7 @@ def test_fuzzed_run_files_read_as_a_run_or_none(finished, tmp_path, edits):
     data = _mutate(finished[2], edits)
     path = tmp_path / "fuzz.jsonl"
     path.write_bytes(data)
-    run = runner.read_run(path)
+    run = runfiles.read_run(path)
     if data == finished[2]:
         assert run is not None and run.complete
     if run is None:
@@ -165,8 +165,8 @@ def test_fuzzed_run_files_read_as_a_run_or_none(finished, tmp_path, edits):
 _HOLDER = """
 import sys
 from pathlib import Path
-from experiments import runner
-with runner.sweep_lock(sys.argv[1]):
+from experiments import sweep
+with sweep.sweep_lock(sys.argv[1]):
     Path(sys.argv[1], ".parity3__random__seed0.jsonl.1-live.tmp").write_text("in flight")
     print("locked", flush=True)
     sys.stdin.readline()
@@ -179,10 +179,10 @@ def test_a_second_sweep_refuses_or_waits_while_the_first_holds_the_directory(tmp
     try:
         assert holder.stdout.readline().strip() == "locked"
         in_flight = tmp_path / ".parity3__random__seed0.jsonl.1-live.tmp"
-        with pytest.raises(runner.SweepLocked, match=f"pid {holder.pid} .* is writing into"):
-            runner.run_sweep([_job()], tmp_path, None, progress=False)
-        with pytest.raises(runner.SweepLocked):
-            runner.plan([_job()], tmp_path)
+        with pytest.raises(sweep.SweepLocked, match=f"pid {holder.pid} .* is writing into"):
+            sweep.run_sweep([_job()], tmp_path, None, progress=False)
+        with pytest.raises(sweep.SweepLocked):
+            sweep.plan([_job()], tmp_path)
         assert in_flight.read_text() == "in flight"  # a live sweep's temporary file is left alone
         # the command line says the same in one line
         out = tmp_path.parent / f"{tmp_path.name}-cli"
@@ -201,7 +201,7 @@ def test_a_second_sweep_refuses_or_waits_while_the_first_holds_the_directory(tmp
 
         def waiting_sweep():
             try:
-                outcome["report"] = runner.run_sweep([_job()], tmp_path, None, progress=False, wait=True)
+                outcome["report"] = sweep.run_sweep([_job()], tmp_path, None, progress=False, wait=True)
             except Exception as exc:  # noqa: BLE001 - recorded and asserted below
                 outcome["error"] = exc
 
@@ -223,8 +223,8 @@ def test_a_run_never_replaces_a_file_another_writer_finished(finished, tmp_path,
     path = tmp_path / f"{jobs[0].name}.jsonl"
     before = path.read_bytes(), path.stat().st_mtime_ns
     # The other writer finished after this one checked: it trains, then finds the file there.
-    monkeypatch.setattr(runner, "is_complete", lambda p: False)
-    outcome = runner.run_job(replace(jobs[0], budget={"evaluations": 300}), tmp_path)
+    monkeypatch.setattr(execute, "is_complete", lambda p: False)
+    outcome = execute.run_job(replace(jobs[0], budget={"evaluations": 300}), tmp_path)
     assert outcome["status"] == "skipped"
     assert (path.read_bytes(), path.stat().st_mtime_ns) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
@@ -232,15 +232,15 @@ def test_a_run_never_replaces_a_file_another_writer_finished(finished, tmp_path,
 
 
 def test_an_interrupted_trainer_writes_no_run(tmp_path, monkeypatch):
-    import btype.search
-    real = btype.search.train
+    real = execute._resolve_trainer
 
-    def stopped(*args, **kwargs):
-        return replace(real(*args, **kwargs), interrupted=True)
+    def stopped(job):
+        return lambda *args, **kwargs: replace(real(job)(*args, **kwargs), interrupted=True,
+                                               stop_reason="interrupted")
 
-    monkeypatch.setattr(btype.search, "train", stopped)
-    with pytest.raises(runner.SweepInterrupted) as caught:
-        runner.run_sweep([_job()], tmp_path, None, progress=False)
+    monkeypatch.setattr(execute, "_resolve_trainer", stopped)
+    with pytest.raises(sweep.SweepInterrupted) as caught:
+        sweep.run_sweep([_job()], tmp_path, None, progress=False)
     assert caught.value.report.done == [] and not list(tmp_path.glob("*.jsonl"))
 
 
@@ -293,7 +293,7 @@ def test_ctrl_c_ends_compare_with_one_line(tmp_path, workers):
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and not (
-                (tmp_path / "runs" / runner.LOCK_NAME).exists() and _ready_workers(proc.pid) == workers):
+                (tmp_path / "runs" / sweep.LOCK_NAME).exists() and _ready_workers(proc.pid) == workers):
             time.sleep(0.2)
         time.sleep(1.0)  # into the first runs
         os.killpg(proc.pid, signal.SIGINT)
