@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import re
 import sys
 import time
 from dataclasses import replace
 from pathlib import Path
-
-import btype
 
 from . import presets, sweep
 
@@ -55,6 +54,7 @@ def _device(text):
 
 
 def parse_args(argv=None):
+    import btype  # here, not at the top: pool workers import this module before their initializer runs
     p = argparse.ArgumentParser(prog="python -m experiments.compare", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--preset", default="quick", choices=sorted(presets.PRESETS),
@@ -92,6 +92,9 @@ def main(argv=None) -> int:
     report = sweep.SweepReport()
     try:
         return _sweep(args, report)
+    except BrokenPipeError:  # `--list | head`: the reader has all it wanted
+        sys.stdout = open(os.devnull, "w")
+        return 0
     except KeyboardInterrupt as exc:
         report = getattr(exc, "report", report)
         print(f"\ninterrupted: {len(report.done) + len(report.skipped)} runs finished, "

@@ -112,7 +112,11 @@ def sigint_ignored():
 
 def init_worker(threads: int) -> None:
     """Process-pool initializer: fix thread counts before numba or torch load; Ctrl-C
-    stops only a running job."""
+    stops only a running job.
+
+    A spawned worker imports the parent's main module before this runs, so a script
+    that uses a pool keeps ``import btype`` (which loads numba) out of its top level.
+    """
     signal.signal(signal.SIGINT, _interrupt_running_job)
     for var in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = str(threads)

@@ -20,8 +20,6 @@ from pathlib import Path
 
 import numpy as np
 
-import btype
-
 from . import stats
 from .job import Job
 from .machine import cpu_name
@@ -69,6 +67,7 @@ def table(runs, tasks):
 
 
 def main(argv=None):
+    import btype  # here, not at the top: pool workers import this module before their initializer runs
     parser = argparse.ArgumentParser(prog="python -m experiments.search_table",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", nargs="+", default=list(SIZES), choices=list(SIZES))

@@ -52,3 +52,19 @@ def test_btype_export_describes_a_machine(tmp_path):
     direct = subprocess.run([sys.executable, "-m", "btype.export", str(path), "-f", "describe"],
                             cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == direct.returncode == 0 and done.stdout == direct.stdout
+
+
+def test_search_table_is_a_resumable_sweep(tmp_path, capsys):
+    from experiments import runfiles, search_table
+    argv = ["--tasks", "parity3", "--seeds", "2", "--evaluations", "20000", "--workers", "0",
+            "--out", str(tmp_path)]
+    assert search_table.main(argv) == 0
+    out = capsys.readouterr().out
+    runs = runfiles.load_runs(tmp_path)
+    assert sorted(r.seed for r in runs) == [0, 1] and all(r.method == "es" for r in runs)
+    solved = sum(r.footer["solved"] for r in runs)
+    assert f"| parity3 | 200 | 10 | {solved}/2 " in out
+    before = {r.path.name: r.path.stat().st_mtime_ns for r in runs}
+    assert search_table.main(argv) == 0  # a rerun reads the finished runs back
+    assert {r.path.name: r.path.stat().st_mtime_ns for r in runfiles.load_runs(tmp_path)} == before
+    assert f"| parity3 | 200 | 10 | {solved}/2 " in capsys.readouterr().out

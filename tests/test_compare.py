@@ -193,3 +193,21 @@ def test_compare_command_runs_skips_and_plots(tmp_path, capsys):
     assert header["sweep"]["preset"] == "quick" and header["job"]["budget"]["seconds"] == 0.05
     assert compare.main(argv + ["--no-plots"]) == 0
     assert "0 runs done, 4 already finished" in capsys.readouterr().out
+
+
+def test_standard_preset_stops_on_gate_evals_or_a_plateau_and_has_the_anchor_tasks():
+    from experiments.plots import CGP_MEDIANS
+    preset = presets.get("standard")
+    jobs = preset.jobs()
+    assert preset.axis == "gate_evals" and {j.task for j in jobs} >= set(CGP_MEDIANS)
+    for job in jobs:
+        budget = btype.Budget(**job.budget)
+        scale = preset.tasks.get(job.task, preset.link_tasks.get(job.task)).scale
+        assert budget.gate_evals == round(preset.budget * scale) and budget.target == 1.0
+        assert budget.plateau == preset.plateau and budget.plateau_min == preset.plateau_min
+    # the plateau rule as the budget applies it: no better fitness while gate-evals grew 4-fold
+    budget = btype.Budget(**jobs[0].budget)
+    flat = [{"gate_evals": g, "train_fitness": 0.5} for g in (10**7, 10**8, 4 * 10**8)]
+    assert budget.stop_reason(gate_evals=4 * 10**8, fitness=0.5, trace=flat) == "plateau"
+    rising = [dict(r, train_fitness=0.5 + 0.1 * i) for i, r in enumerate(flat)]
+    assert budget.stop_reason(gate_evals=4 * 10**8, fitness=0.7, trace=rising) is None

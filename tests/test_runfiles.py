@@ -307,3 +307,19 @@ def test_ctrl_c_ends_compare_with_one_line(tmp_path, workers):
     assert "Traceback" not in err
     assert not list((tmp_path / "runs").glob("*.jsonl"))
     assert not list((tmp_path / "runs").glob(".*.tmp"))
+
+
+def test_a_solved_run_records_why_it_stopped_and_its_pruned_size(tmp_path):
+    import btype
+    from btype import export
+    job = Job(task="parity2", method="es", seed=0, budget={"evaluations": 50000},
+              network={"n_gates": 64, "layers": 6, "reach": 2})
+    assert sweep.run_sweep([job], tmp_path, None, progress=False).done == [job.name]
+    run = runfiles.read_run(tmp_path / f"{job.name}.jsonl")
+    assert run.footer["solved"] and run.header["task"] == {"n_inputs": 2, "n_outputs": 1, "n_train": 4}
+    assert "stop_reason" in run.footer  # the trainer's TrainResult.stop_reason
+    pruned, _ = export.prune(btype.Network.load(tmp_path / f"{job.name}.npz"))
+    task = btype.tasks.get("parity2")
+    assert (btype.evaluate(pruned, task.X_train) == task.Y_train).all()  # still solves the task
+    assert run.footer["pruned_gates"] == pruned.n_gates <= 64
+    assert run.footer["pruned_depth"] == export.describe(pruned)["depth"]
