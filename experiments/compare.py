@@ -89,20 +89,19 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    report = sweep.SweepReport()
     try:
-        return _sweep(args, report)
+        return _sweep(args)
     except BrokenPipeError:  # `--list | head`: the reader has all it wanted
         sys.stdout = open(os.devnull, "w")
         return 0
     except KeyboardInterrupt as exc:
-        report = getattr(exc, "report", report)
+        report = getattr(exc, "report", None) or sweep.SweepReport()  # Ctrl-C before the sweep: none
         print(f"\ninterrupted: {len(report.done) + len(report.skipped)} runs finished, "
               f"rerun to continue", file=sys.stderr)
         return 130
 
 
-def _sweep(args, report) -> int:
+def _sweep(args) -> int:
     preset = presets.get(args.preset)
     try:
         jobs = preset.jobs(seeds=args.seeds, methods=args.methods, tasks=args.tasks,

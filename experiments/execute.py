@@ -164,7 +164,7 @@ def _run_job(job: Job, runs_dir: Path) -> dict:
         raise KeyboardInterrupt(f"run {job.name} interrupted")
     wall = time.perf_counter() - t0
     header = {"type": "header", "format": FORMAT, "run": job.name, "job": job.config(),
-              "task": {"n_inputs": int(task.n_inputs), "n_outputs": int(task.n_outputs),
+              "task": {"n_inputs": int(task.n_inputs), "n_classes": task.n_classes,
                        "n_train": int(task.X_train.shape[0])},
               "sweep": json_ready(job.sweep), "versions": versions(), "machine": machine_info(),
               "started": _now(started)}

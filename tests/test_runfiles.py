@@ -316,7 +316,7 @@ def test_a_solved_run_records_why_it_stopped_and_its_pruned_size(tmp_path):
               network={"n_gates": 64, "layers": 6, "reach": 2})
     assert sweep.run_sweep([job], tmp_path, None, progress=False).done == [job.name]
     run = runfiles.read_run(tmp_path / f"{job.name}.jsonl")
-    assert run.footer["solved"] and run.header["task"] == {"n_inputs": 2, "n_outputs": 1, "n_train": 4}
+    assert run.footer["solved"] and run.header["task"] == {"n_inputs": 2, "n_classes": None, "n_train": 4}
     assert "stop_reason" in run.footer  # the trainer's TrainResult.stop_reason
     pruned, _ = export.prune(btype.Network.load(tmp_path / f"{job.name}.npz"))
     task = btype.tasks.get("parity2")
