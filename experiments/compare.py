@@ -12,17 +12,49 @@ redrawn from the files alone with ``python -m experiments.plot OUT``).
 from __future__ import annotations
 
 import argparse
+import math
+import os
+import re
 import sys
 import time
 from dataclasses import replace
 from pathlib import Path
 
-from . import presets, runner
+from . import presets, sweep
 
-__all__ = ["main", "parse_args", "make_executor"]
+__all__ = ["main", "parse_args"]
+
+_DEVICE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+
+
+def _budget(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
+    return value
+
+
+def _seeds(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an int, got {text!r}") from None
+    if not 1 <= value <= presets.MAX_SEEDS:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {presets.MAX_SEEDS:,}, got {text}")
+    return value
+
+
+def _device(text):
+    if not _DEVICE.match(text):
+        raise argparse.ArgumentTypeError(f"must be auto, cpu, cuda, cuda:N or mps, got {text!r}")
+    return text
 
 
 def parse_args(argv=None):
+    import btype  # here, not at the top: pool workers import this module before their initializer runs
     p = argparse.ArgumentParser(prog="python -m experiments.compare", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--preset", default="quick", choices=sorted(presets.PRESETS),
@@ -33,16 +65,21 @@ def parse_args(argv=None):
     p.add_argument("--threads", type=int, default=1, help="Numba/torch threads per job (default 1)")
     p.add_argument("--dask", metavar="SCHEDULER_ADDRESS",
                    help="run the jobs on this Dask distributed scheduler instead of the local pool")
-    p.add_argument("--seeds", type=int, help="number of seeds (default: the preset's)")
-    p.add_argument("--methods", nargs="+", choices=runner.METHODS, help="only these methods")
+    p.add_argument("--seeds", type=_seeds, help=f"number of seeds, 1 to {presets.MAX_SEEDS:,} (default: the preset's)")
+    p.add_argument("--methods", nargs="+", choices=btype.trainers(), help="only these trainers")
     p.add_argument("--tasks", nargs="+", help="only these tasks")
-    p.add_argument("--budget", type=float, help="budget per run on the preset's axis (default: the preset's)")
-    p.add_argument("--device", help="device for sgd: cpu, cuda or auto (default: the preset's)")
+    p.add_argument("--budget", type=_budget,
+                   help="budget per run on the preset's axis, finite and > 0 (default: the preset's)")
+    p.add_argument("--device", type=_device, help="device for sgd: auto, cpu, cuda[:N] or mps (default: the preset's)")
     p.add_argument("--mnist", type=Path, metavar="DIR", help="directory of MNIST IDX files: adds MNIST tasks")
     p.add_argument("--no-plots", action="store_true", help="skip the figures and summary")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--list", action="store_true", help="print the jobs and exit")
+    p.add_argument("--wait", action="store_true",
+                   help="wait for another sweep writing into --out to end (default: refuse)")
     args = p.parse_args(argv)
+    if args.mnist is not None and not args.mnist.is_dir():
+        p.error(f"--mnist must be a directory of MNIST IDX files, got {str(args.mnist)!r} (not a directory)")
     if args.workers < 0:
         p.error(f"--workers must be >= 0, got {args.workers}")
     if args.threads < 1:
@@ -50,25 +87,26 @@ def parse_args(argv=None):
     return args
 
 
-def make_executor(args):
-    """(executor, closer): the Dask client's executor, a process pool, or None (in-process)."""
-    if args.dask:
-        from dask.distributed import Client
-        client = Client(args.dask)
-        return client.get_executor(), client.close
-    if args.workers == 0:
-        return None, lambda: None
-    pool = runner.default_executor(args.workers, args.threads)
-    return pool, lambda: pool.shutdown(wait=True, cancel_futures=True)
-
-
 def main(argv=None) -> int:
     args = parse_args(argv)
+    try:
+        return _sweep(args)
+    except BrokenPipeError:  # `--list | head`: the reader has all it wanted
+        sys.stdout = open(os.devnull, "w")
+        return 0
+    except KeyboardInterrupt as exc:
+        report = getattr(exc, "report", None) or sweep.SweepReport()  # Ctrl-C before the sweep: none
+        print(f"\ninterrupted: {len(report.done) + len(report.skipped)} runs finished, "
+              f"rerun to continue", file=sys.stderr)
+        return 130
+
+
+def _sweep(args) -> int:
     preset = presets.get(args.preset)
     try:
         jobs = preset.jobs(seeds=args.seeds, methods=args.methods, tasks=args.tasks,
                            mnist_dir=args.mnist, device=args.device, budget=args.budget)
-    except ValueError as exc:
+    except (TypeError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.threads != 1:
@@ -79,9 +117,13 @@ def main(argv=None) -> int:
         return 0
     print(preset.describe())
     t0 = time.perf_counter()
-    executor, close = make_executor(args)
+    executor, close = sweep.open_executor(args.workers, args.threads, dask=args.dask)
     try:
-        report = runner.run_sweep(jobs, args.out / "runs", executor, progress=not args.quiet)
+        report = sweep.run_sweep(jobs, args.out / "runs", executor, progress=not args.quiet,
+                                  wait=args.wait)
+    except sweep.SweepLocked as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     finally:
         close()
     print(f"{len(report.done)} runs done, {len(report.skipped)} already finished, "

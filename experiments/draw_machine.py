@@ -1,9 +1,8 @@
 """Draw a trained B-type before and after pruning (Graphviz ``dot`` + matplotlib).
 
 A small random layered B-type is trained on a truth-table task (default
-``add1``, the half adder: sum and carry of two bits) by a tiny built-in local
-search over its modifier bits (flip one or two, keep the change unless fitness
-drops), restarting from new wiring until one solves the task. The solved
+``add1``, the half adder: sum and carry of two bits) by ``btype.search`` (default
+``es``), restarting from new wiring until one solves the task. The solved
 machine is drawn as it is and as :func:`btype.export.prune` reduces it, side by
 side in one PNG; the machine itself is saved beside the figure (``.npz``) so the
 ``python -m btype.export`` command line can be tried on it.
@@ -27,49 +26,20 @@ import numpy as np
 
 import btype
 import btype.export as bx
-from btype.simulate import DeltaEvaluator
-
-
-def _fitness(evaluator, target, mask):
-    wrong = np.bitwise_and(np.bitwise_xor(evaluator.outputs_packed(), target), mask)
-    return 1.0 - sum(bin(int(w)).count("1") for w in wrong.ravel()) / target.shape[0]
-
-
-def local_search(net, task, max_evals, rng):
-    """(1+1) search over enable bits, sideways moves accepted. Returns (net, solved).
-
-    Uses the simulator's delta evaluation: a trial flips one or two links and
-    recomputes only the gates downstream of them; a worse trial is flipped back.
-    """
-    X, Y = task.split("train")
-    target = btype.pack(Y)
-    mask = btype.bits.tail_mask(X.shape[0])
-    evaluator = DeltaEvaluator(net, X)
-    best = _fitness(evaluator, target, mask) * Y.shape[1]
-    modified = np.argwhere(net.modifiers)
-    for _ in range(max_evals):
-        if best >= Y.shape[1]:
-            break
-        flips = modified[rng.choice(len(modified), size=rng.integers(1, 3), replace=False)]
-        evaluator.flip(flips)
-        fit = _fitness(evaluator, target, mask) * Y.shape[1]
-        if fit >= best:
-            best = fit
-        else:
-            evaluator.flip(flips)
-    trained = evaluator.network
-    return trained, task.score(trained, "train").solved
+import btype.search
 
 
 def train_machine(task, args):
-    rng = np.random.default_rng(args.seed)
+    """The first of ``args.restarts`` machines (new wiring each) that the search solves."""
     for attempt in range(args.restarts):
         net = btype.random_network(task.n_inputs, args.gates, task.n_outputs,
                                    seed=args.seed * 1000 + attempt, link=args.link,
                                    layers=args.layers, reach=args.reach)
-        net, solved = local_search(net, task, args.evals, rng)
-        if solved:
-            return net, attempt
+        result = btype.search.train(net, task, method=args.method,
+                                    budget=btype.Budget(evaluations=args.evals),
+                                    seed=args.seed + attempt, progress=False)
+        if result.solved:
+            return result.network, attempt
     raise SystemExit(f"no machine solved {task.name} in {args.restarts} restarts of "
                      f"{args.evals} evaluations; try more gates or evaluations")
 
@@ -106,6 +76,7 @@ def main(argv=None):
     parser.add_argument("--reach", type=int, default=3)
     parser.add_argument("--link", choices=btype.LINK_MODES, default="switch")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--method", default="es", choices=btype.trainers("search"))
     parser.add_argument("--evals", type=int, default=4000, help="evaluations per restart")
     parser.add_argument("--restarts", type=int, default=40)
     parser.add_argument("--out", default="docs/figures/pruned_add1.png")

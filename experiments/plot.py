@@ -13,7 +13,7 @@ import math
 import sys
 from pathlib import Path
 
-from . import plots, runner
+from . import plots, runfiles
 from .summary import natural_key, network_text, write_summary
 
 __all__ = ["make_all", "main", "FIGURES"]
@@ -22,7 +22,8 @@ __all__ = ["make_all", "main", "FIGURES"]
 FIGURES = ("convergence_train_seconds", "convergence_train_gate_evals", "convergence_test_seconds",
            "convergence_test_gate_evals", "ecdf_seconds", "ecdf_gate_evals", "scaling",
            "hardening_gap", "link_modes")
-_SCALING_FAMILIES = ("parity", "mux")
+_SCALING_FAMILIES = ("parity", "epar", "mux", "add", "addc", "mul", "cmp")
+_SCALING_AXES = {"evaluations": "evaluations", "gate_evals": "gate-evaluations", "seconds": "wall time"}
 
 
 def _grid(n_panels, ncols=5, size=(3.3, 2.7)):
@@ -79,7 +80,7 @@ def make_all(results_dir) -> list[Path]:
         link-mode study, no parity or mux tasks) are left out.
     """
     results_dir = Path(results_dir)
-    runs = runner.load_runs(results_dir)
+    runs = runfiles.load_runs(results_dir)
     if not runs:
         raise ValueError(f"results_dir {str(results_dir)!r} holds no finished runs")
     out = results_dir / "figures"
@@ -100,19 +101,21 @@ def make_all(results_dir) -> list[Path]:
                              f"Share of runs solved against {words} (unsolved runs stay in the denominator)",
                              caption, out, f"ecdf_{axis}")
     families = [f for f in _SCALING_FAMILIES
-                if any((plots.task_size(r.task) or (None,))[0] == f for r in main)]
+                if len({s for r in main if (s := plots.task_size(r.task)) and s[0] == f}) >= 2]
     if families:
-        fig, axes = plots.plt.subplots(2, len(families), figsize=(4.2 * len(families), 6.2),
+        fig, axes = plots.plt.subplots(len(_SCALING_AXES), len(families),
+                                       figsize=(4.2 * len(families), 3.1 * len(_SCALING_AXES)),
                                        squeeze=False)
         for j, family in enumerate(families):
-            for i, axis in enumerate(axis_words):
+            for i, axis in enumerate(_SCALING_AXES):
                 plots.plot_scaling(main, family=family, axis=axis, ax=axes[i, j])
             axes[0, j].set_title(family, fontsize=9)
         for ax in axes.ravel():
             ax.minorticks_off()
         axes[0, 0].legend(fontsize=7)
-        written += _save(fig, "Median time and gate-evaluations to solve against problem size\n"
-                         "hollow triangle: fewer than half the runs solved; labels: runs solved",
+        written += _save(fig, "Median evaluations, gate-evaluations and time to solve against problem size\n"
+                         "hollow triangle: fewer than half the runs solved; labels: runs solved; "
+                         "star: published CGP median",
                          caption, out, "scaling")
     relaxed = [r for r in main if any(rec.get("relaxed_train_fitness") is not None for rec in r.records)]
     if relaxed:

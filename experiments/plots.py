@@ -1,7 +1,7 @@
 """Axes-level plots of sweep results (matplotlib, Agg).
 
 Every function takes a list of runs (objects with ``.method``, ``.task``, ``.link`` and
-``.records``, as :func:`experiments.runner.load_runs` returns), draws on ``ax`` (a new
+``.records``, as :func:`experiments.runfiles.load_runs` returns), draws on ``ax`` (a new
 figure when None) and returns the axes. Numbers come from :mod:`experiments.stats`;
 each method has one colour in every figure (:data:`METHOD_COLORS`).
 """
@@ -15,13 +15,15 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+import btype  # noqa: E402
+
 from . import stats  # noqa: E402
 
 __all__ = ["METHOD_COLORS", "METHOD_ORDER", "LINK_STYLES", "AXIS_LABELS", "method_color",
            "by_method", "task_size", "plot_convergence", "plot_ecdf", "plot_scaling",
-           "plot_hardening_gap", "plot_link_modes", "machine_caption"]
+           "plot_hardening_gap", "plot_link_modes", "machine_caption", "CGP_MEDIANS"]
 
-METHOD_ORDER = ("es", "anneal", "ga", "random", "sgd")
+METHOD_ORDER = tuple(btype.trainers())  # the registry's order; colours below stay fixed per name
 METHOD_COLORS = {"es": "#1f77b4", "anneal": "#ff7f0e", "ga": "#2ca02c", "random": "#7f7f7f",
                  "sgd": "#d62728"}
 _SPARE_COLORS = ("#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf")
@@ -31,6 +33,11 @@ AXIS_LABELS = {"seconds": "wall time (s)", "gate_evals": "gate-evaluations",
                "test_accuracy": "test accuracy", "relaxed_train_fitness": "relaxed train fitness",
                "relaxed_test_accuracy": "relaxed test accuracy"}
 _FAMILY_SIZE = re.compile(r"^([a-z_]+?)(\d+)$")
+_SIZE_IS_INPUTS = ("parity", "epar", "mux", "majority")
+
+#: Published Cartesian GP medians of evaluations to solve, on the General Boolean Function
+#: Benchmark Suite tasks that btype has under these names (as quoted in issue 12).
+CGP_MEDIANS = {"epar8": 1_877_298, "mul3": 317_891, "addc4": 864_099, "cmp4": 1_033_987}
 
 
 def method_color(method: str) -> str:
@@ -186,15 +193,21 @@ def plot_scaling(runs, *, family="parity", axis="seconds", ax=None, n_boot=2000,
         if missing:
             ax.plot(missing, [ceiling] * len(missing), linestyle="none", marker="^", ms=7,
                     markerfacecolor="none", color=color, label=None if xs else method)
+    anchors = [(task_size(t)[1], v) for t, v in CGP_MEDIANS.items()
+               if axis == "evaluations" and task_size(t)[0] == family and t in {r.task for r in runs}]
+    if anchors:
+        ax.plot(*zip(*anchors), linestyle="none", marker="*", ms=10, color="black",
+                label="CGP, published median")
     ax.axhline(ceiling, color="0.6", lw=0.8, linestyle=":")
-    floor = min([v for v in lows if v > 0] + [ceiling])
+    floor = min([v for v in lows if v > 0] + [v for _, v in anchors] + [ceiling])
     top = ceiling * (10 ** (0.25 * len(groups)) if stacked else 2.5)  # room for the stacked labels
+    top = max([top] + [2.0 * v for _, v in anchors])
     ax.set_ylim(floor / 2.0, top)  # before the log scale, which warns on a flat autoscale
     ax.set_yscale("log")
     sizes = sorted({task_size(r.task)[1] for r in runs})
     ax.set_xticks(sizes)
     ax.set_xlim(sizes[0] - 0.5, sizes[-1] + 0.5)
-    ax.set_xlabel(f"{family} size (inputs)")
+    ax.set_xlabel(f"{family} size" + (" (inputs)" if family in _SIZE_IS_INPUTS else " n"))
     ax.set_ylabel(f"median {_label(axis)} to solve")
     return ax
 

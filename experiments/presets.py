@@ -1,6 +1,6 @@
 """Named sweeps: which tasks, machines, methods, seeds and budgets.
 
-A preset is plain data; :meth:`Preset.jobs` turns it into :class:`~experiments.runner.Job`
+A preset is plain data; :meth:`Preset.jobs` turns it into :class:`~experiments.job.Job`
 objects. For each (task, seed) every method gets the same machine (the wiring seed is
 the run's seed) and the same budget on the preset's axis (``seconds``, ``gate_evals``
 or ``evaluations``); records carry both wall time and gate-evaluations whichever axis
@@ -11,14 +11,17 @@ seeds) next to the default switch mode.
 """
 from __future__ import annotations
 
+import math
 import numbers
 from dataclasses import dataclass, field, replace
 
-from .runner import METHODS, Job
+from .job import Job
 
-__all__ = ["Preset", "TaskSetup", "PRESETS", "get", "AXES"]
+__all__ = ["Preset", "TaskSetup", "PRESETS", "get", "AXES", "MAX_SEEDS"]
 
 AXES = ("seconds", "gate_evals", "evaluations")
+#: More seeds than any sweep needs: a larger count is a typo, not a plan.
+MAX_SEEDS = 1_000
 
 
 @dataclass(frozen=True)
@@ -28,7 +31,7 @@ class TaskSetup:
     Parameters
     ----------
     network : dict
-        ``runner.Job.network`` without the link: ``n_gates``, ``layers``, ``kind``,
+        ``Job.network`` without the link: ``n_gates``, ``layers``, ``kind``,
         ``outputs_per_class`` ...
     scale : float
         Multiplies the preset's budget for this task (real data sets need more).
@@ -50,7 +53,8 @@ class Preset:
     name, description : str
     tasks : dict
         ``{task name: TaskSetup}`` of the main comparison (switch-mode B-types).
-    methods : tuple of str
+    methods : tuple of str, optional
+        Default: every registered trainer (``btype.trainers()``).
     seeds : int
         Seeds 0 .. seeds-1.
     axis : {"seconds", "gate_evals", "evaluations"}
@@ -59,11 +63,16 @@ class Preset:
         How much of ``axis`` each run gets (times the task's ``scale``).
     target : float or None
         Stop a run early once its training fitness reaches this (1.0: solved).
+    plateau, plateau_min : float, int or None
+        The budget's plateau rule (``btype.Budget``): stop a run whose best training
+        fitness has not improved while its gate-evaluations grew ``plateau``-fold, once
+        it has spent ``plateau_min`` gate-evaluations.
     options : dict
         ``{method: {option: value}}`` for every task.
     link_tasks : dict
         ``{task name: TaskSetup}`` run in both link modes for the link-mode study.
-    link_methods : tuple of str
+    link_methods : tuple of str, optional
+        None: every registered trainer.
     mnist : dict
         ``{task name: TaskSetup}`` added when an MNIST directory is given.
     device : str
@@ -73,35 +82,42 @@ class Preset:
     name: str
     description: str
     tasks: dict
-    methods: tuple = METHODS
+    methods: tuple | None = None
     seeds: int = 5
     axis: str = "seconds"
     budget: float = 1.0
     target: float | None = 1.0
+    plateau: float | None = None
+    plateau_min: int | None = None
     options: dict = field(default_factory=dict)
     link_tasks: dict = field(default_factory=dict)
-    link_methods: tuple = ("es", "sgd")
+    link_methods: tuple | None = ("es", "sgd")
     mnist: dict = field(default_factory=dict)
     device: str = "auto"
 
     def __post_init__(self):
         if self.axis not in AXES:
             raise ValueError(f"Preset axis must be one of {AXES}, got {self.axis!r}")
-        if isinstance(self.budget, bool) or not isinstance(self.budget, numbers.Real) or self.budget <= 0:
-            raise ValueError(f"Preset budget must be a number > 0, got {self.budget!r}")
+        if isinstance(self.budget, bool) or not isinstance(self.budget, numbers.Real) \
+                or not math.isfinite(self.budget) or self.budget <= 0:
+            raise ValueError(f"Preset budget must be a finite number > 0, got {self.budget!r}")
 
     def _budget(self, setup: TaskSetup) -> dict:
         amount = self.budget * setup.scale
         budget = {self.axis: amount if self.axis == "seconds" else int(round(amount))}
         if self.target is not None:
             budget["target"] = self.target
+        if self.plateau is not None:
+            budget["plateau"] = self.plateau
+            budget["plateau_min"] = self.plateau_min
         return budget
 
     def _job(self, task, setup, method, seed, link, device, task_args, sweep):
+        import btype
         options = {**self.options.get(method, {}), **setup.options.get(method, {})}
         network = {**setup.network, "link": link}
         return Job(task=task, method=method, seed=seed, budget=self._budget(setup), network=network,
-                   options=options, device=device if method == "sgd" else "cpu",
+                   options=options, device=device if btype.registry.info(method).needs_torch else "cpu",
                    task_args=task_args, sweep=sweep)
 
     def jobs(self, *, seeds=None, methods=None, tasks=None, mnist_dir=None, device=None,
@@ -123,11 +139,16 @@ class Preset:
         """
         preset = self if budget is None else replace(self, budget=budget)
         n_seeds = self.seeds if seeds is None else seeds
-        if isinstance(n_seeds, bool) or not isinstance(n_seeds, numbers.Integral) or n_seeds < 1:
-            raise ValueError(f"seeds must be an int >= 1, got {seeds!r}")
-        unknown = set(methods or ()) - set(METHODS)
+        if isinstance(n_seeds, bool) or not isinstance(n_seeds, numbers.Integral) \
+                or not 1 <= n_seeds <= MAX_SEEDS:
+            raise ValueError(f"seeds must be an int from 1 to {MAX_SEEDS:,}, got {seeds!r}")
+        import btype  # not at the top: pool workers import the main module before their initializer
+        all_methods = tuple(btype.trainers())
+        own = all_methods if self.methods is None else self.methods
+        link_methods = all_methods if self.link_methods is None else self.link_methods
+        unknown = set(methods or ()) - set(own)
         if unknown:
-            raise ValueError(f"methods must be among {METHODS}, got {sorted(unknown)}")
+            raise ValueError(f"methods must be among {own}, got {sorted(unknown)}")
         device = self.device if device is None else device
         main = dict(self.tasks)
         extra_args = {}
@@ -146,11 +167,11 @@ class Preset:
 
         wanted = {}  # ordered by (task, link, method, seed); dict drops the study's duplicates
         for task, setup in main.items():
-            for method in self.methods:
+            for method in own:
                 wanted[(task, "switch", method)] = setup
         for task, setup in self.link_tasks.items():
             setup = main.get(task, setup)  # both link modes on the very machines of the main runs
-            for method in self.link_methods:
+            for method in link_methods:
                 for link in ("switch", "turing"):
                     wanted.setdefault((task, link, method), setup)
         # Seed-major order: a pool's workers start on different methods (so on a fresh
@@ -167,7 +188,8 @@ class Preset:
     def describe(self) -> str:
         """A one-paragraph summary of the sweep for the command line."""
         unit = {"seconds": "s", "gate_evals": " gate-evals", "evaluations": " evaluations"}[self.axis]
-        return (f"preset {self.name!r}: {len(self.tasks)} tasks x {len(self.methods)} methods x "
+        return (f"preset {self.name!r}: {len(self.tasks)} tasks x "
+                f"{'every registered' if self.methods is None else len(self.methods)} methods x "
                 f"{self.seeds} seeds at {self.budget:g}{unit} per run (times each task's scale); "
                 f"link study on {', '.join(self.link_tasks) or 'no tasks'}. {self.description}")
 
@@ -242,12 +264,39 @@ _FULL = Preset(
     budget=1.5,
     link_tasks={"parity3": _FULL_TASKS["parity3"], "majority5": _FULL_TASKS["majority5"],
                 "mux6": _FULL_TASKS["mux6"]},
-    link_methods=METHODS,
+    link_methods=None,
     mnist={"mnist14-3v7": TaskSetup(_layered(4000, 4, outputs_per_class=40), scale=4.0)},
     device="auto",
 )
 
-PRESETS = {p.name: p for p in (_QUICK, _FULL)}
+# The standard comparison: a hardware-neutral budget on the gate-evaluation axis, large
+# enough that a run solves or stalls, with the plateau rule ending a stalled run once its
+# gate-evaluations grew 4-fold without a better machine. epar8, mul3, addc4 and cmp4 are
+# the tasks with published Cartesian GP medians (drawn in the scaling figure).
+_STANDARD_TASKS = {
+    **{name: _FULL_TASKS[name] for name in ("parity3", "parity4", "parity5", "parity6", "parity7",
+                                            "mux6", "mux11", "add2", "add3", "mul2", "mul3",
+                                            "cmp2", "majority5", "digits")},
+    "epar8": _FULL_TASKS["parity8"],
+    "addc4": TaskSetup(_layered(1500, 16, reach=2)),
+    "cmp4": TaskSetup(_layered(1200, 14, reach=2)),
+}
+
+_STANDARD = Preset(
+    name="standard",
+    description=("Every method on every task family at a gate-evaluation budget with the plateau "
+                 "rule, 10 seeds (planned for about an hour on 2 cores; not yet measured)."),
+    tasks=_STANDARD_TASKS,
+    seeds=10,
+    axis="gate_evals",
+    budget=5e8,
+    plateau=4.0,
+    plateau_min=50_000_000,
+    link_tasks={"parity3": _FULL_TASKS["parity3"], "majority5": _FULL_TASKS["majority5"]},
+    device="auto",
+)
+
+PRESETS = {p.name: p for p in (_QUICK, _STANDARD, _FULL)}
 
 
 def get(name: str) -> Preset:

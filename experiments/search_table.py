@@ -1,23 +1,30 @@
 """The README table of search results: success rate and evaluations to solve.
 
     python -m experiments.search_table [--seeds 20] [--evaluations 10000000] [--method es]
-                                       [--tasks parity3 ...] [--workers 2] [--out FILE.jsonl]
+                                       [--tasks parity3 ...] [--workers 2] [--out DIR]
 
 For every task, ``--seeds`` runs (run ``s``: machine ``random_network(..., seed=s)``,
-search seed ``s``) of ``btype.search.train`` with an evaluation budget, in a
-``multiprocessing`` spawn pool, one Numba thread per worker. Prints a markdown
-table: machine size, success rate, median evaluations and seconds to solve (over
-the solved runs). One JSON line per run goes to ``--out``; runs already there are
-skipped, so an interrupted table resumes.
+search seed ``s``) of one search trainer with an evaluation budget, as a sweep
+(:func:`experiments.sweep.run_sweep`: a spawn pool, one Numba thread per worker, one
+run file per run under ``DIR/runs``, finished runs skipped on restart). Prints a
+markdown table: machine size, success rate, median evaluations and seconds to solve
+(over the solved runs).
 """
 from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing as mp
-import os
 import sys
 import time
+from pathlib import Path
+
+import numpy as np
+
+from . import stats
+from .job import Job
+from .machine import cpu_name
+from .runfiles import read_run
+from .sweep import open_executor, run_sweep
 
 # Machines that ES solves within the default budget (layered, ports reach 2 layers back).
 SIZES = {
@@ -32,73 +39,47 @@ SIZES = {
 REACH = 2
 
 
-def run_one(job):
-    """One search run (in a worker); returns its summary as a dict."""
-    import btype
-    import btype.search
-
-    task = btype.tasks.get(job["task"])
-    size = SIZES[job["task"]]
-    net = btype.random_network(task.n_inputs, size["n_gates"], task.n_outputs, layers=size["layers"],
-                               reach=REACH, seed=job["seed"], link=job["link"])
-    result = btype.search.train(net, task, method=job["method"],
-                                budget=btype.Budget(evaluations=job["evaluations"]),
-                                seed=job["seed"], progress=False, **job["options"])
-    last = result.trace[-1]
-    return {**job, **size, "reach": REACH, "solved": result.solved,
-            "train_fitness": result.train_fitness, "evaluations_used": last["evaluations"],
-            "skipped": last.get("skipped"), "gate_evals": last["gate_evals"],
-            "seconds": last["seconds"]}
+def jobs(tasks, seeds, method, link, evaluations, options) -> list[Job]:
+    """One job per (task, seed) on the task's machine of :data:`SIZES`."""
+    return [Job(task=t, method=method, seed=s, budget={"evaluations": evaluations},
+                network={**SIZES[t], "reach": REACH, "link": link}, options=dict(options),
+                sweep={"script": "search_table"})
+            for t in tasks for s in range(seeds)]
 
 
-def _cpu():
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return f"{line.split(':', 1)[1].strip()} ({os.cpu_count()} cores)"
-    except OSError:
-        pass
-    return f"unknown CPU ({os.cpu_count()} cores)"
-
-
-def _median(values):
-    values = sorted(values)
-    if not values:
-        return None
-    mid = len(values) // 2
-    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
-
-
-def table(rows, tasks):
-    """Markdown table from run summaries."""
+def table(runs, tasks):
+    """Markdown table from finished runs."""
     lines = ["| task | gates | layers | solved | median evaluations to solve | median seconds to solve |",
              "|---|---:|---:|---:|---:|---:|"]
     for name in tasks:
-        runs = [r for r in rows if r["task"] == name]
-        if not runs:
+        group = [r for r in runs if r.task == name]
+        if not group:
             continue
-        solved = [r for r in runs if r["solved"]]
-        evals = _median([r["evaluations_used"] for r in solved])
-        secs = _median([r["seconds"] for r in solved])
-        lines.append(f"| {name} | {runs[0]['n_gates']} | {runs[0]['layers']} | "
-                     f"{len(solved)}/{len(runs)} ({100 * len(solved) / len(runs):.0f}%) | "
-                     f"{'-' if evals is None else f'{evals:,.0f}'} | "
-                     f"{'-' if secs is None else f'{secs:.3f}'} |")
+        evals, solved = stats.solve_points([r.records for r in group], "evaluations")
+        secs, _ = stats.solve_points([r.records for r in group], "seconds")
+        net = group[0].job["network"]
+        median = (lambda v: None if not solved.any() else float(np.median(v[solved])))
+        e, t = median(evals), median(secs)
+        lines.append(f"| {name} | {net['n_gates']} | {net['layers']} | "
+                     f"{solved.sum()}/{len(group)} ({100 * solved.mean():.0f}%) | "
+                     f"{'-' if e is None else f'{e:,.0f}'} | {'-' if t is None else f'{t:.3f}'} |")
     return "\n".join(lines)
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    import btype  # here, not at the top: pool workers import this module before their initializer runs
+    parser = argparse.ArgumentParser(prog="python -m experiments.search_table",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", nargs="+", default=list(SIZES), choices=list(SIZES))
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--evaluations", type=int, default=10_000_000)
-    parser.add_argument("--method", default="es")
+    parser.add_argument("--method", default="es", choices=btype.trainers("search"))
     parser.add_argument("--link", default="switch", choices=["switch", "turing"])
     parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                         help="method option, e.g. --option lam=4 (value read as JSON when it parses)")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--out", default=None, help="JSON Lines file of run summaries (resumable)")
+    parser.add_argument("--workers", type=int, default=2, help="processes (default 2); 0: in this process")
+    parser.add_argument("--out", type=Path, default=Path("results/search_table"),
+                        help="results directory; its runs/ makes the table resumable")
     args = parser.parse_args(argv)
     options = {}
     for item in args.option:
@@ -108,42 +89,24 @@ def main(argv=None):
         except json.JSONDecodeError:
             options[key] = value
 
-    jobs = [dict(task=t, seed=s, method=args.method, link=args.link, evaluations=args.evaluations,
-                 options=options) for t in args.tasks for s in range(args.seeds)]
-    rows = []
-    if args.out and os.path.exists(args.out):
-        with open(args.out) as fh:
-            rows = [json.loads(line) for line in fh if line.strip()]
-        key = lambda j: (j["task"], j["seed"], j["method"], j["link"], j["evaluations"],
-                         json.dumps(j["options"], sort_keys=True))
-        done = {key(r) for r in rows}
-        rows = [r for r in rows if key(r) in {key(j) for j in jobs}]
-        jobs = [j for j in jobs if key(j) not in done]
-
-    # one Numba thread per worker; spawned workers inherit the environment
-    os.environ["NUMBA_NUM_THREADS"] = "1"
-    from tqdm.auto import tqdm
-
+    todo = jobs(args.tasks, args.seeds, args.method, args.link, args.evaluations, options)
     start = time.perf_counter()
-    out = open(args.out, "a") if args.out else None
+    executor, close = open_executor(args.workers)
     try:
-        with mp.get_context("spawn").Pool(args.workers) as pool:
-            for row in tqdm(pool.imap_unordered(run_one, jobs), total=len(jobs), desc="runs"):
-                rows.append(row)
-                if out:
-                    out.write(json.dumps(row) + "\n")
-                    out.flush()
+        report = run_sweep(todo, args.out / "runs", executor)
     finally:
-        if out:
-            out.close()
+        close()
+    for name, error in list(report.failed.items())[:3]:
+        print(f"--- {name} failed:\n{error}", file=sys.stderr)
+    runs = [run for job in todo if (run := read_run(args.out / "runs" / f"{job.name}.jsonl")) and run.complete]
     opts = " ".join(f"{k}={v}" for k, v in options.items())
     print(f"\n{args.method} {opts} on {args.link}-mode B-types (layered, reach {REACH}); "
           f"budget {args.evaluations:,} evaluations; {args.seeds} seeds per task; "
-          f"{args.workers} workers x 1 thread; {_cpu()}; "
+          f"{args.workers} workers x 1 thread; {cpu_name()}; "
           f"{time.perf_counter() - start:.0f} s\n")
-    print(table(rows, args.tasks))
-    return rows
+    print(table(runs, args.tasks))
+    return 1 if report.failed else 0
 
 
 if __name__ == "__main__":
-    sys.exit(0 if main() is not None else 1)
+    sys.exit(main())

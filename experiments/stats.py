@@ -1,23 +1,26 @@
 """Robust statistics of sweep results: arrays in, arrays out, no drawing.
 
-Point estimates come with percentile-bootstrap confidence intervals (seeded, so a
-figure redrawn from the same results is the same figure), success rates with Wilson
-intervals, and time-to-solve distributions as empirical CDFs in which runs that never
-solved stay in the denominator (censored at their budget), so an ECDF reaches 1 only
-when every run solved.
+Point estimates come with percentile-bootstrap confidence intervals
+(``scipy.stats.bootstrap``, seeded, so a figure redrawn from the same results is the
+same figure), the interquartile mean is ``scipy.stats.trim_mean``, success rates have
+Wilson intervals (``scipy.stats.binomtest``), and time-to-solve distributions are
+Kaplan-Meier estimates (``scipy.stats.ecdf`` of ``CensoredData``) in which runs that
+never solved are censored where they stopped, so an ECDF reaches 1 only when every run
+solved. What SciPy has no function for is here: reading solve points off run traces,
+resampling traces on a grid, and the median band of many curves with missing values.
 """
 from __future__ import annotations
 
-import math
 import numbers
-from statistics import NormalDist
+import warnings
 from typing import NamedTuple
 
 import numpy as np
+from scipy import stats as sps
 
 __all__ = ["Estimate", "iqm", "median_ci", "iqm_ci", "bootstrap_ci", "wilson_interval",
            "success_rate", "solve_point", "solve_points", "ecdf", "ecdf_at", "step_resample",
-           "resample_traces", "curve_band", "common_grid"]
+           "resample_traces", "curve_band", "common_grid", "Growth", "growth_rate"]
 
 
 class Estimate(NamedTuple):
@@ -56,8 +59,8 @@ def _as_sample(values, name="values"):
 def iqm(values, axis=-1):
     """Interquartile mean: the mean of the middle half of the sorted values.
 
-    ``int(0.25 * n)`` values are cut from each end (the convention of
-    ``scipy.stats.trim_mean(x, 0.25)``), so for fewer than 4 values it is the mean.
+    ``scipy.stats.trim_mean(values, 0.25)``: ``int(0.25 * n)`` values are cut from each
+    end, so for fewer than 4 values it is the mean.
 
     Parameters
     ----------
@@ -65,18 +68,15 @@ def iqm(values, axis=-1):
     axis : int
         Axis along which to take the mean.
     """
-    x = np.sort(np.asarray(values, dtype=float), axis=axis)
-    n = x.shape[axis]
-    if n == 0:
+    x = np.asarray(values, dtype=float)
+    if x.size == 0 or x.shape[axis] == 0:
         raise ValueError("iqm of an empty sample")
-    cut = int(0.25 * n)
-    middle = np.take(x, np.arange(cut, n - cut), axis=axis)
     with np.errstate(invalid="ignore"):
-        return middle.mean(axis=axis)
+        return sps.trim_mean(x, 0.25, axis=axis)
 
 
 def bootstrap_ci(values, statistic, *, n_boot=2000, confidence=0.95, seed=0) -> Estimate:
-    """Percentile-bootstrap confidence interval of a statistic.
+    """Percentile-bootstrap confidence interval of a statistic (``scipy.stats.bootstrap``).
 
     Parameters
     ----------
@@ -93,8 +93,8 @@ def bootstrap_ci(values, statistic, *, n_boot=2000, confidence=0.95, seed=0) -> 
     Returns
     -------
     Estimate
-        ``statistic(values)`` and the interval's ends, which are order statistics of
-        the resampled statistics (no interpolation, so infinite values stay exact).
+        ``statistic(values)`` and the interval's ends. A single value is its own
+        interval (every resample is that value).
     """
     x = _as_sample(values)
     if len(x) == 0:
@@ -102,11 +102,17 @@ def bootstrap_ci(values, statistic, *, n_boot=2000, confidence=0.95, seed=0) -> 
     if not callable(statistic):
         raise TypeError(f"statistic must be callable, got {statistic!r}")
     n_boot = _check_count(n_boot, "n_boot")
-    alpha = (1.0 - _check_confidence(confidence)) / 2.0
-    rng = np.random.default_rng(seed)
-    resampled = statistic(x[rng.integers(0, len(x), size=(n_boot, len(x)))], axis=-1)
-    low, high = np.quantile(resampled, [alpha, 1.0 - alpha], method="inverted_cdf")
-    return Estimate(float(statistic(x, axis=-1)), float(low), float(high))
+    confidence = _check_confidence(confidence)
+    value = float(statistic(x, axis=-1))
+    if len(x) == 1:
+        return Estimate(value, value, value)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        # the standard error scipy reports beside the interval is NaN for infinite values
+        warnings.simplefilter("ignore", RuntimeWarning)
+        result = sps.bootstrap((x,), statistic, n_resamples=n_boot, confidence_level=confidence,
+                               method="percentile", vectorized=True, rng=np.random.default_rng(seed))
+    low, high = result.confidence_interval
+    return Estimate(value, float(low), float(high))
 
 
 def median_ci(values, *, n_boot=2000, confidence=0.95, seed=0) -> Estimate:
@@ -120,7 +126,8 @@ def iqm_ci(values, *, n_boot=2000, confidence=0.95, seed=0) -> Estimate:
 
 
 def wilson_interval(successes, trials, *, confidence=0.95) -> tuple[float, float]:
-    """Wilson score interval of a binomial proportion.
+    """Wilson score interval of a binomial proportion
+    (``scipy.stats.binomtest(...).proportion_ci(method="wilson")``).
 
     Unlike the normal approximation it stays inside [0, 1] and is sensible at
     0 or n successes, which is where most cells of a sweep table are.
@@ -129,15 +136,8 @@ def wilson_interval(successes, trials, *, confidence=0.95) -> tuple[float, float
     successes = _check_count(successes, "successes", 0)
     if successes > trials:
         raise ValueError(f"successes ({successes}) must not exceed trials ({trials})")
-    z = NormalDist().inv_cdf(0.5 + _check_confidence(confidence) / 2.0)
-    p = successes / trials
-    denom = 1.0 + z * z / trials
-    centre = (p + z * z / (2 * trials)) / denom
-    half = z / denom * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials))
-    # At 0 or n successes the ends are exactly 0 or 1; say so rather than round off.
-    low = 0.0 if successes == 0 else max(0.0, centre - half)
-    high = 1.0 if successes == trials else min(1.0, centre + half)
-    return low, high
+    ci = sps.binomtest(successes, trials).proportion_ci(_check_confidence(confidence), method="wilson")
+    return float(ci.low), float(ci.high)
 
 
 def success_rate(solved, *, confidence=0.95) -> Estimate:
@@ -196,8 +196,22 @@ def _check_censored(values, solved):
     return x, s
 
 
+def _kaplan_meier(x, s):
+    """scipy's Kaplan-Meier CDF of the solve points ``x[s]``, the unsolved runs censored
+    beyond every point (None when nothing solved).
+
+    An unsolved run counts as one that never solves, not as one that might have solved
+    just after it stopped: runs stop on a budget or a plateau, which is informative
+    censoring, so the estimate stays the plain share of all runs solved by each point.
+    """
+    if not s.any():
+        return None
+    beyond = 2.0 * max(float(x.max()), 0.0) + 1.0  # scipy wants finite censoring points
+    return sps.ecdf(sps.CensoredData(uncensored=x[s], right=np.full(int((~s).sum()), beyond))).cdf
+
+
 def ecdf(values, solved) -> tuple[np.ndarray, np.ndarray]:
-    """Empirical CDF of a time-to-solve with censored runs.
+    """Empirical CDF of a time-to-solve with censored runs (``scipy.stats.ecdf``).
 
     Parameters
     ----------
@@ -208,20 +222,24 @@ def ecdf(values, solved) -> tuple[np.ndarray, np.ndarray]:
     Returns
     -------
     x, y : arrays
-        ``x`` the sorted solve points of the runs that solved; ``y[i]`` the share
-        of *all* runs solved by ``x[i]``. Unsolved runs count in the denominator,
-        so ``y`` ends at the success rate.
+        ``x`` the sorted distinct solve points; ``y[i]`` the share of *all* runs solved
+        by ``x[i]``. Unsolved runs stay in the denominator, so ``y`` ends at the
+        success rate.
     """
     x, s = _check_censored(values, solved)
-    xs = np.sort(x[s])
-    return xs, np.arange(1, len(xs) + 1) / len(x)
+    cdf = _kaplan_meier(x, s)
+    if cdf is None:
+        return np.empty(0), np.empty(0)
+    xs = np.unique(x[s])
+    return xs, cdf.evaluate(xs)
 
 
 def ecdf_at(values, solved, grid) -> np.ndarray:
-    """Share of all runs solved at or before each grid point (see :func:`ecdf`)."""
+    """The estimate of :func:`ecdf` at each grid point (0 before the first solve)."""
     x, s = _check_censored(values, solved)
-    xs = np.sort(x[s])
-    return np.searchsorted(xs, np.asarray(grid, dtype=float), side="right") / len(x)
+    grid = np.asarray(grid, dtype=float)
+    cdf = _kaplan_meier(x, s)
+    return np.zeros(grid.shape) if cdf is None else cdf.evaluate(grid)
 
 
 def step_resample(x, y, grid, mode="best") -> np.ndarray:
@@ -328,3 +346,99 @@ def common_grid(traces, x_key, n=200, log=None) -> np.ndarray:
     if log and len(positive):
         return np.geomspace(positive.min(), max(top, positive.min() * 10), n)
     return np.linspace(0.0, top if top > 0 else 1.0, n)
+
+
+class Growth(NamedTuple):
+    """A fitted growth rate: cost multiplies by ``factor`` per extra input."""
+
+    factor: Estimate   # exp(slope), with its bootstrap interval
+    slope: float       # d log(cost) / d inputs (natural log)
+    intercept: float
+    sigma: float       # spread of log(cost) around the line
+    n_runs: int
+    n_censored: int
+
+
+def _censored_line(x, logy, solved, start=None):
+    """Maximum-likelihood line through ``logy`` against ``x`` with normal errors, where an
+    unsolved run says only that its log-cost exceeds ``logy`` (right-censored: a Tobit
+    model). Returns (intercept, slope, sigma)."""
+    from scipy import optimize, special
+    if start is None:
+        if solved.sum() >= 2 and np.ptp(x[solved]) > 0:
+            slope, intercept = np.polyfit(x[solved], logy[solved], 1)
+        else:
+            slope, intercept = 0.0, float(np.mean(logy))
+        spread = float(np.std(logy[solved])) if solved.sum() > 1 else 1.0
+        start = (intercept, slope, np.log(max(spread, 1e-3)))
+
+    def nll(p):
+        a, b, log_s = p
+        z = (logy - a - b * x) / np.exp(log_s)
+        zs, zc = z[solved], z[~solved]
+        log_tail = special.log_ndtr(-zc)
+        value = 0.5 * np.sum(zs * zs) + len(zs) * log_s - np.sum(log_tail)
+        # d(-log-likelihood)/dz per run: z for a solved run, the inverse Mills ratio for a censored one
+        dz = np.empty_like(z)
+        dz[solved] = zs
+        dz[~solved] = np.exp(-0.5 * zc * zc - 0.5 * np.log(2 * np.pi) - log_tail)
+        grad_a = -np.sum(dz) / np.exp(log_s)
+        grad_b = -np.sum(dz * x) / np.exp(log_s)
+        grad_s = len(zs) - np.sum(dz * z)
+        return value, np.array([grad_a, grad_b, grad_s])
+
+    fit = optimize.minimize(nll, np.asarray(start, dtype=float), jac=True, method="BFGS")
+    a, b, log_s = fit.x
+    return float(a), float(b), float(np.exp(log_s))
+
+
+def growth_rate(inputs, costs, solved, *, n_boot=500, confidence=0.95, seed=0) -> Growth:
+    """Growth of cost-to-solve with input count: a censored log-linear fit.
+
+    ``log(cost) = intercept + slope * inputs + normal noise``, fitted by maximum
+    likelihood with each unsolved run right-censored at the cost it stopped at, so
+    the runs that hit the budget pull the line up instead of dropping out (which would
+    flatten it). The interval comes from a bootstrap that resamples runs within each
+    input count.
+
+    Parameters
+    ----------
+    inputs : 1-D array_like
+        Input count of each run's task.
+    costs : 1-D array_like, > 0
+        Cost to solve (evaluations, gate-evaluations, seconds), or where an unsolved
+        run stopped.
+    solved : 1-D array_like of bool
+    n_boot, confidence, seed
+        As in :func:`bootstrap_ci`.
+
+    Returns
+    -------
+    Growth
+        ``factor`` is ``exp(slope)``: how many times the cost grows per extra input.
+    """
+    x = _as_sample(inputs, "inputs")
+    c = _as_sample(costs, "costs")
+    s = np.asarray(solved, dtype=bool)
+    if not x.shape == c.shape == s.shape:
+        raise ValueError(f"inputs, costs and solved must have one length, got {x.shape}, {c.shape}, {s.shape}")
+    if len(np.unique(x)) < 2:
+        raise ValueError(f"inputs must hold at least two input counts, got {sorted(set(x))}")
+    if not np.all(np.isfinite(c)) or np.any(c <= 0):
+        raise ValueError("costs must be finite and > 0")
+    if s.sum() < 2:
+        raise ValueError(f"growth_rate needs at least 2 solved runs, got {int(s.sum())}")
+    n_boot = _check_count(n_boot, "n_boot")
+    alpha = (1.0 - _check_confidence(confidence)) / 2.0
+    logc = np.log(c)
+    a, b, sigma = _censored_line(x, logc, s)
+    rng = np.random.default_rng(seed)
+    groups = [np.flatnonzero(x == v) for v in np.unique(x)]
+    slopes = []
+    for _ in range(n_boot):
+        idx = np.concatenate([g[rng.integers(0, len(g), len(g))] for g in groups])
+        if s[idx].sum() >= 2:
+            slopes.append(_censored_line(x[idx], logc[idx], s[idx], start=(a, b, np.log(sigma)))[1])
+    low, high = np.quantile(slopes, [alpha, 1.0 - alpha]) if slopes else (np.nan, np.nan)
+    return Growth(Estimate(float(np.exp(b)), float(np.exp(low)), float(np.exp(high))), b, a, sigma,
+                  len(x), int((~s).sum()))

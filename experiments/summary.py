@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +10,7 @@ import numpy as np
 from . import stats
 from .plots import by_method
 
-__all__ = ["final_value", "task_rows", "link_rows", "summary_markdown", "write_summary",
+__all__ = ["final_value", "task_rows", "scaling_rows", "link_rows", "summary_markdown", "write_summary",
            "natural_key", "network_text"]
 
 
@@ -44,7 +45,10 @@ def task_rows(runs, *, n_boot=2000, seed=0) -> list[dict]:
     Keys: ``method``, ``runs``, ``solved``, ``success`` (Estimate), ``seconds``,
     ``evaluations`` and ``gate_evals`` (Estimate of the median to solve, inf when
     fewer than half the runs solved) with ``*_budget`` (largest censoring point),
-    ``test_accuracy`` and ``train_fitness`` (median of final values), ``test_iqm``.
+    ``test_accuracy`` and ``train_fitness`` (median of final values), ``test_iqm``,
+    ``stop_reasons`` (``{reason: runs}`` from the footers, ``"?"`` for files that do not
+    say) and ``pruned_gates``/``pruned_depth`` (median over solved runs of the pruned
+    machine's size; NaN without any).
     """
     rows = []
     for method, group in by_method(runs).items():
@@ -59,7 +63,46 @@ def task_rows(runs, *, n_boot=2000, seed=0) -> list[dict]:
             row[key] = float(np.median(finals)) if len(finals) else float("nan")
             if key == "test_accuracy":
                 row["test_iqm"] = float(stats.iqm(finals)) if len(finals) else float("nan")
+        reasons = Counter((r.footer or {}).get("stop_reason") or "?" for r in group)
+        row["stop_reasons"] = dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
+        for key in ("pruned_gates", "pruned_depth"):
+            sizes = [r.footer[key] for r in group if r.footer and r.footer.get(key) is not None]
+            row[key] = float(np.median(sizes)) if sizes else float("nan")
         rows.append(row)
+    return rows
+
+
+def scaling_rows(runs, *, axes=("evaluations", "gate_evals"), n_boot=200, seed=0) -> list[dict]:
+    """Growth of cost-to-solve with input count per (task family, method, axis).
+
+    Keys: ``family``, ``method``, ``axis``, ``inputs`` (the input counts), ``growth``
+    (:class:`~experiments.stats.Growth`, or None when fewer than two runs solved). Only
+    families with two or more input counts, and runs whose header gives the input
+    count, take part.
+    """
+    from .plots import task_size
+    families = {}
+    for run in runs:
+        size, inputs = task_size(run.task), run.header.get("task", {}).get("n_inputs")
+        if size is not None and isinstance(inputs, int):
+            families.setdefault(size[0], []).append((inputs, run))
+    rows = []
+    for family in sorted(families):
+        members = families[family]
+        if len({n for n, _ in members}) < 2:
+            continue
+        for method in by_method([r for _, r in members]):
+            pairs = [(n, r) for n, r in members if r.method == method]
+            inputs = np.array([n for n, _ in pairs], dtype=float)
+            for axis in axes:
+                values, solved = stats.solve_points([r.records for _, r in pairs], axis)
+                try:
+                    growth = stats.growth_rate(inputs, np.maximum(values, 1e-12), solved,
+                                               n_boot=n_boot, seed=seed)
+                except ValueError:
+                    growth = None
+                rows.append({"family": family, "method": method, "axis": axis,
+                             "inputs": sorted({int(n) for n in inputs}), "growth": growth})
     return rows
 
 
@@ -124,8 +167,9 @@ def summary_markdown(runs, *, caption="", command="", n_boot=2000, seed=0) -> st
         group = [r for r in main if r.task == task]
         lines += [f"## {task}", "", f"{network_text(group[0])}.", "",
                   "| method | solved | success rate (95% CI) | time to solve, s | evaluations to solve "
-                  "| gate-evals to solve | final test accuracy, median (IQM) |",
-                  "|---|---|---|---|---|---|---|"]
+                  "| gate-evals to solve | final test accuracy, median (IQM) | stopped by "
+                  "| pruned gates (depth), median of solved |",
+                  "|---|---|---|---|---|---|---|---|---|"]
         for row in task_rows(group, n_boot=n_boot, seed=seed):
             s = row["success"]
             lines.append(
@@ -133,7 +177,24 @@ def summary_markdown(runs, *, caption="", command="", n_boot=2000, seed=0) -> st
                 f"| {_median_cell(row['seconds'], row['seconds_budget'])} "
                 f"| {_median_cell(row['evaluations'], row['evaluations_budget'])} "
                 f"| {_median_cell(row['gate_evals'], row['gate_evals_budget'])} "
-                f"| {_num(row['test_accuracy'])} ({_num(row['test_iqm'])}) |")
+                f"| {_num(row['test_accuracy'])} ({_num(row['test_iqm'])}) "
+                f"| {', '.join(f'{k} {v}' for k, v in row['stop_reasons'].items())} "
+                f"| {_num(row['pruned_gates'])} ({_num(row['pruned_depth'])}) |")
+        lines.append("")
+    scaling = scaling_rows(main, seed=seed)
+    if scaling:
+        lines += ["## Growth with input count", "",
+                  "How many times the cost to solve grows per extra input: a log-linear fit with "
+                  "unsolved runs censored where they stopped (maximum likelihood), 95% bootstrap "
+                  "interval over runs resampled within each task.", "",
+                  "| family | inputs | method | axis | growth per input (95% CI) | runs (unsolved) |",
+                  "|---|---|---|---|---|---|"]
+        for row in scaling:
+            g = row["growth"]
+            cell = "–" if g is None else f"{g.factor.value:.3g}× ({g.factor.low:.3g}–{g.factor.high:.3g})"
+            runs_cell = "too few solved" if g is None else f"{g.n_runs} ({g.n_censored})"
+            lines.append(f"| {row['family']} | {', '.join(map(str, row['inputs']))} | {row['method']} "
+                         f"| {row['axis']} | {cell} | {runs_cell} |")
         lines.append("")
     link_tasks = sorted({r.task for r in runs if r.link != "switch"}, key=natural_key)
     if link_tasks:

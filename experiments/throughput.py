@@ -12,7 +12,6 @@ figures depend on the machine, which is printed first.
 from __future__ import annotations
 
 import argparse
-import platform
 import time
 
 import numba
@@ -21,20 +20,12 @@ import numpy as np
 import btype
 from btype import kernels
 from btype.simulate import DeltaEvaluator, link_masks, using_threads
+from experiments.machine import cpu_name
 
 
 def machine_name() -> str:
     """CPU model and core count of this machine."""
-    model = platform.processor() or "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return f"{model}, {numba.config.NUMBA_NUM_THREADS} hardware threads visible to Numba"
+    return f"{cpu_name()}, {numba.config.NUMBA_NUM_THREADS} hardware threads visible to Numba"
 
 
 def best_time(fn, repeats=5, min_seconds=0.2):

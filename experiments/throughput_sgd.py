@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import statistics
 import time
 
@@ -31,6 +30,7 @@ from torch import nn
 
 import btype
 import sgd
+from experiments.machine import cpu_name
 
 
 class Straightforward(nn.Module):
@@ -202,7 +202,7 @@ def main(argv=None):
                                                                                   args.repeats)))
 
     machine = (torch.cuda.get_device_name(device) if device.type == "cuda"
-               else f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads")
+               else f"{cpu_name()}, {torch.get_num_threads()} threads")
     print(f"# {args.layers} layers x {args.gates // args.layers} gates, batch {args.batch}, "
           f"{args.inputs} inputs, {args.outputs} outputs; device {device} ({machine}); "
           f"torch {torch.__version__}")

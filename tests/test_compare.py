@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import btype
-from experiments import compare, presets, runner
-from experiments.runner import Job
+from experiments import compare, execute, presets, runfiles, sweep
+from experiments.job import Job
 
 TIMING = {"seconds", "wall_seconds", "finished", "started"}
 
@@ -26,7 +26,7 @@ def _untimed(run):
 
 def _compare_dirs(a, b, jobs):
     for job in jobs:
-        ra, rb = (runner.read_run(d / f"{job.name}.jsonl") for d in (a, b))
+        ra, rb = (runfiles.read_run(d / f"{job.name}.jsonl") for d in (a, b))
         assert ra.complete and rb.complete
         assert ra.job == rb.job == job.config()
         assert _untimed(ra) == _untimed(rb), job.name
@@ -37,25 +37,25 @@ def _compare_dirs(a, b, jobs):
 def test_pool_dask_and_in_process_sweeps_give_identical_runs(tmp_path):
     distributed = pytest.importorskip("dask.distributed")
     jobs = _jobs()
-    pool = runner.default_executor(2)
+    pool = sweep.default_executor(2)
     try:
-        report = runner.run_sweep(jobs, tmp_path / "pool", pool, progress=False)
+        report = sweep.run_sweep(jobs, tmp_path / "pool", pool, progress=False)
     finally:
         pool.shutdown()
     assert sorted(report.done) == sorted(j.name for j in jobs) and not report.failed
     with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
                                   dashboard_address=None) as cluster, distributed.Client(cluster) as client:
-        report = runner.run_sweep(jobs, tmp_path / "dask", client, progress=False)
+        report = sweep.run_sweep(jobs, tmp_path / "dask", client, progress=False)
     assert not report.failed, report.failed
     _compare_dirs(tmp_path / "pool", tmp_path / "dask", jobs)
-    runner.run_sweep(jobs[:2], tmp_path / "here", None, progress=False)
+    sweep.run_sweep(jobs[:2], tmp_path / "here", None, progress=False)
     _compare_dirs(tmp_path / "pool", tmp_path / "here", jobs[:2])
     # the machines start from the same wiring for every method of a (task, seed)
     nets = {j.name: btype.Network.load(tmp_path / "pool" / f"{j.name}.npz") for j in jobs}
     for seed in (0, 1):
         same = [n for name, n in nets.items() if name.endswith(f"seed{seed}")]
         assert all(np.array_equal(n.wiring, same[0].wiring) for n in same)
-    header = runner.read_run(tmp_path / "pool" / f"{jobs[0].name}.jsonl").header
+    header = runfiles.read_run(tmp_path / "pool" / f"{jobs[0].name}.jsonl").header
     assert header["versions"]["btype"] == btype.__version__
     assert header["machine"]["cpu"] and header["machine"]["cores"] >= 1
 
@@ -67,7 +67,7 @@ def _snapshot(path):
 def test_a_killed_sweep_restarts_and_ends_with_every_run_once(tmp_path, monkeypatch):
     runs_dir = tmp_path / "runs"
     jobs = _jobs(methods=("es", "random"), seeds=(0, 1, 2), evaluations=300)
-    real = runner._resolve_trainer
+    real = execute._resolve_trainer
     calls = []
 
     def dying(job):
@@ -76,26 +76,26 @@ def test_a_killed_sweep_restarts_and_ends_with_every_run_once(tmp_path, monkeypa
             raise KeyboardInterrupt  # the sweep is killed during its fourth run
         return real(job)
 
-    monkeypatch.setattr(runner, "_resolve_trainer", dying)
+    monkeypatch.setattr(execute, "_resolve_trainer", dying)
     with pytest.raises(KeyboardInterrupt):
-        runner.run_sweep(jobs, runs_dir, None, progress=False)
-    monkeypatch.setattr(runner, "_resolve_trainer", real)
+        sweep.run_sweep(jobs, runs_dir, None, progress=False)
+    monkeypatch.setattr(execute, "_resolve_trainer", real)
     finished = {j.name: _snapshot(runs_dir / f"{j.name}.jsonl") for j in jobs[:3]}
     # What a kill during writing leaves: a temporary file, and (say, from a copy) a truncated run.
     (runs_dir / f".{jobs[3].name}.jsonl.999-dead.tmp").write_text('{"type": "header"')
     whole = (runs_dir / f"{jobs[0].name}.jsonl").read_text().splitlines()
     (runs_dir / f"{jobs[4].name}.jsonl").write_text("\n".join(whole[:3]) + "\n" + whole[3][:20])
-    assert not runner.is_complete(runs_dir / f"{jobs[4].name}.jsonl")
-    assert runner.read_run(runs_dir / f"{jobs[4].name}.jsonl").footer is None
+    assert not runfiles.is_complete(runs_dir / f"{jobs[4].name}.jsonl")
+    assert runfiles.read_run(runs_dir / f"{jobs[4].name}.jsonl").footer is None
 
-    report = runner.run_sweep(jobs, runs_dir, None, progress=False)
+    report = sweep.run_sweep(jobs, runs_dir, None, progress=False)
     assert sorted(report.skipped) == sorted(finished)
     assert sorted(report.done) == sorted(j.name for j in jobs[3:])
     assert f"{jobs[4].name}.jsonl" in report.removed and len(report.removed) == 2
-    assert sorted(p.name for p in runs_dir.iterdir()) == sorted(
+    assert sorted(p.name for p in runs_dir.iterdir() if p.name != sweep.LOCK_NAME) == sorted(
         f"{j.name}.{ext}" for j in jobs for ext in ("jsonl", "npz"))
     for job in jobs:
-        run = runner.read_run(runs_dir / f"{job.name}.jsonl")
+        run = runfiles.read_run(runs_dir / f"{job.name}.jsonl")
         assert run.complete and run.job == job.config()
         assert sum(1 for line in open(run.path) if '"footer"' in line) == 1
     for name, snap in finished.items():
@@ -104,9 +104,9 @@ def test_a_killed_sweep_restarts_and_ends_with_every_run_once(tmp_path, monkeypa
 
 def test_finished_runs_with_other_settings_are_kept_and_reported(tmp_path):
     jobs = _jobs(methods=("random",), seeds=(0,), evaluations=200)
-    runner.run_sweep(jobs, tmp_path, None, progress=False)
+    sweep.run_sweep(jobs, tmp_path, None, progress=False)
     before = _snapshot(tmp_path / f"{jobs[0].name}.jsonl")
-    report = runner.run_sweep([replace(jobs[0], budget={"evaluations": 400})], tmp_path, None, progress=False)
+    report = sweep.run_sweep([replace(jobs[0], budget={"evaluations": 400})], tmp_path, None, progress=False)
     assert report.skipped == report.stale == [jobs[0].name] and not report.done
     assert _snapshot(tmp_path / f"{jobs[0].name}.jsonl") == before
 
@@ -114,7 +114,7 @@ def test_finished_runs_with_other_settings_are_kept_and_reported(tmp_path):
 def test_a_failing_job_is_reported_and_the_others_finish(tmp_path):
     good = _jobs(methods=("random",), seeds=(0,), evaluations=200)[0]
     bad = replace(good, seed=1, network={"n_gates": 24, "layers": 99})
-    report = runner.run_sweep([good, bad], tmp_path, None, progress=False)
+    report = sweep.run_sweep([good, bad], tmp_path, None, progress=False)
     assert report.done == [good.name] and list(report.failed) == [bad.name]
     assert "layers" in report.failed[bad.name]
     assert not (tmp_path / f"{bad.name}.jsonl").exists()
@@ -136,7 +136,7 @@ def test_job_names_and_duplicates(tmp_path):
     turing = replace(job, network={**job.network, "link": "turing"})
     assert turing.name == "parity3__es__turing__seed3"
     with pytest.raises(ValueError, match="duplicate"):
-        runner.plan([job, job], tmp_path)
+        sweep.plan([job, job], tmp_path)
 
 
 def test_quick_preset_covers_what_the_readme_promises():
@@ -145,7 +145,7 @@ def test_quick_preset_covers_what_the_readme_promises():
     tasks = {j.task for j in jobs}
     assert len(tasks) >= 3 and "digits" in tasks
     assert any(btype.tasks.get(t).is_clocked for t in tasks)
-    assert set(runner.METHODS) <= {j.method for j in jobs}
+    assert set(btype.trainers()) <= {j.method for j in jobs}
     assert min(len({j.seed for j in jobs if j.task == t}) for t in tasks) >= 5
     assert any(j.link == "turing" for j in jobs)
     # every method of a (task, link, seed) gets the same machine and budget
@@ -189,7 +189,25 @@ def test_compare_command_runs_skips_and_plots(tmp_path, capsys):
                      "parity3__sgd__seed0.jsonl", "parity3__sgd__turing__seed0.jsonl"]
     assert "4 runs done" in out and str(tmp_path / "figures") in out
     assert (tmp_path / "figures" / "link_modes.png").exists() and (tmp_path / "summary.md").exists()
-    header = runner.read_run(tmp_path / "runs" / names[0]).header
+    header = runfiles.read_run(tmp_path / "runs" / names[0]).header
     assert header["sweep"]["preset"] == "quick" and header["job"]["budget"]["seconds"] == 0.05
     assert compare.main(argv + ["--no-plots"]) == 0
     assert "0 runs done, 4 already finished" in capsys.readouterr().out
+
+
+def test_standard_preset_stops_on_gate_evals_or_a_plateau_and_has_the_anchor_tasks():
+    from experiments.plots import CGP_MEDIANS
+    preset = presets.get("standard")
+    jobs = preset.jobs()
+    assert preset.axis == "gate_evals" and {j.task for j in jobs} >= set(CGP_MEDIANS)
+    for job in jobs:
+        budget = btype.Budget(**job.budget)
+        scale = preset.tasks.get(job.task, preset.link_tasks.get(job.task)).scale
+        assert budget.gate_evals == round(preset.budget * scale) and budget.target == 1.0
+        assert budget.plateau == preset.plateau and budget.plateau_min == preset.plateau_min
+    # the plateau rule as the budget applies it: no better fitness while gate-evals grew 4-fold
+    budget = btype.Budget(**jobs[0].budget)
+    flat = [{"gate_evals": g, "train_fitness": 0.5} for g in (10**7, 10**8, 4 * 10**8)]
+    assert budget.stop_reason(gate_evals=4 * 10**8, fitness=0.5, trace=flat) == "plateau"
+    rising = [dict(r, train_fitness=0.5 + 0.1 * i) for i, r in enumerate(flat)]
+    assert budget.stop_reason(gate_evals=4 * 10**8, fitness=0.7, trace=rising) is None

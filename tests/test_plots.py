@@ -9,7 +9,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from experiments import plot, plots, summary  # noqa: E402
-from experiments.runner import METHODS, Run, load_runs  # noqa: E402
+from experiments.runfiles import FORMAT, Run, load_runs  # noqa: E402
+
+METHODS = ("es", "anneal", "ga", "random", "sgd")
 
 MACHINE = {"cpu": "Test CPU 9000", "cores": 2, "gpu": None}
 RELAXED = "relaxed_train_fitness"
@@ -30,12 +32,15 @@ def _run(task, method, seed, link="switch", solve_at=None, n=6):
         records.append(rec)
         if solved:
             break
-    header = {"type": "header", "job": {"task": task, "method": method, "seed": seed,
+    header = {"type": "header", "format": FORMAT, "job": {"task": task, "method": method, "seed": seed,
                                         "network": {"n_gates": 32, "layers": 4, "link": link}},
               "machine": MACHINE, "versions": {"btype": "0.test"},
               "sweep": {"preset": "synthetic", "axis": "seconds", "budget": 0.5}}
     footer = {"type": "footer", "solved": records[-1]["solved"], "train_fitness": records[-1]["train_fitness"],
-              "test_accuracy": records[-1]["test_accuracy"]}
+              "test_accuracy": records[-1]["test_accuracy"],
+              "stop_reason": "solved" if records[-1]["solved"] else "seconds"}
+    if records[-1]["solved"]:
+        footer.update(pruned_gates=10 + seed, pruned_depth=3 + seed % 2)
     return Run(header, records, footer)
 
 
@@ -151,6 +156,11 @@ def test_summary_rows(runs):
     assert by["es"]["seconds"].value == pytest.approx(0.25)
     assert by["es"]["evaluations"].value == pytest.approx(25.0)
     assert by["sgd"]["seconds"].value == np.inf
+    # stop reasons and pruned sizes from the footers: es solves seeds 0..3 (10..13 gates)
+    assert by["es"]["stop_reasons"] == {"solved": 4} and by["sgd"]["stop_reasons"] == {"seconds": 4}
+    assert by["es"]["pruned_gates"] == 11.5 and by["es"]["pruned_depth"] == 3.5
+    assert by["anneal"]["stop_reasons"] == {"solved": 3, "seconds": 1} and by["anneal"]["pruned_gates"] == 11
+    assert np.isnan(by["sgd"]["pruned_gates"])
 
 
 def _write(runs, directory):

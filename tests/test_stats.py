@@ -86,8 +86,8 @@ def test_solve_point_takes_the_first_solving_record_or_censors_at_the_last():
 def test_ecdf_keeps_censored_runs_in_the_denominator():
     x, y = stats.ecdf([1.0, 2.0, 3.0, 10.0], [True, True, False, True])
     np.testing.assert_array_equal(x, [1.0, 2.0, 10.0])
-    np.testing.assert_array_equal(y, [0.25, 0.5, 0.75])
-    np.testing.assert_array_equal(stats.ecdf_at([1.0, 2.0, 3.0, 10.0], [True, True, False, True],
+    np.testing.assert_allclose(y, [0.25, 0.5, 0.75])
+    np.testing.assert_allclose(stats.ecdf_at([1.0, 2.0, 3.0, 10.0], [True, True, False, True],
                                                 [0.5, 1.0, 2.5, 3.0, 100.0]),
                                   [0.0, 0.25, 0.5, 0.5, 0.75])
     x, y = stats.ecdf([4.0, 4.0], [False, False])
@@ -123,3 +123,91 @@ def test_common_grid():
     np.testing.assert_allclose(linear, [0, 0.5, 1, 1.5, 2])
     log = stats.common_grid([[{"g": 0}, {"g": 10}, {"g": 10_000}]], "g", n=4)
     np.testing.assert_allclose(log, [10, 100, 1000, 10_000])
+
+
+# -- against scipy and numpy, where both have the statistic ------------------------------
+
+def test_iqm_equals_a_sort_and_slice_and_scipy_trim_mean():
+    from scipy import stats as sps
+    x = np.random.default_rng(1).normal(size=(5, 37))
+    cut = int(0.25 * 37)
+    by_hand = np.sort(x, axis=1)[:, cut:37 - cut].mean(axis=1)
+    np.testing.assert_allclose(stats.iqm(x, axis=1), by_hand)
+    np.testing.assert_allclose(stats.iqm(x, axis=1), sps.trim_mean(x, 0.25, axis=1))
+
+
+def test_bootstrap_interval_equals_order_statistics_of_the_same_resamples():
+    # scipy's percentile interval against numpy's quantiles of medians of the very
+    # resamples scipy draws (one batch, same generator): two computations, one answer.
+    x = np.random.default_rng(2).exponential(size=15)
+    est = stats.bootstrap_ci(x, np.median, n_boot=999, seed=5)
+    idx = np.random.default_rng(5).integers(0, len(x), size=(999, len(x)))
+    medians = np.median(x[idx], axis=-1)
+    low, high = np.percentile(medians, [2.5, 97.5])
+    assert est.value == np.median(x)
+    assert (est.low, est.high) == pytest.approx((low, high), rel=0.05)
+
+
+def test_wilson_interval_against_the_closed_form_for_many_counts():
+    z = 1.959963984540054
+    for n in (1, 3, 20, 57):
+        for k in range(n + 1):
+            p = k / n
+            centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+            half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+            assert stats.wilson_interval(k, n) == pytest.approx((max(0, centre - half), min(1, centre + half)),
+                                                                abs=1e-12)
+
+
+def test_ecdf_is_the_share_of_all_runs_solved_by_each_point():
+    rng = np.random.default_rng(3)
+    values = rng.exponential(size=40)
+    solved = rng.random(40) < 0.6
+    grid = np.linspace(0, values.max() * 1.5, 50)
+    by_hand = np.array([np.sum(solved & (values <= g)) for g in grid]) / 40
+    np.testing.assert_allclose(stats.ecdf_at(values, solved, grid), by_hand)
+    x, y = stats.ecdf(values, solved)
+    np.testing.assert_array_equal(x, np.sort(values[solved]))
+    np.testing.assert_allclose(y, np.arange(1, solved.sum() + 1) / 40)
+
+
+# -- growth of cost with input count --------------------------------------------------------
+
+def _synthetic_scaling(slope=0.7, budget=7.0, seed=0):
+    """Runs whose log-cost grows by ``slope`` per input, cut off by a budget (censored)."""
+    rng = np.random.default_rng(seed)
+    n = np.repeat(np.arange(3, 9), 20).astype(float)
+    log_cost = 2.0 + slope * n + rng.normal(0, 0.5, len(n))
+    solved = log_cost <= budget
+    return n, np.exp(np.minimum(log_cost, budget)), solved
+
+
+def test_growth_rate_recovers_a_known_rate_from_censored_runs():
+    n, cost, solved = _synthetic_scaling()
+    assert 0.1 < (~solved).mean() < 0.5  # the largest tasks are mostly censored
+    g = stats.growth_rate(n, cost, solved, n_boot=100)
+    assert g.n_runs == 120 and g.n_censored == int((~solved).sum())
+    assert g.factor.low < math.exp(0.7) < g.factor.high
+    assert g.slope == pytest.approx(0.7, abs=0.05) and g.sigma == pytest.approx(0.5, abs=0.1)
+    # dropping the censored runs instead flattens the line below the interval
+    naive = math.exp(np.polyfit(n[solved], np.log(cost[solved]), 1)[0])
+    assert naive < g.factor.low
+
+
+def test_growth_rate_without_censoring_is_least_squares():
+    rng = np.random.default_rng(4)
+    n = np.repeat([2.0, 4.0, 6.0], 10)
+    cost = np.exp(1.0 + 0.3 * n + rng.normal(0, 0.2, len(n)))
+    g = stats.growth_rate(n, cost, np.ones(len(n), bool), n_boot=50)
+    slope, intercept = np.polyfit(n, np.log(cost), 1)
+    assert g.slope == pytest.approx(slope, abs=1e-4) and g.intercept == pytest.approx(intercept, abs=1e-4)
+
+
+@pytest.mark.parametrize("inputs, costs, solved, match", [
+    ([3, 3, 3], [1, 2, 3], [True] * 3, "two input counts"),
+    ([3, 4, 5], [1, 0, 3], [True] * 3, "costs"),
+    ([3, 4, 5], [1, 2, 3], [True, False, False], "2 solved"),
+    ([3, 4], [1, 2, 3], [True] * 3, "one length")])
+def test_growth_rate_rejects_what_it_cannot_fit(inputs, costs, solved, match):
+    with pytest.raises(ValueError, match=match):
+        stats.growth_rate(inputs, costs, solved, n_boot=10)

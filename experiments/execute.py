@@ -1,0 +1,179 @@
+"""Running one job: its task and starting machine, its trainer from the registry, its file.
+
+:func:`run_job` is what an executor's worker calls; it trains with
+``btype.trainer(job.method)`` under the one trainer contract and writes the run with
+:func:`experiments.runfiles.write_run`.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import importlib
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from .job import Job, json_ready, strict_json
+from .machine import machine_info, versions
+from .runfiles import FORMAT, is_complete, write_run
+
+__all__ = ["run_job", "load_task", "build_network", "train_job", "init_worker", "sigint_ignored",
+           "solution_size"]
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_task(name, args_json):
+    import btype
+    return btype.tasks.get(name, **json.loads(args_json))
+
+
+def load_task(name, **task_args):
+    """The task of a job: ``btype.tasks.get(name, **task_args)``, cached per process
+    so that a worker loads a data set once for all its jobs."""
+    return _cached_task(name, json.dumps(strict_json(task_args), sort_keys=True))
+
+
+def build_network(job: Job, task):
+    """The job's starting machine: ``random_network`` seeded by the job's seed."""
+    import btype
+    spec = dict(job.network)
+    n_gates = spec.pop("n_gates")
+    per_class = spec.pop("outputs_per_class", None)
+    n_outputs = spec.pop("n_outputs", None)
+    if n_outputs is None:
+        if task.n_classes is not None:
+            n_outputs = task.n_classes * (per_class or 1)
+        else:
+            n_outputs = task.n_outputs
+    spec.setdefault("kind", "recurrent" if task.is_clocked else "layered")
+    if spec["kind"] == "recurrent":
+        spec.pop("layers", None)
+        spec.pop("reach", None)
+    return btype.random_network(task.n_inputs, n_gates, n_outputs, seed=job.seed, **spec)
+
+
+def _resolve_trainer(job: Job):
+    import btype
+    if job.trainer is None:
+        return btype.trainer(job.method)
+    module, _, attr = job.trainer.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def train_job(job: Job, net, task):
+    """Train ``net`` on ``task`` as the job says, through the trainer contract."""
+    import btype
+    options = dict(job.options)
+    if job.trainer is None and btype.registry.info(job.method).needs_torch:
+        options["device"] = job.device
+    return _resolve_trainer(job)(net, task, budget=btype.Budget(**job.budget), seed=job.seed,
+                                 progress=False, **options)
+
+
+def _limit_threads(threads: int) -> None:
+    import numba
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+
+
+_RUNNING = []  # names of the jobs running in this process
+_STOPPED = []  # set in a pool worker by Ctrl-C: it starts no further job
+
+
+def _interrupt_running_job(signum, frame):
+    # Ctrl-C reaches every process of the group. In a worker it stops the running job
+    # (its trainer returns early and run_job writes nothing) and the jobs already queued
+    # to it; an idle worker does not die with a traceback.
+    _STOPPED.append(signum)
+    if _RUNNING:
+        raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def sigint_ignored():
+    """Ignore Ctrl-C while pool workers are started: an ignored signal stays ignored in
+    the new process until :func:`init_worker` runs, so a Ctrl-C while a worker imports
+    its modules cannot kill it with a traceback."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def init_worker(threads: int) -> None:
+    """Process-pool initializer: fix thread counts before numba or torch load; Ctrl-C
+    stops only a running job.
+
+    A spawned worker imports the parent's main module before this runs, so a script
+    that uses a pool keeps ``import btype`` (which loads numba) out of its top level.
+    """
+    signal.signal(signal.SIGINT, _interrupt_running_job)
+    for var in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[var] = str(threads)
+
+
+def solution_size(net) -> dict:
+    """Gate count and depth of ``net`` once :func:`btype.export.prune` has cut what does
+    not reach an output (depth None for a clocked machine)."""
+    from btype import export
+    pruned, _ = export.prune(net)
+    info = export.describe(pruned)
+    return {"pruned_gates": int(info["n_gates"]),
+            "pruned_depth": None if info.get("depth") is None else int(info["depth"])}
+
+
+def _now(t=None) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(t))
+
+
+def run_job(job: Job, runs_dir) -> dict:
+    """Train one job and write its file (runs inside a worker).
+
+    Returns a small dict: ``name``, ``status`` (``"done"``, or ``"skipped"`` when a
+    finished file was already there), ``solved``, ``wall_seconds``. A run stopped by
+    Ctrl-C raises KeyboardInterrupt and writes nothing: it is redone on restart.
+    """
+    if _STOPPED:
+        raise KeyboardInterrupt("the sweep was interrupted")
+    _RUNNING.append(job.name)
+    try:
+        return _run_job(job, Path(runs_dir))
+    finally:
+        _RUNNING.remove(job.name)
+
+
+def _run_job(job: Job, runs_dir: Path) -> dict:
+    if is_complete(runs_dir / f"{job.name}.jsonl"):
+        return {"name": job.name, "status": "skipped"}
+    started = time.time()
+    t0 = time.perf_counter()
+    _limit_threads(job.threads)
+    task = load_task(job.task, **job.task_args)
+    result = train_job(job, build_network(job, task), task)
+    if result.interrupted or result.stop_reason == "interrupted":
+        raise KeyboardInterrupt(f"run {job.name} interrupted")
+    wall = time.perf_counter() - t0
+    header = {"type": "header", "format": FORMAT, "run": job.name, "job": job.config(),
+              "task": {"n_inputs": int(task.n_inputs), "n_classes": task.n_classes,
+                       "n_train": int(task.X_train.shape[0])},
+              "sweep": json_ready(job.sweep), "versions": versions(), "machine": machine_info(),
+              "started": _now(started)}
+    records = [{"type": "record", **r} for r in result.trace]
+    footer = {"type": "footer", "solved": bool(result.solved), "stop_reason": result.stop_reason,
+              "train_fitness": float(result.train_fitness),
+              "test_accuracy": None if result.test_accuracy is None else float(result.test_accuracy),
+              "n_records": len(records), "wall_seconds": wall, "network_file": f"{job.name}.npz",
+              **(solution_size(result.network) if result.solved else {}), "finished": _now()}
+    if not write_run(runs_dir, job.name, [header, *records, footer], result.network):
+        return {"name": job.name, "status": "skipped"}  # another writer finished it meanwhile
+    return {"name": job.name, "status": "done", "solved": bool(result.solved), "wall_seconds": wall}

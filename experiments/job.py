@@ -1,0 +1,135 @@
+"""The job: one (task, method, seed) training run, as plain data, and the strict JSON
+it is written in."""
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+__all__ = ["Job", "strict_json", "json_line", "parse_json_line", "json_ready"]
+
+_NAME_OK = re.compile(r"^[A-Za-z0-9_.\-]+$")
+
+
+def strict_json(value):
+    """``value`` with NaN and infinities as None and NumPy values as Python ones, so that
+    ``json.dumps(..., allow_nan=False)`` writes strict JSON (no ``NaN`` token)."""
+    if isinstance(value, dict):
+        return {k: strict_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict_json(v) for v in value]
+    if isinstance(value, float):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, Path):
+        return str(value)
+    if hasattr(value, "tolist"):  # NumPy scalars and arrays
+        return strict_json(value.tolist())
+    return value
+
+
+def json_line(value) -> str:
+    """One line of strict JSON (see :func:`strict_json`)."""
+    return json.dumps(strict_json(value), allow_nan=False)
+
+
+def parse_json_line(line):
+    """Parse one JSON line; the non-standard tokens ``NaN``/``Infinity`` of old files read as None."""
+    return json.loads(line, parse_constant=lambda token: None)
+
+
+def json_ready(value):
+    """A JSON round trip, so configurations compare equal however they were spelled."""
+    return parse_json_line(json_line(value))
+
+
+@dataclass(frozen=True)
+class Job:
+    """One training run: a task, a method, a seed, a budget and a machine shape.
+
+    Parameters
+    ----------
+    task : str
+        A ``btype.tasks.get`` name, e.g. ``"parity5"``, ``"digits"``, ``"mnist14-3v7"``.
+    method : str
+        A registered trainer (``btype.trainers()``: ``"es"``, ``"sgd"``, ...), or any name
+        with ``trainer``.
+    seed : int
+        Seeds both the wiring (``random_network``) and the trainer, so every method
+        trained on (task, seed) starts from the same machine.
+    budget : dict
+        Keyword arguments of ``btype.Budget``.
+    network : dict
+        ``n_gates`` and optionally ``n_outputs`` (default: the task's), ``outputs_per_class``
+        (classification), ``kind``, ``layers``, ``reach``, ``link``, ``modified_fraction``.
+    options : dict
+        Extra keyword arguments of the trainer.
+    device : str
+        For trainers that need torch (``btype.registry.info(method).needs_torch``):
+        ``"cpu"``, ``"cuda"`` or ``"auto"``; passed to them as the ``device`` option.
+    task_args : dict
+        Extra arguments of ``btype.tasks.get`` (e.g. ``{"directory": ...}`` for MNIST).
+    threads : int
+        Numba and torch threads inside the job; 1 keeps search runs deterministic
+        and lets jobs run side by side.
+    trainer : str, optional
+        ``"module:function"`` called instead of the registered trainer, with the same
+        contract: ``function(net, task, budget=, seed=, progress=False, **options)``.
+    sweep : dict
+        Facts about the sweep (preset, seeds, budget axis); written to the header but
+        not part of the job's identity.
+    """
+
+    task: str
+    method: str
+    seed: int
+    budget: dict
+    network: dict
+    options: dict = field(default_factory=dict)
+    device: str = "cpu"
+    task_args: dict = field(default_factory=dict)
+    threads: int = 1
+    trainer: str | None = None
+    sweep: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        for name in ("task", "method"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not _NAME_OK.match(value) or "__" in value:
+                raise ValueError(f"Job {name} must be a plain name (letters, digits, '_.-', "
+                                 f"no '__'), got {value!r}")
+        import btype
+        if self.trainer is None:
+            try:
+                btype.registry.info(self.method)
+            except ValueError as exc:
+                raise ValueError(f"Job method: {exc} (or give trainer=)") from None
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"Job seed must be an int >= 0, got {self.seed!r}")
+        for name in ("budget", "network", "options", "task_args", "sweep"):
+            if not isinstance(getattr(self, name), dict):
+                raise TypeError(f"Job {name} must be a dict, got {getattr(self, name)!r}")
+        btype.Budget(**self.budget)  # a bad budget fails here, not once in every job
+        if "n_gates" not in self.network:
+            raise ValueError(f"Job network needs n_gates, got {self.network!r}")
+        if self.trainer is not None and (not isinstance(self.trainer, str) or ":" not in self.trainer):
+            raise ValueError(f"Job trainer must be 'module:function', got {self.trainer!r}")
+        if isinstance(self.threads, bool) or not isinstance(self.threads, int) or self.threads < 1:
+            raise ValueError(f"Job threads must be an int >= 1, got {self.threads!r}")
+
+    @property
+    def link(self) -> str:
+        return self.network.get("link", "switch")
+
+    @property
+    def name(self) -> str:
+        """The file stem: ``{task}__{method}__seed{seed}``, with ``__{link}`` for non-switch links."""
+        link = "" if self.link == "switch" else f"__{self.link}"
+        return f"{self.task}__{self.method}{link}__seed{self.seed}"
+
+    def config(self) -> dict:
+        """The job's identity as JSON-ready data (everything but ``sweep``)."""
+        data = asdict(self)
+        data.pop("sweep")
+        return json_ready(data)

@@ -1,0 +1,246 @@
+"""Sweeps: many jobs, each into its own run file, through any executor, resumable.
+
+:func:`run_sweep` holds the output directory's lock (:func:`sweep_lock`), sorts the jobs
+into finished and to-do (:func:`plan`, which clears what killed sweeps left behind) and
+runs the rest in a process pool, a Dask cluster or this process. A restart skips
+finished runs and redoes the others.
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import platform
+import time
+import traceback
+from concurrent.futures import as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .execute import init_worker, run_job, sigint_ignored
+from .job import Job
+from .runfiles import TMP_SUFFIX, read_run
+
+__all__ = ["SweepReport", "SweepLocked", "SweepInterrupted", "LOCK_NAME", "sweep_lock", "plan",
+           "default_executor", "open_executor", "as_executor", "run_sweep"]
+
+LOCK_NAME = ".sweep.lock"
+
+
+@dataclass
+class SweepReport:
+    """What a sweep did: names of runs done now, skipped as finished, failed, and redone."""
+
+    done: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)
+    failed: dict = field(default_factory=dict)
+    removed: list = field(default_factory=list)
+    stale: list = field(default_factory=list)
+
+
+class SweepLocked(RuntimeError):
+    """Another sweep holds the output directory's lock."""
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a sweep; ``report`` says what was finished by then."""
+
+    def __init__(self, report):
+        super().__init__(f"sweep interrupted after {len(report.done)} runs")
+        self.report = report
+
+
+_HELD_LOCKS: dict = {}  # lock path -> times entered in this process (the lock is re-entrant)
+
+
+@contextlib.contextmanager
+def sweep_lock(runs_dir, *, wait=False):
+    """Hold the exclusive lock of ``runs_dir`` (an advisory ``flock`` on ``.sweep.lock``).
+
+    One sweep at a time writes into a directory: a second one raises
+    :class:`SweepLocked` naming the holder, or with ``wait=True`` blocks until the first
+    ends. The operating system drops the lock when its process dies, so a killed sweep
+    never leaves the directory locked.
+    """
+    runs_dir = Path(runs_dir)
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    path = (runs_dir / LOCK_NAME).resolve()
+    if _HELD_LOCKS.get(path):
+        _HELD_LOCKS[path] += 1
+        try:
+            yield
+        finally:
+            _HELD_LOCKS[path] -= 1
+        return
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            holder = os.pread(fd, 300, 0).decode("utf-8", "replace").strip() or "another process"
+            raise SweepLocked(f"another sweep ({holder}) is writing into {runs_dir}; wait for it to "
+                              f"end (compare --wait) or use another --out") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} on {platform.node()}, since "
+                      f"{time.strftime('%Y-%m-%d %H:%M:%S')}".encode(), 0)
+        _HELD_LOCKS[path] = 1
+        try:
+            yield
+        finally:
+            del _HELD_LOCKS[path]
+            os.ftruncate(fd, 0)
+    finally:
+        os.close(fd)  # releases the flock
+
+
+def plan(jobs, runs_dir) -> tuple[list, SweepReport]:
+    """Sort jobs into finished (skipped) and to-do; delete leftovers of killed sweeps.
+
+    Runs under :func:`sweep_lock`, so no live sweep is writing into ``runs_dir`` and
+    every temporary file there is a dead one's. Returns the jobs to run and a report
+    listing skipped runs, deleted files (temporary files, incomplete or damaged run
+    files, machines without their run file) and ``stale`` runs: finished files whose
+    configuration differs from the job's (kept, never overwritten; a warning).
+    """
+    jobs = list(jobs)
+    for job in jobs:
+        if not isinstance(job, Job):
+            raise TypeError(f"jobs must be Job objects, got {job!r}")
+    names = [job.name for job in jobs]
+    if len(set(names)) != len(names):
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        raise ValueError(f"jobs contain duplicate runs: {dupes[:5]}")
+    runs_dir = Path(runs_dir)
+    report = SweepReport()
+    with sweep_lock(runs_dir):
+        for path in sorted(runs_dir.glob(f".*{TMP_SUFFIX}")):
+            path.unlink()
+            report.removed.append(path.name)
+        todo = []
+        for job in jobs:
+            path = runs_dir / f"{job.name}.jsonl"
+            run = read_run(path) if path.exists() else None
+            if run is not None and run.complete:
+                report.skipped.append(job.name)
+                if run.job != job.config():
+                    report.stale.append(job.name)
+                continue
+            for leftover in (path, path.with_suffix(".npz")):
+                if leftover.exists():
+                    leftover.unlink()
+                    report.removed.append(leftover.name)
+            todo.append(job)
+    return todo, report
+
+
+def default_executor(workers=2, threads=1):
+    """A process pool of ``workers`` spawned processes with ``threads`` threads each."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be an int >= 1, got {workers!r}")
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=init_worker, initargs=(threads,))
+
+
+def open_executor(workers=2, threads=1, *, dask=None):
+    """``(executor, close)`` for a sweep: a Dask client's executor when ``dask`` names a
+    scheduler, else a pool of ``workers`` processes, or None (jobs one by one in this
+    process) for ``workers=0``. Call ``close()`` when done."""
+    if dask:
+        from dask.distributed import Client
+        client = Client(dask)
+        return client.get_executor(), client.close
+    if workers == 0:
+        return None, lambda: None
+    pool = default_executor(workers, threads)
+    return pool, lambda: pool.shutdown(wait=True, cancel_futures=True)
+
+
+def as_executor(executor):
+    """Accept a ``concurrent.futures.Executor`` or a ``dask.distributed.Client``."""
+    if hasattr(executor, "get_executor"):  # a dask Client: its submit returns dask futures
+        return executor.get_executor()
+    if executor is None or hasattr(executor, "submit"):
+        return executor
+    raise TypeError(f"executor must be a concurrent.futures.Executor or a dask Client, got {executor!r}")
+
+
+def run_sweep(jobs, runs_dir, executor=None, *, progress=True, wait=False) -> SweepReport:
+    """Run every unfinished job, each into its own file under ``runs_dir``.
+
+    The sweep holds ``runs_dir``'s lock (:func:`sweep_lock`) from start to end.
+
+    Parameters
+    ----------
+    jobs : iterable of Job
+    runs_dir : path
+    executor : concurrent.futures.Executor, dask Client, or None
+        None runs the jobs one after another in this process.
+    progress : bool
+        Show a tqdm bar over jobs.
+    wait : bool
+        Wait for another sweep writing into ``runs_dir`` to end instead of raising
+        :class:`SweepLocked`.
+
+    Returns
+    -------
+    SweepReport
+        A job that raised is listed in ``failed`` with its traceback; the others go on.
+
+    Raises
+    ------
+    SweepInterrupted
+        On Ctrl-C (a KeyboardInterrupt carrying the report so far).
+    """
+    with sweep_lock(runs_dir, wait=wait):
+        return _run_planned(jobs, runs_dir, executor, progress)
+
+
+def _run_planned(jobs, runs_dir, executor, progress) -> SweepReport:
+    from tqdm.auto import tqdm
+    todo, report = plan(jobs, runs_dir)
+    executor = as_executor(executor)
+    bar = tqdm(total=len(todo), desc="runs", unit="run", disable=not progress or not todo)
+
+    def settle(job, outcome=None, error=None):
+        if error is not None:
+            report.failed[job.name] = error
+        elif outcome["status"] == "done":
+            report.done.append(job.name)
+        else:
+            report.skipped.append(job.name)
+        bar.update(1)
+        if report.failed:
+            bar.set_postfix(failed=len(report.failed))
+
+    try:
+        if executor is None:
+            for job in todo:
+                try:
+                    outcome = run_job(job, str(runs_dir))
+                except Exception:
+                    settle(job, error=traceback.format_exc())
+                else:
+                    settle(job, outcome)
+        else:
+            with sigint_ignored():  # pool workers start with Ctrl-C ignored (see _init_worker)
+                futures = {executor.submit(run_job, job, str(runs_dir)): job for job in todo}
+            try:
+                for future in as_completed(futures):
+                    try:
+                        outcome = future.result()
+                    except Exception as exc:
+                        settle(futures[future], error="".join(
+                            traceback.format_exception(type(exc), exc, exc.__traceback__)))
+                    else:
+                        settle(futures[future], outcome)
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
+    except KeyboardInterrupt as exc:
+        raise SweepInterrupted(report) from exc
+    finally:
+        bar.close()
+    return report
