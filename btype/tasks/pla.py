@@ -186,10 +186,10 @@ def _expand_listed(ins, outs, limits, path, head, linenos):
     """fr: the listed rows, cubes with '-' expanded in file order; rows set to both 1 and 0 refused."""
     dashes = ins == _DASH
     n_dashes = dashes.sum(axis=1)
-    # Counted with Python ints where int64 could wrap (8 cubes of 61 '-' are 2**64 rows).
-    big = n_dashes.max(initial=0) >= 32
-    total = sum(1 << int(d) for d in n_dashes) if big else int(n_dashes.size and
-                                                                (1 << n_dashes.astype(np.int64)).sum())
+    if n_dashes.max(initial=0) < 32:  # under 2**31 cubes of under 2**32 rows: int64 cannot wrap
+        total = int(np.left_shift(1, n_dashes.astype(np.int64)).sum())
+    else:  # Python ints: 8 cubes of 61 '-' are 2**64 rows, 0 in int64
+        total = sum(1 << int(d) for d in n_dashes)
     _check_size(path, head["lines"][".i"], total, head, *limits, "the cubes expand to")
     counts = np.left_shift(1, n_dashes.astype(np.int64))
     X = np.repeat(ins == _ONE, counts, axis=0)
