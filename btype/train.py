@@ -74,7 +74,9 @@ class Budget:
         Stop once the training fitness reaches this value (in (0, 1]; default:
         stop when solved, i.e. 1).
     gate_evals : int, optional
-        Gate x sample evaluations, the hardware-neutral compute axis.
+        Gate x sample evaluations, the hardware-neutral compute axis. Checked after
+        each evaluation: a search, whose candidates cost what their changes
+        propagate to, may pass it by the cost of its last evaluation.
     plateau : float, optional
         The plateau rule: stop once the best training fitness has not improved
         while the gate-evaluations spent grew ``plateau``-fold (> 1) since the

@@ -25,6 +25,8 @@ COMMANDS = {
     "throughput": ("experiments.throughput", "simulator throughput beside its baselines"),
     "throughput-search": ("experiments.throughput_search", "search throughput"),
     "throughput-sgd": ("experiments.throughput_sgd", "gradient-descent throughput"),
+    "throughput-classify": ("experiments.throughput_classify", "classification throughput (packed group vote)"),
+    "bench-data": ("experiments.bench_data", "trained machines on real data beside scikit-learn baselines"),
 }
 
 

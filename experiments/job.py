@@ -10,7 +10,7 @@ from pathlib import Path
 
 __all__ = ["Job", "strict_json", "json_line", "parse_json_line", "json_ready"]
 
-_NAME_OK = re.compile(r"^[A-Za-z0-9_.\-]+$")
+_NAME_OK = re.compile(r"^[A-Za-z0-9_.+\-]+$")
 
 
 def strict_json(value):
@@ -97,7 +97,7 @@ class Job:
         for name in ("task", "method"):
             value = getattr(self, name)
             if not isinstance(value, str) or not _NAME_OK.match(value) or "__" in value:
-                raise ValueError(f"Job {name} must be a plain name (letters, digits, '_.-', "
+                raise ValueError(f"Job {name} must be a plain name (letters, digits, '_.+-', "
                                  f"no '__'), got {value!r}")
         import btype
         if self.trainer is None:

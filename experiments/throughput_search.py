@@ -26,8 +26,6 @@ import subprocess
 import sys
 import time
 
-os.environ.setdefault("NUMBA_NUM_THREADS", "1")
-
 TARGET = 6_000_000
 
 
