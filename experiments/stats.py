@@ -387,7 +387,9 @@ def _censored_line(x, logy, solved, start=None):
         grad_s = len(zs) - np.sum(dz * z)
         return value, np.array([grad_a, grad_b, grad_s])
 
-    fit = optimize.minimize(nll, np.asarray(start, dtype=float), jac=True, method="BFGS")
+    # the line search may probe a spread of ~0 (overflowing z); BFGS steps back from it
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        fit = optimize.minimize(nll, np.asarray(start, dtype=float), jac=True, method="BFGS")
     a, b, log_s = fit.x
     return float(a), float(b), float(np.exp(log_s))
 
