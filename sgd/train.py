@@ -311,8 +311,8 @@ class _Run:
     # -- records ------------------------------------------------------------------
     @torch.no_grad()
     def _relaxed_fitness(self, split):
-        """Fitness of the soft outputs (thresholded at 1/2, or argmax of group sums) on the
-        split's ``relaxed_rows``, in chunks: only counts are kept."""
+        """Fitness of the soft outputs at the current tau (thresholded at 1/2, or argmax of
+        group sums) on the split's ``relaxed_rows``, in chunks: only counts are kept."""
         X, Y, rows = self.X[split], self.targets[split], self.relaxed_rows[split]
         n = len(X) if rows is None else len(rows)
         if n == 0:
@@ -320,7 +320,7 @@ class _Run:
         right, chunk = 0, max(self.batch, 512)  # fewer calls, each one's set-up amortised
         for start in range(0, n, chunk):
             sel = slice(start, start + chunk) if rows is None else rows[start:start + chunk]
-            out = self._forward(X[sel], "soft").float()
+            out = self._forward(X[sel], "soft", tau=self._tau()).float()
             if self.task.n_classes is None:
                 right = right + ((out > 0.5) == (Y[sel] > 0.5)).sum(0)
             else:
