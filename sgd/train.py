@@ -28,7 +28,8 @@ __all__ = ["train", "DEFAULTS"]
 DEFAULTS = dict(
     lr=0.05, batch_size=256, optimizer="adam", mode="soft", straight_through=False,
     tau=1.0, tau_end=None, init="random", init_scale=None, temperature=None, eps=1e-4,
-    record_every=None, record_growth=1.5, record_max_steps=200, amp=False, backend="auto")
+    record_every=None, record_growth=1.5, record_max_steps=200, relaxed_rows=1024, amp=False,
+    backend="auto")
 
 #: Optimiser state per parameter, as torch keeps it after the first step.
 _OPT_STATE = {"adam": ("exp_avg", "exp_avg_sq", "step"), "sgd": ("momentum_buffer",)}
@@ -82,7 +83,19 @@ def train(net, task, *, budget, seed=0, progress=True, callback=None, checkpoint
         that keeps a gradient at hard 0/1 outputs), ``record_every`` (records
         every so many evaluations; default geometric growth ``record_growth``
         but at least every ``record_max_steps`` steps), ``amp`` (CUDA:
-        bfloat16 node values), ``backend`` (see ``RelaxedNetwork``).
+        bfloat16 node values), ``backend`` (see ``RelaxedNetwork``),
+        ``relaxed_rows`` (the relaxed figures of the records are measured on
+        at most this many rows of each split, drawn once from the seed; None:
+        the whole split).
+
+    Notes
+    -----
+    Memory: the training split and the test split as float tensors (rows x
+    inputs), plus node values and their gradients for one batch (about
+    3 x gates x batch floats); the relaxed scoring at records runs in chunks
+    of max(batch, 512) rows and keeps only counts, and the hardened scoring packs each split
+    once (rows x inputs bits). No (rows x gates) or (rows x outputs) array is
+    made for a whole split.
 
     Returns
     -------
@@ -94,7 +107,8 @@ def train(net, task, *, budget, seed=0, progress=True, callback=None, checkpoint
         hardened at that record), ``relaxed_train_fitness``/
         ``relaxed_test_accuracy`` (soft outputs thresholded at 1/2, or argmax
         of group sums), ``loss`` (mean since the last record; None at step 0)
-        and ``tau``. ``stop_reason`` says why it stopped: a budget limit,
+        , ``tau`` and ``epoch`` (training samples seen / training rows: passes
+        over the training set, fractional). ``stop_reason`` says why it stopped: a budget limit,
         "solved"/"target", "plateau", "callback", "interrupted" (Ctrl-C: the
         best machine so far) or "nonfinite" (the loss turned NaN or infinite:
         the records and the checkpoint end at the last good record).
@@ -140,9 +154,9 @@ def check_options(options, defaults=DEFAULTS, who="sgd.train"):
         if v is not None and (isinstance(v, bool) or not isinstance(v, numbers.Real)
                               or not math.isfinite(v) or v <= 0):
             raise ValueError(f"{name} must be a finite number > 0 or None, got {v!r}")
-    for name in ("batch_size", "record_every", "record_max_steps"):
+    for name in ("batch_size", "record_every", "record_max_steps", "relaxed_rows"):
         v = o[name]
-        if v is None and name == "record_every":
+        if v is None and name in ("record_every", "relaxed_rows"):
             continue
         if isinstance(v, bool) or not isinstance(v, numbers.Integral) or not 1 <= v <= MAX_COUNT:
             raise ValueError(f"{name} must be an int in [1, 2**62], got {v!r}")
@@ -193,8 +207,16 @@ class _Run:
 
         dev = self.device
         self.X = {s: torch.as_tensor(np.array(task.split(s)[0]), device=dev).to(self.dtype) for s in ("train", "test")}
+        target = torch.float32 if task.n_classes is None else torch.int64
+        self.targets = {s: torch.as_tensor(np.array(task.split(s)[1]), device=dev).to(target)
+                        for s in ("train", "test")}
+        self.Y = self.targets["train"]
+        rng = np.random.default_rng(seed)
+        k = o["relaxed_rows"]
+        self.relaxed_rows = {s: None if k is None or len(self.X[s]) <= k else
+                             torch.as_tensor(np.sort(rng.choice(len(self.X[s]), k, replace=False)), device=dev)
+                             for s in ("train", "test")}
         if task.n_classes is None:
-            self.Y = torch.as_tensor(np.array(task.Y_train), device=dev).to(torch.float32)
             w = task.output_weights
             w = np.ones(task.n_outputs) if w is None else np.asarray(w, float)
             self.weights = torch.as_tensor(w / w.sum(), dtype=torch.float32, device=dev)
@@ -289,19 +311,24 @@ class _Run:
     # -- records ------------------------------------------------------------------
     @torch.no_grad()
     def _relaxed_fitness(self, split):
-        X, _ = self.task.split(split)
-        if len(X) == 0:
+        """Fitness of the soft outputs at the current tau (thresholded at 1/2, or argmax of
+        group sums) on the split's ``relaxed_rows``, in chunks: only counts are kept."""
+        X, Y, rows = self.X[split], self.targets[split], self.relaxed_rows[split]
+        n = len(X) if rows is None else len(rows)
+        if n == 0:
             return 1.0
-        outs = []
-        chunk = max(self.batch, 1024)
-        for start in range(0, len(X), chunk):
-            outs.append(self._forward(self.X[split][start:start + chunk], "soft").float().cpu())
-        p = torch.cat(outs).numpy()
+        right, chunk = 0, max(self.batch, 512)  # fewer calls, each one's set-up amortised
+        for start in range(0, n, chunk):
+            sel = slice(start, start + chunk) if rows is None else rows[start:start + chunk]
+            out = self._forward(X[sel], "soft", tau=self._tau()).float()
+            if self.task.n_classes is None:
+                right = right + ((out > 0.5) == (Y[sel] > 0.5)).sum(0)
+            else:
+                scores = out.view(len(out), self.task.n_classes, -1).sum(-1)
+                right += int((scores.argmax(1) == Y[sel]).sum())
         if self.task.n_classes is None:
-            return self.task.score_outputs(p > 0.5, split).fitness
-        scores = p.reshape(len(p), self.task.n_classes, -1).sum(-1)
-        _, labels = self.task.split(split)
-        return float((scores.argmax(1) == labels).mean())
+            return float((right.double() / n * self.weights.double()).sum())
+        return right / n
 
     def _consider(self, hard):
         """Score a hardened machine with the simulator; keep it if it is the best so far."""
@@ -325,7 +352,8 @@ class _Run:
             train_fitness=self.best[0], test_accuracy=self.best[2], solved=self.best[1],
             **self.extra, hardened_train_fitness=train, hardened_test_accuracy=test,
             relaxed_train_fitness=self._relaxed_fitness("train"),
-            relaxed_test_accuracy=self._relaxed_fitness("test"), loss=loss, tau=self._tau())
+            relaxed_test_accuracy=self._relaxed_fitness("test"), loss=loss, tau=self._tau(),
+            epoch=self.evaluations / len(self.task.X_train))
         self.trace.append(rec)
         return rec
 
