@@ -32,25 +32,15 @@ SETUPS = {
     "fashion0v6": dict(network=dict(n_gates=16000, layers=4, outputs_per_class=400), seconds=60),
     "mnist14": dict(network=dict(n_gates=64000, layers=4, outputs_per_class=800), seconds=240),
 }
-_FASHION_DIR = "/usr/share/datasets/fashion-mnist"
 
 
 def load_task(name, mnist_dir=None):
-    """A data task by name; Fashion-MNIST from Debian's dataset-fashion-mnist."""
+    """A data task by name (``btype.tasks.get``); MNIST tasks read from ``mnist_dir``."""
     import btype
 
-    try:
-        return btype.tasks.get(name)
-    except ValueError:
-        pass
-    if name.startswith("fashion"):
-        classes = None if name == "fashion" else tuple(int(c) for c in name[len("fashion"):].split("v"))
-        task = btype.tasks.mnist(_FASHION_DIR, downsample=2, classes=classes)
-        return btype.tasks.Task(name, task.X_train, task.Y_train, task.X_test, task.Y_test,
-                                n_classes=task.n_classes, description="Fashion-MNIST 14x14, threshold 128")
     if name.startswith("mnist"):
         return btype.tasks.get(name, directory=mnist_dir)
-    raise ValueError(f"unknown data task {name!r}")
+    return btype.tasks.get(name)
 
 
 def _throughput(net, task, n_samples=65536):
@@ -60,10 +50,7 @@ def _throughput(net, task, n_samples=65536):
     import btype
 
     X = task.X_test[np.arange(n_samples) % len(task.X_test)]
-    classify = getattr(btype, "classify", None)
-    if classify is None:
-        def classify(net, X, n_classes):
-            return btype.tasks.classify(btype.evaluate(net, X), n_classes)
+    classify = btype.classify
     classify(net, X[:64], task.n_classes)
     best = float("inf")
     for _ in range(3):
