@@ -32,6 +32,7 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
+from .._vote_kernels import _count_wrong
 from ..jit import njit
 from ..kernels import _clock_block, _enqueue, _eval_gates, _propagate, _toggle_link, _undo_rows
 
@@ -135,26 +136,12 @@ def _weighted(weights, errs):
     return total
 
 
-@njit(cache=True)
-def _class_wrong(values, out_nodes, labels, n_classes):
-    """Misclassified samples: class score = ones in its output group, ties to the lowest class."""
-    group = out_nodes.shape[0] // n_classes
-    wrong = 0
-    for s in range(labels.shape[0]):
-        w = s >> 6
-        b = np.uint64(s & 63)
-        best = -1
-        best_c = 0
-        for c in range(n_classes):
-            cnt = 0
-            for j in range(c * group, (c + 1) * group):
-                cnt += np.int64((values[out_nodes[j], w] >> b) & np.uint64(1))
-            if cnt > best:
-                best = cnt
-                best_c = c
-        if best_c != labels[s]:
-            wrong += 1
-    return wrong
+@njit(cache=True, inline="always")
+def _class_wrong(prob, values):
+    """Misclassified samples by the package's one group vote (``btype._vote_kernels``):
+    counted bit-sliced on the packed node values, ties to the lowest class."""
+    return _count_wrong(values, prob.out_nodes, prob.cls_ptr, prob.cls_offsets, prob.cls_bits,
+                        prob.labels)
 
 
 @njit(cache=True, inline="always")
@@ -162,7 +149,7 @@ def _score_all(prob, wk):
     """Recount every output's errors into wk.errs; return the score."""
     errs = wk.errs
     if prob.n_classes > 0:
-        errs[0] = _class_wrong(wk.values, prob.out_nodes, prob.labels, prob.n_classes)
+        errs[0] = _class_wrong(prob, wk.values)
         return np.float64(errs[0])
     for j in range(prob.out_nodes.shape[0]):
         errs[j] = _row_error(wk.values, prob.out_nodes[j], prob.target, j, prob.tail)
@@ -175,7 +162,7 @@ def _rescore(prob, wk, dirty):
     errs, saved = wk.errs, wk.saved_errs
     if prob.n_classes > 0:
         saved[0] = errs[0]
-        errs[0] = _class_wrong(wk.values, prob.out_nodes, prob.labels, prob.n_classes)
+        errs[0] = _class_wrong(prob, wk.values)
         return np.float64(errs[0])
     for d in range(dirty):
         j = wk.dirty[d]

@@ -17,13 +17,13 @@ from ..plan import csr, link_masks, wired_cone
 from ..tasks import Task
 from . import _kernels as K
 
-__all__ = ["Prob", "Work", "genome_links", "build_problem", "make_work",
+__all__ = ["Prob", "Work", "genome_links", "build_problem", "load_rows", "make_work",
            "fitness_from_errs"]
 
 Prob = namedtuple("Prob", [
     "n_in", "S", "norm", "n_classes", "turing", "clocked", "steps",
     "src", "dst", "rd_ptr", "rd_idx", "out_nodes", "out_ptr", "out_idx",
-    "target", "tail", "weights", "labels",
+    "target", "tail", "weights", "labels", "cls_ptr", "cls_offsets", "cls_bits",
     "link_cone", "link_port", "cone_links", "frames", "reg", "init", "no_history",
 ])
 Prob.__doc__ = "Read-only packed problem (see btype.search._kernels)."
@@ -81,6 +81,12 @@ class Structure:
             self.weights = np.ascontiguousarray(w, dtype=np.float64)
         else:
             self.weights = np.ones(net.n_outputs)
+        # the class vote's plan (btype._vote_kernels): class c counts out_nodes[ptr[c]:ptr[c + 1]]
+        n_classes = int(task.n_classes or 1)
+        group = net.n_outputs // n_classes
+        self.cls_ptr = group * np.arange(n_classes + 1, dtype=np.int64)
+        self.cls_offsets = np.zeros(n_classes, np.int64)
+        self.cls_bits = max(1, int(group).bit_length())
 
 
 def build_problem(st: Structure, rows=None) -> tuple:
@@ -112,12 +118,35 @@ def build_problem(st: Structure, rows=None) -> tuple:
         turing=net.link == "turing", clocked=task.is_clocked, steps=int(task.steps or 0),
         src=st.src, dst=st.dst, rd_ptr=st.rd_ptr, rd_idx=st.rd_idx, out_nodes=st.out_nodes,
         out_ptr=st.out_ptr, out_idx=st.out_idx, target=np.ascontiguousarray(target),
-        tail=tail_mask(S), weights=st.weights, labels=labels,
+        tail=tail_mask(S), weights=st.weights, labels=labels, cls_ptr=st.cls_ptr,
+        cls_offsets=st.cls_offsets, cls_bits=st.cls_bits,
         link_cone=st.link_cone, link_port=st.link_port, cone_links=st.cone_links,
         frames=np.ascontiguousarray(frames), reg=st.reg,
         init=np.zeros((st.C, W) if task.is_clocked else (0, W), np.uint64),
         no_history=np.zeros((0, 0, 0), np.uint64))
     return prob, inputs
+
+
+def load_rows(st: Structure, prob, wk, rows) -> None:
+    """Put the training rows ``rows`` (as many as the problem was built with) in place of the
+    current ones: packed inputs into ``wk.values``, targets or labels into ``prob``. Nothing
+    is allocated beyond the packed rows; node values above the inputs are stale until the
+    caller evaluates the cone again."""
+    task, n_in = st.task, st.net.n_inputs
+    if len(rows) != prob.S:
+        raise ValueError(f"{len(rows)} rows given, the problem holds {prob.S}")
+    X, Y = task.X_train[rows], task.Y_train[rows]
+    if task.is_clocked:
+        for t in range(X.shape[1]):
+            if n_in:
+                prob.frames[t] = pack(X[:, t])
+    elif n_in:
+        wk.values[:n_in] = pack(X)
+    if task.n_classes is None:
+        if Y.shape[1]:
+            prob.target[:] = pack(Y)
+    else:
+        prob.labels[:] = Y
 
 
 def make_work(st: Structure, prob, inputs, bits, rng, state, lam=1, k_max=1, best_bits=None,
