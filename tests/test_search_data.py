@@ -87,3 +87,74 @@ def test_minibatch_runs_report_the_whole_training_set(method):
     assert r.test_accuracy == task.score(r.network, "test").fitness
     assert r.train_fitness == max(rec["train_fitness"] for rec in r.trace)
     assert r.train_fitness > 0.3        # it learns (chance: 0.1)
+
+
+# ---------------------------------------------------------------------------
+# balanced fitness for imbalanced Boolean tasks
+# ---------------------------------------------------------------------------
+def _imbalanced_task(S=1200, n_inputs=12, seed=0, n_outputs=1):
+    rng = np.random.default_rng(seed)
+    X = rng.random((2 * S, n_inputs)) < 0.5
+    # rare positives: output j is the AND of three inputs (1/8 of the rows) or, for j >= 1, of four
+    Y = np.stack([X[:, j:j + 3 + min(j, 1)].all(axis=1) for j in range(n_outputs)], axis=1)
+    return X[:S], Y[:S], X[S:], Y[S:]
+
+
+def test_balanced_score_is_sklearns_balanced_accuracy():
+    from sklearn.metrics import balanced_accuracy_score
+    X, Y, Xt, Yt = _imbalanced_task(n_outputs=3)
+    task = btype.tasks.Task("imb", X, Y, Xt, Yt, balanced=True)
+    rng = np.random.default_rng(1)
+    for _ in range(5):
+        guess = rng.random(Y.shape) < rng.random()
+        want = np.mean([balanced_accuracy_score(Y[:, j], guess[:, j]) for j in range(3)])
+        assert task.score_outputs(guess).fitness == pytest.approx(want, abs=1e-12)
+    # a constant answer scores 1/2 whatever the imbalance; an output without positives counts
+    # its negatives only
+    assert task.score_outputs(np.zeros_like(Y)).fitness == 0.5
+    one = btype.tasks.Task("none", X, np.zeros_like(Y[:, :1]), Xt, Yt[:, :1], balanced=True)
+    assert one.score_outputs(X[:, :1]).fitness == 1.0 - X[:, 0].mean()
+
+
+@pytest.mark.parametrize("options", [{}, dict(batch_size=300, batch_every=25)])
+@pytest.mark.parametrize("method", sorted(btype.search.METHODS))
+def test_balanced_search_fitness_equals_task_score(method, options):
+    X, Y, Xt, Yt = _imbalanced_task(n_outputs=3, seed=2)
+    Y[:, 2] = False                          # an output with no positive rows at all
+    task = btype.tasks.Task("imb", X, Y, Xt, Yt, balanced=True, output_weights=np.array([1.0, 2.0, 0.5]))
+    net = btype.random_network(12, 150, 3, layers=5, reach=2, seed=1)
+    r = btype.search.train(net, task, method=method, budget=btype.Budget(evaluations=3000), seed=1,
+                           progress=False, **options)
+    assert r.train_fitness == task.score(r.network, "train").fitness
+    assert r.test_accuracy == task.score(r.network, "test").fitness
+
+
+def test_balanced_fitness_keeps_es_off_the_constant_answer():
+    # 8% positives (at least 7 of 9 inputs on): on plain bit accuracy ES settles on the
+    # constant 0 (92% right, pruned to one gate); on balanced accuracy it learns the rule
+    rng = np.random.default_rng(3)
+    X = rng.random((4000, 16)) < 0.5
+    Y = (X[:, :9].sum(axis=1) >= 7)[:, None]
+    plain = btype.tasks.Task("imb", X[:2000], Y[:2000], X[2000:], Y[2000:])
+    balanced = btype.tasks.Task("imb", X[:2000], Y[:2000], X[2000:], Y[2000:], balanced=True)
+    net = btype.random_network(16, 200, 1, layers=6, reach=2, seed=0)
+    found = {}
+    for name, task in (("plain", plain), ("balanced", balanced)):
+        r = btype.search.train(net, task, method="es", budget=btype.Budget(evaluations=30_000), seed=0,
+                               progress=False)
+        found[name] = (balanced.score(r.network, "test").fitness, btype.export.prune(r.network)[0].n_gates)
+    assert found["plain"][0] < 0.55 and found["balanced"][0] > 0.7, found
+    assert found["balanced"][1] > found["plain"][1], found
+
+
+def test_from_pla_balanced(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.random((300, 6)) < 0.5
+    Y = X[:, :3].all(axis=1)[:, None]
+    btype.tasks.write_pla(tmp_path / "ex.train.pla", X, Y)
+    task = btype.tasks.from_pla(tmp_path / "ex.train.pla", balanced=True)
+    assert task.balanced and task.score_outputs(np.zeros_like(Y)).fitness == 0.5
+    with pytest.raises(ValueError, match="balanced"):
+        btype.tasks.from_pla(tmp_path / "ex.train.pla", balanced=True, as_classes=True)
+    with pytest.raises(TypeError, match="balanced"):
+        btype.tasks.from_pla(tmp_path / "ex.train.pla", balanced=1)

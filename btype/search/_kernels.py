@@ -121,10 +121,11 @@ def copy(dst, src):
 
 
 @njit(cache=True, inline="always")
-def _row_error(values, node, target, j, tail):
+def _row_error(values, node, target, j, masks):
+    """Wrong bits of scored row ``j``: its node against its target, on its samples."""
     e = np.uint64(0)
-    for k in range(tail.shape[0]):
-        e += _popcount((values[node, k] ^ target[j, k]) & tail[k])
+    for k in range(masks.shape[1]):
+        e += _popcount((values[node, k] ^ target[j, k]) & masks[j, k])
     return np.int64(e)
 
 
@@ -152,7 +153,7 @@ def _score_all(prob, wk):
         errs[0] = _class_wrong(prob, wk.values)
         return np.float64(errs[0])
     for j in range(prob.out_nodes.shape[0]):
-        errs[j] = _row_error(wk.values, prob.out_nodes[j], prob.target, j, prob.tail)
+        errs[j] = _row_error(wk.values, prob.out_nodes[j], prob.target, j, prob.masks)
     return _weighted(prob.weights, errs)
 
 
@@ -167,7 +168,7 @@ def _rescore(prob, wk, dirty):
     for d in range(dirty):
         j = wk.dirty[d]
         saved[d] = errs[j]
-        errs[j] = _row_error(wk.values, prob.out_nodes[j], prob.target, j, prob.tail)
+        errs[j] = _row_error(wk.values, prob.out_nodes[j], prob.target, j, prob.masks)
     return _weighted(prob.weights, errs)
 
 

@@ -180,7 +180,7 @@ class _Run:
         self.state = self.state_arr[0]
         self.bits = self.st.bits0.copy()
         self.best_bits = self.bits.copy()
-        self.best_errs = np.zeros(max(1, net.n_outputs), np.int64)
+        self.best_errs = np.zeros(max(1, len(self.st.out_nodes)), np.int64)
         self.trace = []
         self.elapsed = 0.0
         self.callback = None
@@ -253,7 +253,7 @@ class _Run:
         bits, errs = self.method.best(self)
         net = self.network_of(bits)
         if self.c["batch_size"] is None:
-            fit = fitness_from_errs(self.task, self.prob.S, errs, self.st.weights)
+            fit = fitness_from_errs(self.task, self.prob, errs)
             return fit, bool(np.all(errs == 0)), net
         score = self.task.score(net, "train")
         return score.fitness, score.solved, net
