@@ -53,10 +53,16 @@ def test_every_delta_score_is_the_vote_of_the_full_evaluation():
         assert (len(task.X_train) - run.wk.errs[0]) / len(task.X_train) == task.score(run.network_of(run.bits)).fitness
 
 
+@pytest.mark.parametrize("kind", ["classes", "boolean", "balanced"])
 @pytest.mark.parametrize("method", ["es", "anneal", "random"])
-def test_a_batch_change_equals_a_rebuild_on_the_same_rows(method):
+def test_a_batch_change_equals_a_rebuild_on_the_same_rows(method, kind):
     task = btype.tasks.get("digits")
     net = btype.random_network(64, 300, 10 * 4, layers=4, seed=1)
+    if kind != "classes":       # digit 3 or not, 10% positives
+        Y = lambda y: (y == 3)[:, None]
+        task = btype.tasks.Task("d3", task.X_train, Y(task.Y_train), task.X_test, Y(task.Y_test),
+                                balanced=kind == "balanced")
+        net = net.replace(outputs=net.outputs[:1])
     cls = btype.search.METHODS[method]
     budget = btype.Budget(evaluations=10**6)
     run = core._Run(net, task, cls({}, n_links=net.n_modified, budget=budget), budget, 5, core._check_common(dict(batch_size=200, batch_every=10), len(task.X_train)))
@@ -71,7 +77,8 @@ def test_a_batch_change_equals_a_rebuild_on_the_same_rows(method):
         fresh = make_work(run.st, prob, inputs, run.bits.copy(), run.rng.copy(), K.new_state())
         assert K.evaluate(prob, fresh) == run.state["cur"]
         np.testing.assert_array_equal(run.wk.values, fresh.values)
-        np.testing.assert_array_equal(run.prob.labels, prob.labels)
+        for name in ("labels", "target", "masks", "counts", "weights"):
+            np.testing.assert_array_equal(getattr(run.prob, name), getattr(prob, name))
     # an epoch is a partition: its batches' rows are distinct
     epoch = np.concatenate(seen[6:13])     # batch indices 7..13 are epoch 1
     assert len(np.unique(epoch)) == len(epoch)

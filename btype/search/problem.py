@@ -104,7 +104,7 @@ def _scoring(st: Structure, Y, S, W):
     target = np.ascontiguousarray(pack(Y)[st.row_output])
     tail = tail_mask(S)
     if not st.balanced:
-        masks = np.ascontiguousarray(np.broadcast_to(tail, (n, W)))
+        masks = np.tile(tail, (n, 1))
         return target, masks, np.full(n, S, np.int64), st.weights
     masks = np.empty((n, W), np.uint64)
     masks[0::2] = target[0::2] & tail
