@@ -172,6 +172,26 @@ def _rescore(prob, wk, dirty):
     return _weighted(prob.weights, errs)
 
 
+@njit(cache=True, boundscheck=False)
+def pack_rows(X, rows, out):
+    """``out[:] = btype.pack(X[rows])`` without the gathered copy: (S, n) uint8 rows of 0/1 into
+    (n, W) words, 64 rows per word (a minibatch change's packing). Each row is read once,
+    whole, into one accumulator word per column."""
+    n = X.shape[1]
+    S = rows.shape[0]
+    acc = np.empty(n, np.uint64)
+    for w in range(out.shape[1]):
+        acc[:] = 0
+        r0 = 64 * w
+        for t in range(min(64, S - r0)):
+            x = X[rows[r0 + t]]
+            shift = np.uint64(t)
+            for i in range(n):
+                acc[i] |= np.uint64(x[i]) << shift
+        for i in range(n):
+            out[i, w] = acc[i]
+
+
 # ---------------------------------------------------------------------------
 # full evaluation of the cone
 # ---------------------------------------------------------------------------

@@ -61,6 +61,8 @@ class Structure:
         # scored rows: one per output, or with a balanced fitness two (its rows whose target
         # is 1, then those whose target is 0), each with its own error count and weight
         self.balanced = task.n_classes is None and task.balanced
+        # the training inputs as 0/1 bytes (a view), which minibatch changes pack from
+        self.x_bytes = task.X_train.view(np.uint8) if not task.is_clocked else None
         self.row_output = np.repeat(np.arange(net.n_outputs), 2 if self.balanced else 1)
         self.out_nodes = to_cone[net.outputs][self.row_output].astype(np.int64)
         self.out_ptr, self.out_idx = csr(n_in + self.C, self.out_nodes, np.arange(len(self.out_nodes)))
@@ -159,26 +161,27 @@ def build_problem(st: Structure, rows=None) -> tuple:
 
 def load_rows(st: Structure, prob, wk, rows) -> None:
     """Put the training rows ``rows`` (as many as the problem was built with) in place of the
-    current ones: packed inputs into ``wk.values``, targets or labels into ``prob``. Nothing
-    is allocated beyond the packed rows; node values above the inputs are stale until the
-    caller evaluates the cone again."""
+    current ones: packed inputs into ``wk.values``, targets or labels into ``prob``, packed
+    straight from the task's arrays. Node values above the inputs are stale until the caller
+    evaluates the cone again."""
     task, n_in = st.task, st.net.n_inputs
     if len(rows) != prob.S:
         raise ValueError(f"{len(rows)} rows given, the problem holds {prob.S}")
-    X, Y = task.X_train[rows], task.Y_train[rows]
+    rows = np.ascontiguousarray(rows, dtype=np.int64)
     if task.is_clocked:
+        X = task.X_train[rows]
         for t in range(X.shape[1]):
             if n_in:
                 prob.frames[t] = pack(X[:, t])
     elif n_in:
-        wk.values[:n_in] = pack(X)
+        K.pack_rows(st.x_bytes, rows, wk.values[:n_in])
     if task.n_classes is None:
-        target, masks, counts, weights = _scoring(st, Y, prob.S, prob.tail.shape[0])
+        target, masks, counts, weights = _scoring(st, task.Y_train[rows], prob.S, prob.tail.shape[0])
         prob.target[:], prob.masks[:], prob.counts[:] = target, masks, counts
         if st.balanced:
             prob.weights[:] = weights
     else:
-        prob.labels[:] = Y
+        prob.labels[:] = task.Y_train[rows]
 
 
 def make_work(st: Structure, prob, inputs, bits, rng, state, lam=1, k_max=1, best_bits=None,
