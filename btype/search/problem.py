@@ -175,11 +175,12 @@ def load_rows(st: Structure, prob, wk, rows) -> None:
                 prob.frames[t] = pack(X[:, t])
     elif n_in:
         K.pack_rows(st.x_bytes, rows, wk.values[:n_in])
-    if task.n_classes is None:
+    if task.n_classes is None and st.balanced:
         target, masks, counts, weights = _scoring(st, task.Y_train[rows], prob.S, prob.tail.shape[0])
-        prob.target[:], prob.masks[:], prob.counts[:] = target, masks, counts
-        if st.balanced:
-            prob.weights[:] = weights
+        prob.target[:], prob.masks[:], prob.counts[:], prob.weights[:] = target, masks, counts, weights
+    elif task.n_classes is None:    # one scored row per output, in order; masks and counts stay
+        if len(st.row_output):
+            K.pack_rows(task.Y_train.view(np.uint8), rows, prob.target)
     else:
         prob.labels[:] = task.Y_train[rows]
 
