@@ -32,7 +32,7 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
-from .._vote_kernels import _count_wrong
+from .._vote_kernels import _count, _wrong_of_counts
 from ..jit import njit
 from ..kernels import _clock_block, _enqueue, _eval_gates, _propagate, _toggle_link, _undo_rows
 
@@ -138,11 +138,47 @@ def _weighted(weights, errs):
 
 
 @njit(cache=True, inline="always")
-def _class_wrong(prob, values):
-    """Misclassified samples by the package's one group vote (``btype._vote_kernels``):
-    counted bit-sliced on the packed node values, ties to the lowest class."""
-    return _count_wrong(values, prob.out_nodes, prob.cls_ptr, prob.cls_offsets, prob.cls_bits,
-                        prob.labels)
+def _copy_planes(dst, src):
+    for j in range(src.shape[0]):
+        for k in range(src.shape[1]):
+            dst[j, k] = src[j, k]
+
+
+@njit(cache=True, inline="always")
+def _count_class(prob, wk, c):
+    """Recount class c's votes into wk.ccnt[c] (bit-sliced, btype._vote_kernels._count)."""
+    _count(wk.values, prob.out_nodes, prob.cls_ptr[c], prob.cls_ptr[c + 1], prob.cls_offsets[c],
+           prob.cls_bits, 0, wk.ccnt[c], wk.cx)
+
+
+@njit(cache=True, inline="always")
+def _class_wrong(prob, wk):
+    """Misclassified samples by the package's one group vote (``btype._vote_kernels``) on the
+    class counts in wk.ccnt, ties to the lowest class."""
+    return _wrong_of_counts(wk.ccnt, prob.cls_bits, prob.labels)
+
+
+@njit(cache=True, inline="always")
+def _class_rescore(prob, wk, dirty):
+    """Recount the classes of the outputs wk.dirty[:dirty] (their old counts to wk.csave, the
+    classes to wk.cids; wk.cids[-1] of them) and vote again."""
+    group = prob.cls_ptr[1] - prob.cls_ptr[0]
+    n_classes = prob.cls_ptr.shape[0] - 1
+    n_saved = 0
+    for d in range(dirty):
+        c = wk.dirty[d] // group
+        fresh = True
+        for i in range(n_saved):
+            if wk.cids[i] == c:
+                fresh = False
+                break
+        if fresh:
+            wk.cids[n_saved] = c
+            _copy_planes(wk.csave[n_saved], wk.ccnt[c])
+            n_saved += 1
+            _count_class(prob, wk, c)
+    wk.cids[n_classes] = n_saved
+    return _class_wrong(prob, wk)
 
 
 @njit(cache=True, inline="always")
@@ -150,7 +186,9 @@ def _score_all(prob, wk):
     """Recount every output's errors into wk.errs; return the score."""
     errs = wk.errs
     if prob.n_classes > 0:
-        errs[0] = _class_wrong(prob, wk.values)
+        for c in range(prob.n_classes):
+            _count_class(prob, wk, c)
+        errs[0] = _class_wrong(prob, wk)
         return np.float64(errs[0])
     for j in range(prob.out_nodes.shape[0]):
         errs[j] = _row_error(wk.values, prob.out_nodes[j], prob.target, j, prob.masks)
@@ -163,7 +201,7 @@ def _rescore(prob, wk, dirty):
     errs, saved = wk.errs, wk.saved_errs
     if prob.n_classes > 0:
         saved[0] = errs[0]
-        errs[0] = _class_wrong(prob, wk.values)
+        errs[0] = _class_rescore(prob, wk, dirty)
         return np.float64(errs[0])
     for d in range(dirty):
         j = wk.dirty[d]
@@ -317,6 +355,8 @@ def undo(prob, wk, flips, n):
     if dirty == 0:
         return
     if prob.n_classes > 0:
+        for i in range(wk.cids[prob.n_classes]):
+            _copy_planes(wk.ccnt[wk.cids[i]], wk.csave[i])
         wk.errs[0] = wk.saved_errs[0]
         return
     for d in range(dirty - 1, -1, -1):

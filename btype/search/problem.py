@@ -32,7 +32,7 @@ Prob.__doc__ = "Read-only packed problem (see btype.search._kernels)."
 Work = namedtuple("Work", [
     "bits", "xm", "om", "values", "errs", "saved_errs", "best_bits", "best_errs",
     "heap", "queued", "undo_gates", "undo_rows", "dirty", "nxt", "lreg",
-    "offs", "off_n", "offs_bits", "rng", "state", "res",
+    "offs", "off_n", "offs_bits", "rng", "state", "res", "ccnt", "csave", "cids", "cx",
 ])
 Work.__doc__ = "Mutable search state and scratch (see btype.search._kernels)."
 
@@ -194,6 +194,10 @@ def make_work(st: Structure, prob, inputs, bits, rng, state, lam=1, k_max=1, bes
     values = np.zeros((n_in + C, W), np.uint64)
     values[:n_in] = inputs
     M = len(bits)
+    # class tasks: each class's vote count kept bit-sliced, so a candidate recounts only the
+    # classes whose outputs it changed (and undo puts their counts back)
+    n_cls = prob.n_classes
+    planes = max(prob.cls_bits, 4) if n_cls else 0
     wk = Work(
         bits=bits, xm=st.xm0.copy(), om=st.om0.copy(), values=values,
         errs=np.zeros(n_out, np.int64), saved_errs=np.zeros(n_out, np.int64),
@@ -205,7 +209,9 @@ def make_work(st: Structure, prob, inputs, bits, rng, state, lam=1, k_max=1, bes
         nxt=np.zeros((C, W) if prob.clocked else (0, W), np.uint64),
         lreg=np.zeros((C, 2, W) if prob.clocked else (0, 2, W), np.uint64),
         offs=np.zeros((lam, max(M, k_max) + 1), np.int64), off_n=np.zeros(lam, np.int64),
-        offs_bits=np.zeros(M, np.uint8), rng=rng, state=state, res=np.zeros(2, np.int64))
+        offs_bits=np.zeros(M, np.uint8), rng=rng, state=state, res=np.zeros(2, np.int64),
+        ccnt=np.zeros((n_cls, planes, W), np.uint64), csave=np.zeros((n_cls, planes, W), np.uint64),
+        cids=np.zeros(n_cls + 1, np.int64), cx=np.zeros(W, np.uint64))
     K.load_genome(prob, wk, bits.copy())
     return wk
 
