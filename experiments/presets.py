@@ -434,6 +434,7 @@ _FULL = Preset(
     link_methods=None,
     mnist={"mnist14-3v7": TaskSetup(_layered(4000, 4, outputs_per_class=40), scale=4.0)},
     device="auto",
+    baselines=("logistic", "tree", "knn"),
 )
 
 # The tuning grid: machine shapes (multipliers of each task's matched machine) and each
