@@ -8,8 +8,8 @@ training time), the gate-evaluations it spent before it stopped, why it stopped,
 time it spent outside training (loading, building, writing). Every job of the plan (the
 matched view, each rung of the tuning stage, the tuned view) is then predicted from the
 sampled run of its (task, method): a run the sample saw solve or plateau stops where it
-did (or at its own smaller limit), one the budget stopped spends its whole limit; the
-time cap, if any, bounds it. A tuning task never sampled takes its family's nearest
+did (or at its own smaller limit; a plateau no earlier than the job's ``plateau_min``),
+one the budget stopped spends its whole limit; the time cap, if any, bounds it. A tuning task never sampled takes its family's nearest
 sampled task; machine shapes scale a run's gate-evaluations per second by nothing (the
 budget is in gate-evaluations). The sum over jobs, divided by the workers, is the plan.
 Compilation is left out (warm caches); every figure is as loaded as the sample was.
@@ -38,6 +38,7 @@ class Speed:
     used: float
     budget_stopped: bool
     overhead: float
+    plateaued: bool = False
 
 
 def speeds(runs) -> dict:
@@ -55,9 +56,11 @@ def speeds(runs) -> dict:
         wall = np.array([r.footer.get("wall_seconds", s) for r, s in zip(group, seconds)])
         stopped = [r.footer.get("stop_reason") in ("gate_evals", "seconds", "evaluations", "steps")
                    for r in group]
+        plateaued = [r.footer.get("stop_reason") == "plateau" for r in group]
         out[key] = Speed(rate=float(np.median(used / seconds)), used=float(np.median(used)),
                          budget_stopped=sum(stopped) * 2 >= len(stopped),
-                         overhead=float(np.median(np.clip(wall - seconds, 0, None))))
+                         overhead=float(np.median(np.clip(wall - seconds, 0, None))),
+                         plateaued=sum(plateaued) * 2 > len(plateaued))
     return out
 
 
@@ -81,6 +84,8 @@ def predict(job, table, *, cap=None):
         return None
     limit = float(job.budget.get("gate_evals", np.inf))
     used = limit if speed.budget_stopped else min(speed.used, limit)
+    if speed.plateaued:  # the plateau rule stops no run before its plateau_min
+        used = min(max(used, float(job.budget.get("plateau_min") or 0)), limit)
     seconds = used / speed.rate
     cap = job.budget.get("seconds", cap)
     if cap is not None:
@@ -127,13 +132,15 @@ def main(argv=None) -> int:
     p.add_argument("--seeds", type=int, help="evaluation seeds (default the preset's)")
     p.add_argument("--tune-seeds", type=int, help="tuning seeds (default the preset's)")
     p.add_argument("--budget", type=float, help="per-run budget (default the preset's)")
+    p.add_argument("--tasks", nargs="+", help="only these tasks (as compare --tasks)")
     args = p.parse_args(argv)
     preset = presets.get(args.preset)
     table = speeds(runfiles.load_runs(args.sample))
     if not table:
         print(f"error: {args.sample} holds no sampled runs", file=sys.stderr)
         return 2
-    result = estimate(preset, table, seeds=args.seeds, tune_seeds=args.tune_seeds, budget=args.budget)
+    result = estimate(preset, table, seeds=args.seeds, tune_seeds=args.tune_seeds, budget=args.budget,
+                      tasks=args.tasks)
     total = 0.0
     print(f"preset {preset.name!r}, from {len(table)} sampled (task, method) pairs in {args.sample}:")
     for stage, row in result["stages"].items():

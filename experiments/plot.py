@@ -153,11 +153,14 @@ def make_all(results_dir) -> list[Path]:
         written += _per_task(main, tasks, lambda g, ax, a=axis: plots.plot_ecdf(g, axis=a, ax=ax),
                              f"Share of runs solved against {words} (unsolved runs stay in the denominator)",
                              caption, out, f"ecdf_{axis}")
+    # a family needs two sizes for a curve, or one task with a published CGP median
+    anchored = {plots.task_size(t)[0] for t in plots.CGP_MEDIANS if t in {r.task for r in main}}
     families = [f for f in _SCALING_FAMILIES
-                if len({s for r in main if (s := plots.task_size(r.task)) and s[0] == f}) >= 2]
+                if len({s for r in main if (s := plots.task_size(r.task)) and s[0] == f}) >= 2
+                or f in anchored]
     if families:
         fig, axes = plots.plt.subplots(len(_SCALING_AXES), len(families),
-                                       figsize=(4.2 * len(families), 3.1 * len(_SCALING_AXES)),
+                                       figsize=(max(4.2 * len(families), 9.0), 3.1 * len(_SCALING_AXES)),
                                        squeeze=False)
         for j, family in enumerate(families):
             for i, axis in enumerate(_SCALING_AXES):

@@ -127,7 +127,8 @@ class Preset:
         Stop a run early once its training fitness reaches this (1.0: solved).
     cap_seconds : float, optional
         With an axis other than ``seconds``: also stop a run after this much wall time
-        (the footer's ``stop_reason`` says which limit ended it).
+        (the footer's ``stop_reason`` says which limit ended it); a tuning rung's runs
+        get the rung's fraction of it, as of the budget.
     plateau, plateau_min : float, int or None
         The budget's plateau rule (``btype.Budget``): stop a run whose best training
         fitness has not improved while its gate-evaluations grew ``plateau``-fold, once
@@ -189,7 +190,7 @@ class Preset:
         amount = self.budget * setup.scale * fraction
         budget = {self.axis: amount if self.axis == "seconds" else int(round(amount))}
         if self.cap_seconds is not None and self.axis != "seconds":
-            budget["seconds"] = self.cap_seconds
+            budget["seconds"] = self.cap_seconds * fraction
         if self.target is not None:
             budget["target"] = self.target
         if self.plateau is not None:
@@ -472,12 +473,12 @@ _STANDARD = Preset(
                  "seeds, at a gate-evaluation budget with the plateau rule and a time cap. "
                  "Planned at about an hour on 2 cores (estimate: see the README)."),
     tasks=_STANDARD_TASKS,
-    seeds=10,
+    seeds=8,
     axis="gate_evals",
     budget=2e9,
     cap_seconds=10.0,
     plateau=10.0,
-    plateau_min=200_000_000,
+    plateau_min=1_000_000_000,
     link_tasks={"parity3": _FULL_TASKS["parity3"], "majority5": _FULL_TASKS["majority5"]},
     device="auto",
     baselines=("logistic", "tree", "knn"),
