@@ -1,6 +1,7 @@
 """Matched comparison of search and gradient descent on B-type machines.
 
     python -m experiments.compare --preset quick --out results/quick
+    python -m experiments.compare --preset standard --out results/standard
     python -m experiments.compare --preset full --out results/full --mnist ~/data/mnist
     python -m experiments.compare --preset full --out results/full --dask tcp://host:8786
 

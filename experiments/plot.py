@@ -28,7 +28,7 @@ _SCALING_FAMILIES = ("parity", "epar", "mux", "add", "addc", "mul", "cmp")
 _SCALING_AXES = {"evaluations": "evaluations", "gate_evals": "gate-evaluations", "seconds": "wall time"}
 
 
-def _grid(n_panels, ncols=4, size=(4.0, 3.0)):
+def _grid(n_panels, ncols=4, size=(3.6, 2.8)):
     rows = max(1, math.ceil(n_panels / ncols))
     cols = max(1, math.ceil(n_panels / rows))  # balanced rows: 6 panels as 2 x 3, not 5 + 1
     fig, axes = plots.plt.subplots(rows, cols, figsize=(size[0] * cols, size[1] * rows + 1.0),

@@ -311,5 +311,5 @@ def tuned_jobs(preset: Preset, chosen: dict, *, seeds=None, methods=None, tasks=
                                       preset.task_args(task, mnist_dir), sweep,
                                       shape=pick["shape"], options=pick["options"]))
     if baselines:
-        jobs += base.baseline_jobs(tasks=tasks, mnist_dir=mnist_dir, view="tuned")
+        jobs += base.baseline_jobs(tasks=tasks, mnist_dir=mnist_dir, view="tuned", seeds=n_seeds)
     return jobs
