@@ -210,12 +210,16 @@ def test_standard_preset_stops_on_gate_evals_or_a_plateau_and_has_the_anchor_tas
         assert budget.gate_evals == round(preset.budget * scale) and budget.target == 1.0
         assert budget.plateau == preset.plateau and budget.plateau_min == preset.plateau_min
         assert budget.seconds == preset.cap_seconds
-    # the plateau rule as the budget applies it: no better fitness while gate-evals grew 4-fold
+    # the plateau rule as the budget applies it: no better fitness while gate-evals grew
+    # 10-fold, and never before plateau_min (1e9) gate-evaluations
+    assert preset.plateau == 10.0 and preset.plateau_min == 10**9
     budget = btype.Budget(**jobs[0].budget)
-    flat = [{"gate_evals": g, "train_fitness": 0.5} for g in (10**7, 10**8, 4 * 10**8)]
-    assert budget.stop_reason(gate_evals=4 * 10**8, fitness=0.5, trace=flat) == "plateau"
+    flat = [{"gate_evals": g, "train_fitness": 0.5} for g in (10**8, 5 * 10**8, 12 * 10**8)]
+    assert budget.stop_reason(gate_evals=12 * 10**8, fitness=0.5, trace=flat) == "plateau"
     rising = [dict(r, train_fitness=0.5 + 0.1 * i) for i, r in enumerate(flat)]
-    assert budget.stop_reason(gate_evals=4 * 10**8, fitness=0.7, trace=rising) is None
+    assert budget.stop_reason(gate_evals=12 * 10**8, fitness=0.7, trace=rising) is None
+    early = [{"gate_evals": g, "train_fitness": 0.5} for g in (10**6, 10**7, 5 * 10**8)]
+    assert budget.stop_reason(gate_evals=5 * 10**8, fitness=0.5, trace=early) is None
 
 
 def test_standard_preset_runs_end_to_end_on_a_tiny_override(tmp_path, capsys):

@@ -195,3 +195,12 @@ def test_plot_of_an_empty_directory_fails_clearly(tmp_path, capsys):
     (tmp_path / "runs").mkdir()
     assert plot.main([str(tmp_path)]) == 2
     assert "no finished runs" in capsys.readouterr().err
+
+
+def test_a_single_size_family_with_a_published_median_gets_its_anchor():
+    group = [_run("epar8", m, s, solve_at=2 if s < 3 else None) for m in ("es", "sgd") for s in range(4)]
+    ax = plots.plot_scaling(group, family="epar", axis="evaluations")
+    stars = [line for line in ax.get_lines() if line.get_marker() == "*"]
+    assert len(stars) == 1 and list(stars[0].get_ydata()) == [plots.CGP_MEDIANS["epar8"]]
+    assert list(ax.get_xticks()) == [8]
+    plt.close("all")
