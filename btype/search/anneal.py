@@ -61,6 +61,7 @@ class Anneal(Method):
     name = "anneal"
     defaults = dict(schedule="exp", t_start=0.05, t_end=0.0005, length=None, cycle=True,
                     mutation="cone", flips=1, rate=None)
+    track_active = True
 
     def configure(self, n_links, budget):
         o = self.options
