@@ -48,13 +48,13 @@ from .machine import cpu_name
 #: ``epar8`` is even parity in Koza's sense, its complement (XNOR).
 TASKS = {
     "epar8": dict(task="parity8", cgp=1_877_298, cgpp="19 s median (5/5)",
-                  settings=dict(gates=1000, layers=None, reach=2)),
+                  settings=dict(gates=1000, layers=24, reach=2)),
     "mul3": dict(task="mul3", cgp=317_891, cgpp="73 s median (4/5, 120 s cap)",
-                 settings=dict(gates=2000, layers=None, reach=2)),
+                 settings=dict(gates=2000, layers=24, reach=2, flips=2)),
     "addc4": dict(task="addc4", cgp=864_099, cgpp="1 of 4 solved in 120 s",
-                  settings=dict(gates=2000, layers=None, reach=2)),
+                  settings=dict(gates=2000, layers=24, reach=2)),
     "cmp4": dict(task="cmp4", cgp=1_033_987, cgpp="not measured",
-                 settings=dict(gates=2000, layers=None, reach=2)),
+                 settings=dict(gates=2000, layers=24, reach=2)),
 }
 MACHINE_KEYS = ("gates", "layers", "reach")
 
@@ -88,6 +88,33 @@ def run_one(name, settings, seed, budget):
                 seconds=float(last["seconds"]), fitness=float(result.train_fitness),
                 restarts=int(last.get("restarts", 0)), stop_reason=result.stop_reason,
                 load=os.getloadavg()[0])
+
+
+def measure_rate(name, settings, seed, seconds):
+    """Evaluated offspring per wall second and per CPU second of this process, over ES
+    runs on the task's machines (seeds ``seed``, ``seed + 1``, ... until ``seconds`` of
+    wall time; CPU time stands for a quiet core when the machine is shared)."""
+    import btype
+    import btype.search
+
+    spec = TASKS[name]
+    task = btype.tasks.get(spec["task"])
+    options = {k: v for k, v in settings.items() if k not in MACHINE_KEYS}
+    evals = cpu = wall = 0.0
+    while wall < seconds:
+        net = btype.random_network(task.n_inputs, settings["gates"], task.n_outputs,
+                                   layers=settings["layers"], reach=settings["reach"], seed=seed)
+        btype.search.train(net, task, budget=btype.Budget(evaluations=1000), progress=False,
+                           **options)                     # loads the kernels outside the clock
+        c0, w0 = time.process_time(), time.perf_counter()
+        result = btype.search.train(net, task, budget=btype.Budget(seconds=seconds - wall),
+                                    seed=seed, progress=False, **options)
+        cpu += time.process_time() - c0
+        wall += time.perf_counter() - w0
+        evals += result.trace[-1]["evaluations"]
+        seed += 1
+    return dict(bench=name, evaluations=evals, wall=wall, cpu=cpu, per_wall=evals / wall,
+                per_cpu=evals / cpu, load=os.getloadavg()[0])
 
 
 def read_runs(path):
@@ -183,9 +210,31 @@ def main(argv=None):
     parser.add_argument("--set", action="append", metavar="KEY=VALUE",
                         help="override a setting for every task (repeatable)")
     parser.add_argument("--summary", action="store_true", help="only print the table of --out")
+    parser.add_argument("--rate", type=float, metavar="SECONDS",
+                        help="only measure evaluated offspring per wall and per CPU second on "
+                             "each task's machine (first seed), SECONDS per task, and convert "
+                             "the medians of --out to CPU seconds")
     args = parser.parse_args(argv)
     overrides = parse_set(args.set)
     budget = int(args.budget)
+    if args.rate is not None:
+        import numba
+
+        numba.set_num_threads(1)
+        runs = read_runs(args.out)
+        print("| task | evaluated/s (wall) | evaluated/s (CPU) | load | median evaluations to solve "
+              "| = CPU seconds | CGP++ |\n|---|---:|---:|---:|---:|---:|---|")
+        for name in args.tasks:
+            settings = settings_of(name, overrides)
+            r = measure_rate(name, settings, args.first_seed, args.rate)
+            group = [x for x in runs if x["bench"] == name and x["settings"] == settings
+                     and x["budget"] == budget]
+            med = float(np.median([x["evaluations"] if x["solved"] else np.inf for x in group])) \
+                if group else float("nan")
+            print(f"| {name} | {r['per_wall'] / 1e6:.3f} M | {r['per_cpu'] / 1e6:.3f} M | "
+                  f"{r['load']:.1f} | {_fmt_count(med)} | {med / r['per_cpu']:.1f} | "
+                  f"{TASKS[name]['cgpp']} |")
+        return
     runs = read_runs(args.out)
     if not args.summary:
         import numba

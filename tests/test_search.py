@@ -321,6 +321,16 @@ def test_validation():
         btype.search.train(net, task, budget=budget, mutation="swap")
     with pytest.raises(ValueError, match="lam"):
         btype.search.train(net, task, budget=budget, lam=0)
+    with pytest.raises(ValueError, match="flip_dist.*'poisson'"):
+        btype.search.train(net, task, budget=budget, flip_dist="poisson")
+    with pytest.raises(ValueError, match="accept.*'always'"):
+        btype.search.train(net, task, budget=budget, accept="always")
+    with pytest.raises(ValueError, match="restart.*got 0"):
+        btype.search.train(net, task, budget=budget, restart=0)
+    with pytest.raises(TypeError, match="restart.*'10'"):
+        btype.search.train(net, task, budget=budget, restart="10")
+    with pytest.raises(ValueError, match="flip_dist"):
+        btype.search.train(net, task, method="anneal", budget=budget, flip_dist="poisson")
     with pytest.raises(ValueError, match="checkpoint_path"):
         btype.search.train(net, task, budget=budget, resume=True)
     with pytest.raises(ValueError, match="seed"):
