@@ -19,6 +19,7 @@ __all__ = ["COMMANDS", "main"]
 COMMANDS = {
     "compare": ("experiments.compare", "run a sweep of trainers over tasks and seeds, then draw it"),
     "plot": ("experiments.plot", "redraw a sweep's figures and summary from its run files"),
+    "estimate": ("experiments.estimate", "plan a preset's wall time from a sample of its runs"),
     "export": ("btype.export.__main__", "write a saved machine as Verilog, BLIF, DOT, ... or describe it"),
     "search-table": ("experiments.search_table", "the README table of search success and cost"),
     "draw-machine": ("experiments.draw_machine", "draw a trained machine before and after pruning"),

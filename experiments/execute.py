@@ -22,7 +22,7 @@ from .machine import machine_info, versions
 from .runfiles import FORMAT, is_complete, write_run
 
 __all__ = ["run_job", "load_task", "build_network", "train_job", "init_worker", "sigint_ignored",
-           "solution_size"]
+           "solution_size", "check_devices", "DeviceUnavailable"]
 
 
 @functools.lru_cache(maxsize=8)
@@ -122,6 +122,32 @@ def init_worker(threads: int) -> None:
         os.environ[var] = str(threads)
 
 
+class DeviceUnavailable(RuntimeError):
+    """A job asks for a device this machine does not have."""
+
+
+def check_devices(jobs) -> None:
+    """Refuse, before anything runs, jobs on a CUDA device where torch sees none.
+
+    Raises :class:`DeviceUnavailable` naming the device, the jobs and the way out. Jobs on
+    ``"cpu"`` or ``"auto"`` (CUDA when present, else the CPU) always pass.
+    """
+    wanted = sorted({job.device for job in jobs if str(job.device).startswith("cuda")})
+    if not wanted:
+        return
+    import torch
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    for device in wanted:
+        index = int(device.partition(":")[2] or 0)
+        if index >= count:
+            n = sum(job.device == device for job in jobs)
+            raise DeviceUnavailable(
+                f"{n} job(s) ask for device {device!r}, but this machine has "
+                f"{'no CUDA device' if count == 0 else f'{count} CUDA device(s)'} "
+                f"(torch.cuda.is_available() is {torch.cuda.is_available()}); run them where a "
+                f"GPU is lent, or pass --device cpu to run them on the CPU")
+
+
 def solution_size(net) -> dict:
     """Gate count and depth of ``net`` once :func:`btype.export.prune` has cut what does
     not reach an output (depth None for a clocked machine)."""
@@ -159,15 +185,17 @@ def _run_job(job: Job, runs_dir: Path) -> dict:
     t0 = time.perf_counter()
     _limit_threads(job.threads)
     task = load_task(job.task, **job.task_args)
-    result = train_job(job, build_network(job, task), task)
-    if result.interrupted or result.stop_reason == "interrupted":
-        raise KeyboardInterrupt(f"run {job.name} interrupted")
-    wall = time.perf_counter() - t0
     header = {"type": "header", "format": FORMAT, "run": job.name, "job": job.config(),
               "task": {"n_inputs": int(task.n_inputs), "n_classes": task.n_classes,
                        "n_train": int(task.X_train.shape[0])},
               "sweep": json_ready(job.sweep), "versions": versions(), "machine": machine_info(),
               "started": _now(started)}
+    if job.kind == "baseline":
+        return _run_baseline(job, task, header, runs_dir, t0)
+    result = train_job(job, build_network(job, task), task)
+    if result.interrupted or result.stop_reason == "interrupted":
+        raise KeyboardInterrupt(f"run {job.name} interrupted")
+    wall = time.perf_counter() - t0
     records = [{"type": "record", **r} for r in result.trace]
     footer = {"type": "footer", "solved": bool(result.solved), "stop_reason": result.stop_reason,
               "train_fitness": float(result.train_fitness),
@@ -177,3 +205,20 @@ def _run_job(job: Job, runs_dir: Path) -> dict:
     if not write_run(runs_dir, job.name, [header, *records, footer], result.network):
         return {"name": job.name, "status": "skipped"}  # another writer finished it meanwhile
     return {"name": job.name, "status": "done", "solved": bool(result.solved), "wall_seconds": wall}
+
+
+def _run_baseline(job: Job, task, header, runs_dir: Path, t0) -> dict:
+    """A baseline job: fit the classifier, one record and a footer, no machine file."""
+    from .baselines import baselines
+    fitted = baselines(task, which=(job.method,), seed=job.seed)[job.method]
+    wall = time.perf_counter() - t0
+    record = {"type": "record", "step": 0, "evaluations": 0, "gate_evals": 0,
+              "seconds": fitted["seconds"], "solved": False,
+              "train_fitness": fitted["train_accuracy"], "test_accuracy": fitted["test_accuracy"]}
+    footer = {"type": "footer", "solved": False, "stop_reason": "fitted",
+              "train_fitness": fitted["train_accuracy"], "test_accuracy": fitted["test_accuracy"],
+              "description": fitted["description"], "n_records": 1, "wall_seconds": wall,
+              "network_file": None, "finished": _now()}
+    if not write_run(runs_dir, job.name, [header, record, footer], None):
+        return {"name": job.name, "status": "skipped"}
+    return {"name": job.name, "status": "done", "solved": False, "wall_seconds": wall}

@@ -8,9 +8,10 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-__all__ = ["Job", "strict_json", "json_line", "parse_json_line", "json_ready"]
+__all__ = ["Job", "KINDS", "strict_json", "json_line", "parse_json_line", "json_ready"]
 
 _NAME_OK = re.compile(r"^[A-Za-z0-9_.+\-]+$")
+KINDS = ("train", "baseline")
 
 
 def strict_json(value):
@@ -77,8 +78,15 @@ class Job:
         ``"module:function"`` called instead of the registered trainer, with the same
         contract: ``function(net, task, budget=, seed=, progress=False, **options)``.
     sweep : dict
-        Facts about the sweep (preset, seeds, budget axis); written to the header but
-        not part of the job's identity.
+        Facts about the sweep (preset, view, seeds, budget axis); written to the header
+        but not part of the job's identity.
+    kind : {"train", "baseline"}
+        ``"train"``: a B-type trained by ``method``. ``"baseline"``: a classic classifier
+        of :data:`experiments.baselines.BASELINES` (``method`` names it) fitted on the
+        task's binarised inputs; ``budget`` and ``network`` are then empty.
+    variant : str
+        A plain name telling apart runs of one (task, method, seed) with other settings
+        (the tuning stage's candidates); part of the file name when given.
     """
 
     task: str
@@ -92,6 +100,8 @@ class Job:
     threads: int = 1
     trainer: str | None = None
     sweep: dict = field(default_factory=dict)
+    kind: str = "train"
+    variant: str = ""
 
     def __post_init__(self):
         for name in ("task", "method"):
@@ -99,8 +109,19 @@ class Job:
             if not isinstance(value, str) or not _NAME_OK.match(value) or "__" in value:
                 raise ValueError(f"Job {name} must be a plain name (letters, digits, '_.+-', "
                                  f"no '__'), got {value!r}")
+        if self.kind not in KINDS:
+            raise ValueError(f"Job kind must be one of {KINDS}, got {self.kind!r}")
+        if not isinstance(self.variant, str) or (self.variant and (
+                not _NAME_OK.match(self.variant) or "__" in self.variant)):
+            raise ValueError(f"Job variant must be '' or a plain name (letters, digits, '_.+-', "
+                             f"no '__'), got {self.variant!r}")
         import btype
-        if self.trainer is None:
+        if self.kind == "baseline":
+            from .baselines import BASELINES
+            if self.method not in BASELINES:
+                raise ValueError(f"Job method of a baseline must be one of {sorted(BASELINES)}, "
+                                 f"got {self.method!r}")
+        elif self.trainer is None:
             try:
                 btype.registry.info(self.method)
             except ValueError as exc:
@@ -110,6 +131,10 @@ class Job:
         for name in ("budget", "network", "options", "task_args", "sweep"):
             if not isinstance(getattr(self, name), dict):
                 raise TypeError(f"Job {name} must be a dict, got {getattr(self, name)!r}")
+        if self.kind == "baseline":
+            if self.trainer is not None:
+                raise ValueError("Job trainer is for trained jobs, not baselines")
+            return
         btype.Budget(**self.budget)  # a bad budget fails here, not once in every job
         if "n_gates" not in self.network:
             raise ValueError(f"Job network needs n_gates, got {self.network!r}")
@@ -124,12 +149,20 @@ class Job:
 
     @property
     def name(self) -> str:
-        """The file stem: ``{task}__{method}__seed{seed}``, with ``__{link}`` for non-switch links."""
+        """The file stem: ``{task}__{method}__seed{seed}``, with ``__{link}`` for non-switch
+        links and ``__{variant}`` for a variant before the seed."""
         link = "" if self.link == "switch" else f"__{self.link}"
-        return f"{self.task}__{self.method}{link}__seed{self.seed}"
+        variant = f"__{self.variant}" if self.variant else ""
+        return f"{self.task}__{self.method}{link}{variant}__seed{self.seed}"
 
     def config(self) -> dict:
-        """The job's identity as JSON-ready data (everything but ``sweep``)."""
+        """The job's identity as JSON-ready data (everything but ``sweep``; ``kind`` and
+        ``variant`` only where they differ from their defaults, so run files written
+        before they existed keep their identity)."""
         data = asdict(self)
         data.pop("sweep")
+        if data["kind"] == "train":
+            data.pop("kind")
+        if not data["variant"]:
+            data.pop("variant")
         return json_ready(data)

@@ -1,6 +1,7 @@
 """Redraw every figure and ``summary.md`` of a sweep from its JSON Lines files alone.
 
-    python -m experiments.plot RESULTS_DIR
+    python -m experiments.plot RESULTS_DIR          # the matched view (or any sweep)
+    python -m experiments.plot RESULTS_DIR/tuned    # the tuned view of a preset with tuning
 
 Figures go to ``RESULTS_DIR/figures`` as PNG and SVG; the summary to
 ``RESULTS_DIR/summary.md``. ``experiments.compare`` calls :func:`make_all` at the end
@@ -9,6 +10,7 @@ of a sweep.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 from pathlib import Path
@@ -26,7 +28,7 @@ _SCALING_FAMILIES = ("parity", "epar", "mux", "add", "addc", "mul", "cmp")
 _SCALING_AXES = {"evaluations": "evaluations", "gate_evals": "gate-evaluations", "seconds": "wall time"}
 
 
-def _grid(n_panels, ncols=5, size=(3.3, 2.7)):
+def _grid(n_panels, ncols=4, size=(3.6, 2.8)):
     rows = max(1, math.ceil(n_panels / ncols))
     cols = max(1, math.ceil(n_panels / rows))  # balanced rows: 6 panels as 2 x 3, not 5 + 1
     fig, axes = plots.plt.subplots(rows, cols, figsize=(size[0] * cols, size[1] * rows + 1.0),
@@ -37,12 +39,28 @@ def _grid(n_panels, ncols=5, size=(3.3, 2.7)):
     return fig, flat[:n_panels]
 
 
-def _save(fig, title, caption, directory, stem) -> list[Path]:
+def _legend_below(fig, axes) -> float:
+    """One legend for the whole figure, under the panels (never over the data): each
+    label once, a method's run counts dropped (they differ between panels). Returns the
+    bottom margin it needs, in inches."""
+    seen = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            seen.setdefault(label.split(" (")[0] if "scikit" not in label else label, handle)
+    if not seen:
+        return 0.5
+    ncol = min(len(seen), 7)
+    fig.legend(list(seen.values()), list(seen), loc="lower center", ncol=ncol, fontsize=8,
+               frameon=False)
+    return 0.55 + 0.22 * math.ceil(len(seen) / ncol)
+
+
+def _save(fig, title, caption, directory, stem, *, bottom=0.5) -> list[Path]:
     fig.suptitle(f"{title}\n{caption}", fontsize=9)
     # Fixed margins in inches: automatic layouts measure every tick label again at each
     # save and cost more than the drawing itself.
     w, h = fig.get_size_inches()
-    fig.subplots_adjust(left=0.62 / w, right=1 - 0.15 / w, bottom=0.5 / h, top=1 - 0.8 / h,
+    fig.subplots_adjust(left=0.62 / w, right=1 - 0.15 / w, bottom=(bottom + 0.1) / h, top=1 - 0.8 / h,
                         wspace=0.32, hspace=0.5)
     paths = []
     for ext in ("png", "svg"):
@@ -53,21 +71,48 @@ def _save(fig, title, caption, directory, stem) -> list[Path]:
     return paths
 
 
-def _per_task(runs, tasks, draw, title, caption, directory, stem):
+def _per_task(runs, tasks, draw, title, caption, directory, stem, references=()):
     fig, axes = _grid(len(tasks))
-    for i, (ax, task) in enumerate(zip(axes, tasks)):
+    for ax, task in zip(axes, tasks):
         group = [r for r in runs if r.task == task]
         draw(group, ax)
-        machine = network_text(group[0]).split(", ", 1)[1]  # the link mode is in the figure's title
-        machine = machine.replace("layered, ", "").replace(" outputs per class", " out/class")
-        ax.set_title(f"{task} ({machine})", fontsize=8)
+        refs = [r for r in references if r.task == task]
+        if refs:
+            plots.plot_references(refs, ax=ax)
+        machine = _machine_words(group)
+        seeds = len({r.seed for r in group})
+        ax.set_title(f"{task} ({machine}; {seeds} seeds)", fontsize=8)
         ax.minorticks_off()  # minor ticks on log axes cost more to draw than the data
         ax.tick_params(labelsize=7)
         ax.xaxis.label.set_size(8)
         ax.yaxis.label.set_size(8)
-        if i == 0:
-            ax.legend(fontsize=6, loc="best")
-    return _save(fig, title, caption, directory, stem)
+    bottom = _legend_below(fig, axes)
+    return _save(fig, title, caption, directory, stem, bottom=bottom)
+
+
+def _machine_words(group) -> str:
+    """The panel's machine: one network's words, or "tuned machines" when the methods of
+    a tuned view run on machines of their own."""
+    texts = {network_text(r) for r in group}
+    if len(texts) > 1:
+        return "machine per method"
+    machine = next(iter(texts)).split(", ", 1)[1]  # the link mode is in the figure's title
+    return machine.replace("layered, ", "").replace(" outputs per class", " out/class")
+
+
+def view_of(results_dir, runs) -> str:
+    """``"tuned"`` for a tuned view's directory (it holds ``chosen.json``), else the view
+    its runs' headers name, else ``"matched"``."""
+    from .tune import CHOSEN_FILE
+    if (Path(results_dir) / CHOSEN_FILE).exists():
+        return "tuned"
+    views = {r.header.get("sweep", {}).get("view") for r in runs} - {None}
+    return views.pop() if len(views) == 1 else "matched"
+
+
+VIEW_WORDS = {"matched": "matched view (same machine and options for every method)",
+              "tuned": "tuned view (each method at the settings its tuning stage chose)",
+              "tuning": "tuning runs"}
 
 
 def make_all(results_dir) -> list[Path]:
@@ -80,12 +125,17 @@ def make_all(results_dir) -> list[Path]:
         link-mode study, no parity or mux tasks) are left out.
     """
     results_dir = Path(results_dir)
-    runs = runfiles.load_runs(results_dir)
-    if not runs:
+    every = runfiles.load_runs(results_dir)
+    if not every:
         raise ValueError(f"results_dir {str(results_dir)!r} holds no finished runs")
     out = results_dir / "figures"
     out.mkdir(parents=True, exist_ok=True)
-    caption = plots.machine_caption(runs)
+    view = view_of(results_dir, every)
+    references = [r for r in every if r.kind == "baseline"]
+    runs = [r for r in every if r.kind != "baseline"]
+    if not runs:
+        raise ValueError(f"results_dir {str(results_dir)!r} holds only baseline runs")
+    caption = f"{VIEW_WORDS.get(view, view)}; {plots.machine_caption(runs)}"
     main = [r for r in runs if r.link == "switch"]
     tasks = sorted({r.task for r in main}, key=natural_key)
     written = []
@@ -94,17 +144,23 @@ def make_all(results_dir) -> list[Path]:
         for axis, words in axis_words.items():
             written += _per_task(
                 main, tasks, lambda g, ax, a=axis, k=key: plots.plot_convergence(g, x=a, y=k, ax=ax),
-                f"{key.replace('_', ' ').capitalize()} against {words}: median over seeds, 95% bootstrap band",
-                caption, out, f"convergence_{split}_{axis}")
+                f"{key.replace('_', ' ').capitalize()} against {words}: median over seeds, 95% bootstrap band"
+                + ("; dotted: scikit-learn baselines on the same binarised inputs"
+                   if references and split == "test" else ""),
+                caption, out, f"convergence_{split}_{axis}",
+                references=references if split == "test" else ())
     for axis, words in axis_words.items():
         written += _per_task(main, tasks, lambda g, ax, a=axis: plots.plot_ecdf(g, axis=a, ax=ax),
                              f"Share of runs solved against {words} (unsolved runs stay in the denominator)",
                              caption, out, f"ecdf_{axis}")
+    # a family needs two sizes for a curve, or one task with a published CGP median
+    anchored = {plots.task_size(t)[0] for t in plots.CGP_MEDIANS if t in {r.task for r in main}}
     families = [f for f in _SCALING_FAMILIES
-                if len({s for r in main if (s := plots.task_size(r.task)) and s[0] == f}) >= 2]
+                if len({s for r in main if (s := plots.task_size(r.task)) and s[0] == f}) >= 2
+                or f in anchored]
     if families:
         fig, axes = plots.plt.subplots(len(_SCALING_AXES), len(families),
-                                       figsize=(4.2 * len(families), 3.1 * len(_SCALING_AXES)),
+                                       figsize=(max(4.2 * len(families), 9.0), 3.1 * len(_SCALING_AXES)),
                                        squeeze=False)
         for j, family in enumerate(families):
             for i, axis in enumerate(_SCALING_AXES):
@@ -112,11 +168,11 @@ def make_all(results_dir) -> list[Path]:
             axes[0, j].set_title(family, fontsize=9)
         for ax in axes.ravel():
             ax.minorticks_off()
-        axes[0, 0].legend(fontsize=7)
+        bottom = _legend_below(fig, list(axes.ravel()))
         written += _save(fig, "Median evaluations, gate-evaluations and time to solve against problem size\n"
-                         "hollow triangle: fewer than half the runs solved; labels: runs solved; "
-                         "star: published CGP median",
-                         caption, out, "scaling")
+                         "hollow triangle at the budget line: fewer than half the runs solved; "
+                         "labels: runs solved; star: published CGP median",
+                         caption, out, "scaling", bottom=bottom)
     relaxed = [r for r in main if any(rec.get("relaxed_train_fitness") is not None for rec in r.records)]
     if relaxed:
         relaxed_tasks = sorted({r.task for r in relaxed}, key=natural_key)
@@ -131,8 +187,10 @@ def make_all(results_dir) -> list[Path]:
         written += _per_task(study, link_tasks, lambda g, ax: plots.plot_link_modes(g, ax=ax),
                              "Link modes: switch (solid) against turing (dashed) B-types, same wiring",
                              caption, out, "link_modes")
-    written.append(write_summary(runs, results_dir / "summary.md", caption=caption,
-                                 command=f"python -m experiments.plot {results_dir}"))
+    chosen = results_dir / "chosen.json"
+    written.append(write_summary(every, results_dir / "summary.md", caption=caption,
+                                 command=f"python -m experiments.plot {results_dir}", view=view,
+                                 chosen=json.loads(chosen.read_text()) if chosen.exists() else None))
     return written
 
 

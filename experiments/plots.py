@@ -7,8 +7,6 @@ each method has one colour in every figure (:data:`METHOD_COLORS`).
 """
 from __future__ import annotations
 
-import re
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -18,10 +16,11 @@ import numpy as np  # noqa: E402
 import btype  # noqa: E402
 
 from . import stats  # noqa: E402
+from .presets import task_size  # noqa: E402,F401  (re-exported: summary and plot use it from here)
 
 __all__ = ["METHOD_COLORS", "METHOD_ORDER", "LINK_STYLES", "AXIS_LABELS", "method_color",
            "by_method", "task_size", "plot_convergence", "plot_ecdf", "plot_scaling",
-           "plot_hardening_gap", "plot_link_modes", "machine_caption", "CGP_MEDIANS"]
+           "plot_hardening_gap", "plot_link_modes", "plot_references", "machine_caption", "CGP_MEDIANS"]
 
 METHOD_ORDER = tuple(btype.trainers())  # the registry's order; colours below stay fixed per name
 METHOD_COLORS = {"es": "#1f77b4", "anneal": "#ff7f0e", "ga": "#2ca02c", "random": "#7f7f7f",
@@ -32,7 +31,6 @@ AXIS_LABELS = {"seconds": "wall time (s)", "gate_evals": "gate-evaluations",
                "evaluations": "evaluations", "train_fitness": "train fitness",
                "test_accuracy": "test accuracy", "relaxed_train_fitness": "relaxed train fitness",
                "relaxed_test_accuracy": "relaxed test accuracy"}
-_FAMILY_SIZE = re.compile(r"^([a-z_]+?)(\d+)$")
 _SIZE_IS_INPUTS = ("parity", "epar", "mux", "majority")
 
 #: Published Cartesian GP medians of evaluations to solve, on the General Boolean Function
@@ -54,12 +52,6 @@ def by_method(runs) -> dict:
         groups.setdefault(run.method, []).append(run)
     rank = {m: i for i, m in enumerate(METHOD_ORDER)}
     return {m: groups[m] for m in sorted(groups, key=lambda m: (rank.get(m, len(rank)), m))}
-
-
-def task_size(name: str):
-    """``("parity", 5)`` for ``"parity5"``; mux sizes are input counts; None if no number."""
-    m = _FAMILY_SIZE.match(name)
-    return None if m is None else (m.group(1), int(m.group(2)))
 
 
 def _axes(ax):
@@ -150,9 +142,9 @@ def plot_ecdf(runs, *, axis="seconds", ax=None):
 def plot_scaling(runs, *, family="parity", axis="seconds", ax=None, n_boot=2000, seed=0):
     """Median ``axis``-to-solve against problem size for one task family (log scale).
 
-    Points are medians over seeds with bootstrap intervals. Where fewer than half the
-    runs solved (the median was not reached) a hollow triangle sits at the budget
-    line; each point is annotated with the number of runs solved.
+    Points are medians over seeds with bootstrap intervals, annotated with the runs
+    solved. Where fewer than half the runs solved (the median was not reached) a hollow
+    triangle sits at the budget line, without a label (the summary table has the counts).
     """
     ax = _axes(ax)
     runs = [r for r in runs if (task_size(r.task) or (None,))[0] == family]
@@ -162,8 +154,8 @@ def plot_scaling(runs, *, family="parity", axis="seconds", ax=None, n_boot=2000,
     ceiling = ceiling if ceiling > 0 else 1.0
     groups = by_method(runs)
     offsets = np.linspace(-0.12, 0.12, len(groups)) if len(groups) > 1 else [0.0]
-    lows, stacked = [], False
-    for rank, (offset, (method, group)) in enumerate(zip(offsets, groups.items())):
+    lows = []
+    for offset, (method, group) in zip(offsets, groups.items()):
         color = method_color(method)
         sizes = sorted({task_size(r.task)[1] for r in group})
         xs, meds, errs, missing = [], [], [], []
@@ -173,14 +165,10 @@ def plot_scaling(runs, *, family="parity", axis="seconds", ax=None, n_boot=2000,
             values = np.where(solved, values, np.inf)
             est = stats.median_ci(values, n_boot=n_boot, seed=seed)
             x = size + offset
-            # Unsolved cells of all methods share the budget line: stack their labels
-            # above it, one row per method, so they do not print over each other.
-            above = (0, 5 + 7 * rank) if not np.isfinite(est.value) else (3, 3)
-            stacked |= not np.isfinite(est.value)
-            ax.annotate(f"{int(solved.sum())}/{len(solved)}", (x, min(est.value, ceiling)),
-                        textcoords="offset points", xytext=above, fontsize=6, color=color,
-                        ha="center" if above[0] == 0 else "left")
             if np.isfinite(est.value):
+                # runs solved beside a reached median; an unsolved cell is only its triangle
+                ax.annotate(f"{int(solved.sum())}/{len(solved)}", (x, est.value),
+                            textcoords="offset points", xytext=(3, 3), fontsize=6, color=color)
                 lows.append(est.low)
                 xs.append(x)
                 meds.append(est.value)
@@ -200,8 +188,7 @@ def plot_scaling(runs, *, family="parity", axis="seconds", ax=None, n_boot=2000,
                 label="CGP, published median")
     ax.axhline(ceiling, color="0.6", lw=0.8, linestyle=":")
     floor = min([v for v in lows if v > 0] + [v for _, v in anchors] + [ceiling])
-    top = ceiling * (10 ** (0.25 * len(groups)) if stacked else 2.5)  # room for the stacked labels
-    top = max([top] + [2.0 * v for _, v in anchors])
+    top = max([ceiling * 2.5] + [2.0 * v for _, v in anchors])
     ax.set_ylim(floor / 2.0, top)  # before the log scale, which warns on a flat autoscale
     ax.set_yscale("log")
     sizes = sorted({task_size(r.task)[1] for r in runs})
@@ -261,6 +248,23 @@ def plot_link_modes(runs, *, x="seconds", y="train_fitness", ax=None, n_boot=100
     ax.set_xlabel(_label(x))
     ax.set_ylabel(_label(y))
     return ax
+
+
+def plot_references(runs, *, ax, key="test_accuracy"):
+    """Horizontal dotted lines at each reference run's final ``key`` (the scikit-learn
+    baselines of a data task), labelled with the baseline's name."""
+    for i, run in enumerate(sorted(runs, key=lambda r: r.method)):
+        value = (run.footer or {}).get(key)
+        if value is None:
+            continue
+        ax.axhline(value, color=_REFERENCE_GREYS[i % len(_REFERENCE_GREYS)], lw=1.1,
+                   linestyle=_REFERENCE_STYLES[i % len(_REFERENCE_STYLES)],
+                   label=f"{run.method} (scikit-learn)")
+    return ax
+
+
+_REFERENCE_GREYS = ("0.15", "0.4", "0.6")
+_REFERENCE_STYLES = (":", "-.", (0, (5, 2)))
 
 
 def machine_caption(runs) -> str:

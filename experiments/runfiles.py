@@ -30,7 +30,8 @@ TMP_SUFFIX = ".tmp"
 
 
 def write_run(runs_dir, name, lines, network) -> bool:
-    """Write run ``name``'s file (``lines``: header, records, footer) and its machine.
+    """Write run ``name``'s file (``lines``: header, records, footer) and its machine
+    (``network``; None for runs without one, the baselines).
 
     Returns False, writing nothing, when a file of that name is there already
     (another writer's): hard links are exclusive creates, so nothing is ever
@@ -42,20 +43,23 @@ def write_run(runs_dir, name, lines, network) -> bool:
     tmp_net = runs_dir / f".{name}.npz.{token}{TMP_SUFFIX}"
     tmp = runs_dir / f".{name}.jsonl.{token}{TMP_SUFFIX}"
     try:
-        network.save(tmp_net)
+        if network is not None:
+            network.save(tmp_net)
         with open(tmp, "w", encoding="utf-8") as fh:
             for obj in lines:
                 fh.write(json_line(obj) + "\n")
             fh.flush()
             os.fsync(fh.fileno())
-        try:
-            os.link(tmp_net, final_net)
-        except FileExistsError:
-            return False
+        if network is not None:
+            try:
+                os.link(tmp_net, final_net)
+            except FileExistsError:
+                return False
         try:
             os.link(tmp, final)
         except FileExistsError:
-            final_net.unlink()
+            if network is not None:
+                final_net.unlink()
             return False
     finally:
         for path in (tmp, tmp_net):
@@ -92,6 +96,15 @@ class Run:
     @property
     def seed(self) -> int:
         return self.job["seed"]
+
+    @property
+    def kind(self) -> str:
+        """``"train"`` (a trained B-type) or ``"baseline"`` (a classic classifier)."""
+        return self.job.get("kind", "train")
+
+    @property
+    def variant(self) -> str:
+        return self.job.get("variant", "")
 
     @property
     def link(self) -> str:

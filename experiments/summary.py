@@ -11,7 +11,7 @@ from . import stats
 from .plots import by_method
 
 __all__ = ["final_value", "task_rows", "scaling_rows", "link_rows", "summary_markdown", "write_summary",
-           "natural_key", "network_text"]
+           "natural_key", "network_text", "chosen_lines", "baseline_lines"]
 
 
 def natural_key(name: str):
@@ -147,12 +147,72 @@ def network_text(run) -> str:
     return ", ".join(parts)
 
 
-def summary_markdown(runs, *, caption="", command="", n_boot=2000, seed=0) -> str:
-    """The whole summary: one table per task (switch mode), then the link-mode study."""
+_VIEWS = {
+    "matched": ("Matched view", "every method trains the same starting machine (the same wiring "
+                "for every method of a seed) with the preset's options: what each method does with "
+                "a machine it was not chosen for."),
+    "tuned": ("Tuned view", "each method runs at the machine shape and options its tuning stage "
+              "chose per task family, on tuning seeds that the evaluation seeds never overlap "
+              "(the choices and the rule are in `chosen.json`): each method at its best."),
+}
+
+
+def _shape_text(shape) -> str:
+    changed = {k: v for k, v in shape.items() if v != 1}
+    return ", ".join(f"{k} x{v:g}" for k, v in sorted(changed.items())) or "as matched"
+
+
+def chosen_lines(chosen) -> list[str]:
+    """The tuning stage's choices (``chosen.json``) as a Markdown table."""
+    lines = ["## Settings chosen by the tuning stage", "",
+             f"Rule: {chosen['rule']}", "",
+             f"Tuning seeds {chosen['tuning_seeds'][0]}–{chosen['tuning_seeds'][-1]}, evaluation "
+             f"seeds {chosen['evaluation_seeds'][0]}–{chosen['evaluation_seeds'][-1]}; rungs at "
+             f"{', '.join(f'{r:g}' for r in chosen['rungs'])} of the per-run budget "
+             f"({chosen['budget_per_run']:g} {chosen['axis']}), keeping {chosen['keep']:.2g} of the "
+             f"candidates after each; at most {chosen['planned']['limit']:.3g} {chosen['axis']} "
+             f"in {sum(chosen['planned']['runs_per_rung'])} tuning runs.", "",
+             "| method | family | tuned on | candidates | chosen | machine | options | tuning runs solved |",
+             "|---|---|---|---|---|---|---|---|"]
+    for c in sorted(chosen["choices"], key=lambda c: (natural_key(c["family"]), c["method"])):
+        last = c["rungs"][-1]["ranking"][0] if c["rungs"] else None
+        solved = f"{last['solved']}/{last['runs']} (rung {c['rungs'][-1]['rung'] + 1})" if last else "– (one candidate)"
+        options = ", ".join(f"{k}={v}" for k, v in sorted(c["options"].items())) or "preset's"
+        net = c["network"]
+        machine = f"{net.get('n_gates')} gates" + (f", {net['layers']} layers" if net.get("layers") else "")
+        lines.append(f"| {c['method']} | {c['family']} | {c['tuned_on']} | {c['candidates']} "
+                     f"| {c['candidate']}{' (matched)' if c['matched'] else ''} "
+                     f"| {machine} ({_shape_text(c['shape'])}) | {options} | {solved} |")
+    return lines + [""]
+
+
+def baseline_lines(runs) -> list[str]:
+    """Table rows of the scikit-learn baselines of one task."""
+    lines = []
+    for run in sorted(runs, key=lambda r: r.method):
+        footer = run.footer or {}
+        lines.append(f"| {run.method}: {footer.get('description', run.method)} (scikit-learn, same "
+                     f"binarised inputs) | – | – | – | – | – | {_num(footer.get('test_accuracy'))} "
+                     f"| fitted | – |")
+    return lines
+
+
+def summary_markdown(runs, *, caption="", command="", n_boot=2000, seed=0, view=None,
+                     chosen=None) -> str:
+    """The whole summary: the view, one table per task (switch mode; the baselines of a
+    data task as rows of its table), the growth rates, then the link-mode study.
+
+    ``view``: ``"matched"`` or ``"tuned"`` (said at the top); ``chosen``: the tuning
+    stage's choice (``chosen.json``), tabulated."""
+    references = [r for r in runs if r.kind == "baseline"]
+    runs = [r for r in runs if r.kind != "baseline"]
     main = [r for r in runs if r.link == "switch"]
     tasks = sorted({r.task for r in main}, key=natural_key)
     budget = (runs[0].header.get("sweep", {}) if runs else {})
-    lines = ["# Sweep summary", ""]
+    title, words = _VIEWS.get(view, (None, None))
+    lines = [f"# Sweep summary: {title.lower()}" if title else "# Sweep summary", ""]
+    if title:
+        lines += [f"**{title}**: {words}", ""]
     if caption:
         lines += [caption[0].upper() + caption[1:] + ".", ""]
     if budget:
@@ -163,9 +223,15 @@ def summary_markdown(runs, *, caption="", command="", n_boot=2000, seed=0) -> st
     lines += ["Time and evaluations to solve are medians over seeds with 95% bootstrap intervals; "
               "runs that never solved count as not solved (censored), so a median is *not reached* "
               "when fewer than half the runs solved. Success intervals are Wilson intervals.", ""]
+    if chosen:
+        lines += chosen_lines(chosen)
     for task in tasks:
         group = [r for r in main if r.task == task]
-        lines += [f"## {task}", "", f"{network_text(group[0])}.", "",
+        machines = sorted({network_text(r) for r in group})
+        where = (f"{machines[0]}." if len(machines) == 1 else "Machines per method: " + "; ".join(
+            f"{m}: {network_text(next(r for r in group if r.method == m))}"
+            for m in sorted({r.method for r in group})) + ".")
+        lines += [f"## {task}", "", where, "",
                   "| method | solved | success rate (95% CI) | time to solve, s | evaluations to solve "
                   "| gate-evals to solve | final test accuracy, median (IQM) | stopped by "
                   "| pruned gates (depth), median of solved |",
@@ -180,6 +246,7 @@ def summary_markdown(runs, *, caption="", command="", n_boot=2000, seed=0) -> st
                 f"| {_num(row['test_accuracy'])} ({_num(row['test_iqm'])}) "
                 f"| {', '.join(f'{k} {v}' for k, v in row['stop_reasons'].items())} "
                 f"| {_num(row['pruned_gates'])} ({_num(row['pruned_depth'])}) |")
+        lines += baseline_lines([r for r in references if r.task == task])
         lines.append("")
     scaling = scaling_rows(main, seed=seed)
     if scaling:

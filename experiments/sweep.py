@@ -11,6 +11,7 @@ import contextlib
 import fcntl
 import os
 import platform
+import shutil
 import time
 import traceback
 from concurrent.futures import as_completed
@@ -29,13 +30,15 @@ LOCK_NAME = ".sweep.lock"
 
 @dataclass
 class SweepReport:
-    """What a sweep did: names of runs done now, skipped as finished, failed, and redone."""
+    """What a sweep did: names of runs done now, skipped as finished, failed, redone, and
+    reused (linked from another directory's identical finished run)."""
 
     done: list = field(default_factory=list)
     skipped: list = field(default_factory=list)
     failed: dict = field(default_factory=dict)
     removed: list = field(default_factory=list)
     stale: list = field(default_factory=list)
+    reused: list = field(default_factory=list)
 
 
 class SweepLocked(RuntimeError):
@@ -93,7 +96,7 @@ def sweep_lock(runs_dir, *, wait=False):
         os.close(fd)  # releases the flock
 
 
-def plan(jobs, runs_dir) -> tuple[list, SweepReport]:
+def plan(jobs, runs_dir, *, reuse_from=None) -> tuple[list, SweepReport]:
     """Sort jobs into finished (skipped) and to-do; delete leftovers of killed sweeps.
 
     Runs under :func:`sweep_lock`, so no live sweep is writing into ``runs_dir`` and
@@ -101,6 +104,11 @@ def plan(jobs, runs_dir) -> tuple[list, SweepReport]:
     listing skipped runs, deleted files (temporary files, incomplete or damaged run
     files, machines without their run file) and ``stale`` runs: finished files whose
     configuration differs from the job's (kept, never overwritten; a warning).
+
+    ``reuse_from``, another runs directory: a job whose finished run is there with the
+    very same configuration is not run again but hard-linked (copied where links fail)
+    into ``runs_dir`` and listed in ``reused`` (the matched and tuned views share the
+    runs where tuning kept the matched settings).
     """
     jobs = list(jobs)
     for job in jobs:
@@ -129,8 +137,27 @@ def plan(jobs, runs_dir) -> tuple[list, SweepReport]:
                 if leftover.exists():
                     leftover.unlink()
                     report.removed.append(leftover.name)
+            if reuse_from is not None and _reuse(job, Path(reuse_from), runs_dir):
+                report.reused.append(job.name)
+                continue
             todo.append(job)
     return todo, report
+
+
+def _reuse(job, source_dir: Path, runs_dir: Path) -> bool:
+    source = source_dir / f"{job.name}.jsonl"
+    run = read_run(source) if source.exists() else None
+    if run is None or not run.complete or run.job != job.config():
+        return False
+    # the machine first, the run file (which marks the run finished) last
+    for src in (source.with_suffix(".npz"), source):
+        if src.exists():
+            dst = runs_dir / src.name
+            try:
+                os.link(src, dst)
+            except OSError:
+                shutil.copyfile(src, dst)
+    return True
 
 
 def default_executor(workers=2, threads=1):
@@ -166,7 +193,7 @@ def as_executor(executor):
     raise TypeError(f"executor must be a concurrent.futures.Executor or a dask Client, got {executor!r}")
 
 
-def run_sweep(jobs, runs_dir, executor=None, *, progress=True, wait=False) -> SweepReport:
+def run_sweep(jobs, runs_dir, executor=None, *, progress=True, wait=False, reuse_from=None) -> SweepReport:
     """Run every unfinished job, each into its own file under ``runs_dir``.
 
     The sweep holds ``runs_dir``'s lock (:func:`sweep_lock`) from start to end.
@@ -182,6 +209,9 @@ def run_sweep(jobs, runs_dir, executor=None, *, progress=True, wait=False) -> Sw
     wait : bool
         Wait for another sweep writing into ``runs_dir`` to end instead of raising
         :class:`SweepLocked`.
+    reuse_from : path, optional
+        Another runs directory whose identical finished runs are linked, not rerun
+        (see :func:`plan`).
 
     Returns
     -------
@@ -194,12 +224,12 @@ def run_sweep(jobs, runs_dir, executor=None, *, progress=True, wait=False) -> Sw
         On Ctrl-C (a KeyboardInterrupt carrying the report so far).
     """
     with sweep_lock(runs_dir, wait=wait):
-        return _run_planned(jobs, runs_dir, executor, progress)
+        return _run_planned(jobs, runs_dir, executor, progress, reuse_from)
 
 
-def _run_planned(jobs, runs_dir, executor, progress) -> SweepReport:
+def _run_planned(jobs, runs_dir, executor, progress, reuse_from=None) -> SweepReport:
     from tqdm.auto import tqdm
-    todo, report = plan(jobs, runs_dir)
+    todo, report = plan(jobs, runs_dir, reuse_from=reuse_from)
     executor = as_executor(executor)
     bar = tqdm(total=len(todo), desc="runs", unit="run", disable=not progress or not todo)
 

@@ -65,15 +65,15 @@ def breakdown(task_name="parity8", gates=1000, mutation="flips", n=2_000_000, se
     def draws(prob, wk, mut, n):
         hits = 0
         for _ in range(n):
-            k = K.draw_mutation(prob, wk.rng, mut[0], wk.offs[0])
-            hits += K.touches_cone(prob, wk.offs[0], k)
+            k = K.draw_mutation(prob, wk, mut[0], wk.offs[0])
+            hits += K.touches_cone(prob, wk, wk.offs[0], k)
         return hits
 
     @njit(_nrt=False)
     def deltas(prob, wk, mut, n):
         for _ in range(n):
-            k = K.draw_mutation(prob, wk.rng, mut[0], wk.offs[0])
-            if K.touches_cone(prob, wk.offs[0], k):
+            k = K.draw_mutation(prob, wk, mut[0], wk.offs[0])
+            if K.touches_cone(prob, wk, wk.offs[0], k):
                 K.apply(prob, wk, wk.offs[0], k)
                 K.undo(prob, wk, wk.offs[0], k)
 

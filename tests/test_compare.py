@@ -141,7 +141,11 @@ def test_job_names_and_duplicates(tmp_path):
 
 def test_quick_preset_covers_what_the_readme_promises():
     preset = presets.get("quick")
-    jobs = preset.jobs()
+    every = preset.jobs()
+    assert {(j.task, j.method) for j in every if j.kind == "baseline"} == {
+        ("digits", "logistic"), ("digits", "tree"), ("digits", "knn")}
+    assert preset.tune is None  # the quick preset has no tuning stage (its 3 minutes)
+    jobs = [j for j in every if j.kind == "train"]
     tasks = {j.task for j in jobs}
     assert len(tasks) >= 3 and "digits" in tasks
     assert any(btype.tasks.get(t).is_clocked for t in tasks)
@@ -198,16 +202,80 @@ def test_compare_command_runs_skips_and_plots(tmp_path, capsys):
 def test_standard_preset_stops_on_gate_evals_or_a_plateau_and_has_the_anchor_tasks():
     from experiments.plots import CGP_MEDIANS
     preset = presets.get("standard")
-    jobs = preset.jobs()
+    jobs = [j for j in preset.jobs() if j.kind == "train"]
     assert preset.axis == "gate_evals" and {j.task for j in jobs} >= set(CGP_MEDIANS)
     for job in jobs:
         budget = btype.Budget(**job.budget)
         scale = preset.tasks.get(job.task, preset.link_tasks.get(job.task)).scale
         assert budget.gate_evals == round(preset.budget * scale) and budget.target == 1.0
         assert budget.plateau == preset.plateau and budget.plateau_min == preset.plateau_min
-    # the plateau rule as the budget applies it: no better fitness while gate-evals grew 4-fold
+        assert budget.seconds == preset.cap_seconds
+    # the plateau rule as the budget applies it: no better fitness while gate-evals grew
+    # 10-fold, and never before plateau_min (1e9) gate-evaluations
+    assert preset.plateau == 10.0 and preset.plateau_min == 10**9
     budget = btype.Budget(**jobs[0].budget)
-    flat = [{"gate_evals": g, "train_fitness": 0.5} for g in (10**7, 10**8, 4 * 10**8)]
-    assert budget.stop_reason(gate_evals=4 * 10**8, fitness=0.5, trace=flat) == "plateau"
+    flat = [{"gate_evals": g, "train_fitness": 0.5} for g in (10**8, 5 * 10**8, 12 * 10**8)]
+    assert budget.stop_reason(gate_evals=12 * 10**8, fitness=0.5, trace=flat) == "plateau"
     rising = [dict(r, train_fitness=0.5 + 0.1 * i) for i, r in enumerate(flat)]
-    assert budget.stop_reason(gate_evals=4 * 10**8, fitness=0.7, trace=rising) is None
+    assert budget.stop_reason(gate_evals=12 * 10**8, fitness=0.7, trace=rising) is None
+    early = [{"gate_evals": g, "train_fitness": 0.5} for g in (10**6, 10**7, 5 * 10**8)]
+    assert budget.stop_reason(gate_evals=5 * 10**8, fitness=0.5, trace=early) is None
+
+
+def test_standard_preset_runs_end_to_end_on_a_tiny_override(tmp_path, capsys):
+    """Tuning stage, tuned view, matched view, baselines and every figure of both views:
+    the path of the real run, on one seed and budgets of a few evaluations."""
+    argv = ["--preset", "standard", "--out", str(tmp_path), "--seeds", "1", "--tune-seeds", "1",
+            "--budget", "2e5", "--tasks", "parity3", "parity4", "digits", "--methods", "es", "sgd",
+            "--workers", "0", "--quiet"]
+    assert compare.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "tuning rung 1/2" in out and "tuning rung 2/2" in out
+    chosen = json.loads((tmp_path / "tuned" / "chosen.json").read_text())
+    assert {(c["method"], c["family"]) for c in chosen["choices"]} == {
+        (m, f) for m in ("es", "sgd") for f in ("parity", "digits")}
+    assert chosen["rule"] and chosen["tuning_seeds"] == [presets.TUNE_SEED0]
+    tuning = runfiles.load_runs(tmp_path / "tune")
+    assert tuning and all(r.seed >= presets.TUNE_SEED0 for r in tuning)
+    for view, directory in (("matched", tmp_path), ("tuned", tmp_path / "tuned")):
+        runs = runfiles.load_runs(directory)
+        assert {r.seed for r in runs} == {0}
+        assert {r.method for r in runs if r.kind == "baseline"} == {"logistic", "tree", "knn"}
+        text = (directory / "summary.md").read_text()
+        assert f"# Sweep summary: {view} view" in text
+        for stem in ("convergence_test_gate_evals", "ecdf_gate_evals", "scaling"):
+            assert (directory / "figures" / f"{stem}.png").exists(), (view, stem)
+    assert "## Settings chosen by the tuning stage" in (tmp_path / "tuned" / "summary.md").read_text()
+    assert (tmp_path / "figures" / "link_modes.png").exists()
+    # a restart finds every stage finished
+    assert compare.main(argv + ["--no-plots"]) == 0
+    out = capsys.readouterr().out
+    assert "0 done" in out and "tuned view: 0 runs done" in out and "matched view: 0 runs done" in out
+
+
+def test_gpu_preset_lists_its_jobs_and_refuses_without_cuda(tmp_path, capsys):
+    torch = pytest.importorskip("torch")
+    preset = presets.get("gpu")
+    jobs = preset.jobs(seeds=1)
+    families = {btype.registry.info(j.method).family for j in jobs}
+    assert families == {"gradient", "hybrid"} and all(j.device == "cuda" for j in jobs)
+    assert compare.main(["--preset", "gpu", "--out", str(tmp_path), "--list"]) == 0
+    listed = capsys.readouterr().out
+    assert "parity10__sgd__seed0" in listed and "__es__" not in listed
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA: the refusal is not reachable")
+    assert compare.main(["--preset", "gpu", "--out", str(tmp_path), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "'cuda'" in err and "no CUDA device" in err and "--device cpu" in err
+    assert not (tmp_path / "runs").exists() and not (tmp_path / "tune").exists()
+    # a cuda device on any preset is refused the same way; auto falls back to the CPU
+    assert compare.main(["--preset", "quick", "--out", str(tmp_path), "--device", "cuda",
+                         "--tasks", "parity2", "--quiet"]) == 2
+    with pytest.raises(execute.DeviceUnavailable, match="cuda:1"):
+        execute.check_devices([replace(jobs[0], device="cuda:1")])
+    execute.check_devices([replace(jobs[0], device="auto")])
+
+
+def test_view_needs_a_tuning_stage(capsys):
+    assert compare.main(["--preset", "quick", "--out", "/tmp/x", "--view", "tuned", "--list"]) == 2
+    assert "no tuning stage" in capsys.readouterr().err

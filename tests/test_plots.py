@@ -110,8 +110,10 @@ def test_scaling_marks_unsolved_cells(runs):
     assert {"ga", "random", "sgd"} <= hollow, "cells whose median was not reached need a marker"
     assert ax.get_yscale() == "log"
     assert list(ax.get_xticks()) == [3, 4]
-    texts = [t.get_text() for t in ax.texts]
-    assert "4/4" in texts and "0/4" in texts
+    # solved counts label the reached medians only; each unsolved cell is just its triangle
+    assert sorted(t.get_text() for t in ax.texts) == ["3/4", "3/4", "4/4"]
+    triangles = sum(len(line.get_xdata()) for line in ax.get_lines() if line.get_marker() == "^")
+    assert triangles == 5 * 2 - 3
     plt.close("all")
 
 
@@ -193,3 +195,12 @@ def test_plot_of_an_empty_directory_fails_clearly(tmp_path, capsys):
     (tmp_path / "runs").mkdir()
     assert plot.main([str(tmp_path)]) == 2
     assert "no finished runs" in capsys.readouterr().err
+
+
+def test_a_single_size_family_with_a_published_median_gets_its_anchor():
+    group = [_run("epar8", m, s, solve_at=2 if s < 3 else None) for m in ("es", "sgd") for s in range(4)]
+    ax = plots.plot_scaling(group, family="epar", axis="evaluations")
+    stars = [line for line in ax.get_lines() if line.get_marker() == "*"]
+    assert len(stars) == 1 and list(stars[0].get_ydata()) == [plots.CGP_MEDIANS["epar8"]]
+    assert list(ax.get_xticks()) == [8]
+    plt.close("all")

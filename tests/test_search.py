@@ -124,13 +124,21 @@ def test_delta_values_match_full_evaluation(link):
     cone = np.flatnonzero(btype.plan.wired_cone(net))
     tail = btype.bits.tail_mask(32)
     mut = parse_mutation("flips", 2, None, net.n_modified)
+    stale = 0
     for stop in (100, 1000, 5000):
-        btype.search.es._chunk(run.prob, run.wk, mut, 1, K.limits(stop, stop, 1 << 40, 1 << 60, -1.0))
+        btype.search.es._chunk(run.prob, run.wk, mut, 1, False, 0,
+                               K.limits(stop, stop, 1 << 40, 1 << 60, -1.0))
         current = run.network_of(run.wk.bits)
+        # active gates (a live path to an output) hold their true values; the live
+        # reference counts mark exactly those; inactive gates may hold stale ones
+        active = btype.plan.active_cone(current)[cone]
+        assert ((run.wk.act[net.n_inputs:] > 0) == active).all()
         full = node_values(current, btype.pack(task.X_train))[net.n_inputs + cone]
-        assert np.array_equal(run.wk.values[net.n_inputs:] & tail, full & tail)
+        assert np.array_equal(run.wk.values[net.n_inputs:][active] & tail, full[active] & tail)
+        stale += int((run.wk.values[net.n_inputs:][~active] & tail != full[~active] & tail).any())
         Y = btype.evaluate(current, task.X_train)
         assert run.wk.errs.tolist() == (Y != task.Y_train).sum(axis=0).tolist()
+    assert stale > 0          # inactive gates were left stale: the check above is not vacuous
 
 
 def test_gate_evals_and_skipped_are_counted_honestly():
@@ -153,11 +161,13 @@ def test_gate_evals_and_skipped_are_counted_honestly():
     last = r4.trace[-1]
     # four offspring a step, but the budget may cut the last step short
     assert 4 * (last["step"] - 1) < last["evaluations"] - 1 + last["skipped"] <= 4 * last["step"]
-    for mutation in ("active", "cone"):
-        assert es(net, task, 2000, mutation=mutation).trace[-1]["skipped"] == 0
-    # drawing from the cone leaves out exactly the offspring that would have been skipped
+    # "active" ends every mutation on an active gate: nothing is skipped
+    active = es(net, task, 2000, mutation="active").trace[-1]
+    assert active["skipped"] == 0 and active["evaluations"] - 1 == active["step"]
+    # "cone" draws from the wired cone: offspring on its inactive gates are skipped
     cone = es(net, task, 2000, mutation="cone").trace[-1]
-    assert cone["evaluations"] - 1 == cone["step"] and cone["gate_evals"] < cone["evaluations"] * C * S
+    assert cone["skipped"] > 0 and cone["evaluations"] - 1 + cone["skipped"] == cone["step"]
+    assert cone["gate_evals"] < cone["evaluations"] * C * S
 
 
 @pytest.mark.parametrize("mutation, extra", [("rate", {"rate": 0.01}), ("flips", {"flips": 3})])
@@ -311,6 +321,16 @@ def test_validation():
         btype.search.train(net, task, budget=budget, mutation="swap")
     with pytest.raises(ValueError, match="lam"):
         btype.search.train(net, task, budget=budget, lam=0)
+    with pytest.raises(ValueError, match="flip_dist.*'poisson'"):
+        btype.search.train(net, task, budget=budget, flip_dist="poisson")
+    with pytest.raises(ValueError, match="accept.*'always'"):
+        btype.search.train(net, task, budget=budget, accept="always")
+    with pytest.raises(ValueError, match="restart.*got 0"):
+        btype.search.train(net, task, budget=budget, restart=0)
+    with pytest.raises(TypeError, match="restart.*'10'"):
+        btype.search.train(net, task, budget=budget, restart="10")
+    with pytest.raises(ValueError, match="flip_dist"):
+        btype.search.train(net, task, method="anneal", budget=budget, flip_dist="poisson")
     with pytest.raises(ValueError, match="checkpoint_path"):
         btype.search.train(net, task, budget=budget, resume=True)
     with pytest.raises(ValueError, match="seed"):

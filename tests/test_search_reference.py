@@ -65,11 +65,35 @@ def wired_cone_gates(net):
     return {node - net.n_inputs for node in seen}
 
 
-class SlowLocalSearch:
-    """One-flip-per-step local search: ES with neutral drift (temperature 0) or annealing."""
+def active_gates(net, bits, links):
+    """Gates with a path of live links (unmodified, or modified and passing) to an output."""
+    enabled = np.array(net.enabled)
+    for (g, p), b in zip(links, bits):
+        enabled[g, p] = bool(b)
+    seen, todo = set(), [int(o) for o in net.outputs]
+    while todo:
+        node = todo.pop()
+        if node >= net.n_inputs and node not in seen:
+            seen.add(node)
+            g = node - net.n_inputs
+            todo.extend(int(net.wiring[g, p]) for p in range(2)
+                        if not net.modifiers[g, p] or enabled[g, p])
+    return {node - net.n_inputs for node in seen}
 
-    def __init__(self, net, task, seed, flips, mutation, temperature=None):
+
+class SlowLocalSearch:
+    """Local search: ES with neutral drift (temperature 0) or annealing.
+
+    ES options as in ``btype.search.es``: ``flip_dist`` ("fixed" or
+    "geometric": 1 + a geometric count with mean ``flips``), ``strict``
+    (accept only strictly better), ``restart`` (fresh random genome after so
+    many evaluations without a new best).
+    """
+
+    def __init__(self, net, task, seed, flips, mutation, temperature=None, flip_dist="fixed",
+                 strict=False, restart=None):
         self.net, self.task, self.flips, self.temperature = net, task, flips, temperature
+        self.flip_dist, self.strict, self.restart = flip_dist, strict, restart
         self.links = [tuple(map(int, gp)) for gp in np.argwhere(net.modifiers)]
         self.bits = [int(net.enabled[g, p]) for g, p in self.links]
         cone = wired_cone_gates(net)
@@ -80,6 +104,7 @@ class SlowLocalSearch:
         self.norm = len(task.X_train) * task.n_outputs
         self.cur = self.score(self.bits)
         self.best, self.best_bits, self.step = self.cur, list(self.bits), 0
+        self.evals, self.since, self.restarts = 1, 0, 0
 
     def score(self, bits):
         enabled = np.array(self.net.enabled)
@@ -89,8 +114,12 @@ class SlowLocalSearch:
         return float((Y != self.task.Y_train).sum())
 
     def draw(self):
+        k = self.flips
+        if self.flip_dist == "geometric" and k > 1:
+            u = 1.0 - self.rng.uniform()
+            k = 1 + math.floor(math.log(u) / math.log1p(-1.0 / k))
         chosen = []
-        while len(chosen) < self.flips:
+        while len(chosen) < min(k, len(self.pool)):
             m = self.pool[self.rng.below(len(self.pool))]
             if m not in chosen:
                 chosen.append(m)
@@ -102,17 +131,31 @@ class SlowLocalSearch:
         child = list(self.bits)
         for m in chosen:
             child[m] ^= 1
-        if not any(self.in_cone[m] for m in chosen):
-            self.bits = child                     # no output can change: kept unevaluated
+        active = active_gates(self.net, self.bits, self.links)
+        if not any(self.links[m][0] in active for m in chosen):
+            if not self.strict:
+                self.bits = child                 # no output can change: kept unevaluated
         else:
             s = self.score(child)
-            keep = s <= self.cur
+            self.evals += 1
+            keep = s < self.cur if self.strict else s <= self.cur
             if not keep and t > 0:
                 keep = self.rng.uniform() < math.exp(-(s - self.cur) / self.norm / t)
             if keep:
                 self.bits, self.cur = child, s
-                if s < self.best:
-                    self.best, self.best_bits = s, list(child)
+        if self.cur < self.best:
+            self.best, self.best_bits, self.since = self.cur, list(self.bits), self.evals
+        elif self.restart and self.evals - self.since >= self.restart:
+            self.bits = []
+            for w in range(0, len(self.links), 64):
+                r = self.rng.next()
+                self.bits += [(r >> i) & 1 for i in range(min(64, len(self.links) - w))]
+            self.cur = self.score(self.bits)
+            self.evals += 1
+            self.restarts += 1
+            self.since = self.evals
+            if self.cur < self.best:
+                self.best, self.best_bits = self.cur, list(self.bits)
         self.step += 1
 
 
@@ -133,22 +176,41 @@ def fast_run(method_cls, net, task, seed, options):
     return run, method
 
 
+ES_CASES = [
+    dict(flips=1, mutation="flips"), dict(flips=3, mutation="flips"), dict(flips=1, mutation="cone"),
+    dict(flips=2, mutation="cone"), dict(flips=3, mutation="cone", flip_dist="geometric"),
+    dict(flips=1, mutation="cone", accept="better"), dict(flips=1, mutation="cone", restart=40),
+    dict(flips=2, mutation="flips", flip_dist="geometric", restart=25)]
+
+
 @pytest.mark.parametrize("link", ["switch", "turing"])
-@pytest.mark.parametrize("flips, mutation", [(1, "flips"), (3, "flips"), (1, "cone"), (2, "cone")])
-def test_es_trajectory_equals_slow_es(link, flips, mutation):
+@pytest.mark.parametrize("options", ES_CASES, ids=lambda o: "-".join(f"{k}={v}" for k, v in o.items()))
+def test_es_trajectory_equals_slow_es(link, options):
     task, net = task_and_net(link, seed=3)
-    run, method = fast_run(btype.search.es.ES, net, task, 11, {"flips": flips, "mutation": mutation})
-    slow = SlowLocalSearch(net, task, 11, flips, mutation)
+    run, method = fast_run(btype.search.es.ES, net, task, 11, options)
+    slow = SlowLocalSearch(net, task, 11, options["flips"], options["mutation"],
+                           flip_dist=options.get("flip_dist", "fixed"),
+                           strict=options.get("accept") == "better", restart=options.get("restart"))
     assert run.state["cur"] == slow.cur
-    accepted_scores = set()
+    accepted_scores, sizes = set(), set()
     for step in range(1, 400):
+        before = list(slow.bits)
         method.chunk(run, K.limits(1 << 60, 1 << 60, step, 1 << 60, -1.0))
         slow.advance()
         assert run.counter("gens") == step
         assert run.state["cur"] == slow.cur, f"step {step}"
         assert run.bits.tolist() == slow.bits, f"step {step}"
+        assert run.counter("evals") == slow.evals, f"step {step}"
+        assert run.counter("restarts") == slow.restarts
+        assert run.state["best"] == slow.best and run.best_bits.tolist() == slow.best_bits
         accepted_scores.add(slow.cur)
+        sizes.add(sum(a != b for a, b in zip(before, slow.bits)))
     assert len(accepted_scores) > 1          # the search moved: the comparison is not vacuous
+    assert run.counter("skipped") > 0        # offspring on inactive gates were met and skipped
+    if options.get("restart"):
+        assert slow.restarts > 0
+    if options.get("flip_dist") == "geometric":
+        assert len(sizes - {0}) > 2          # offspring of several sizes were kept
 
 
 @pytest.mark.parametrize("link, mutation", [("switch", "flips"), ("turing", "cone")])
@@ -171,5 +233,6 @@ def test_anneal_trajectory_equals_slow_anneal(link, mutation):
         worse_accepted += slow.cur > before
         assert run.state["cur"] == slow.cur, f"step {step}"
         assert run.bits.tolist() == slow.bits, f"step {step}"
+        assert run.counter("evals") == slow.evals, f"step {step}"
         assert run.state["best"] == slow.best and run.best_bits.tolist() == slow.best_bits
     assert worse_accepted > 0                # the Metropolis branch was exercised

@@ -15,12 +15,30 @@ Three named tuples carry the data (built in ``problem.py``):
   link map from genome index ``m`` to cone gate and port;
 * ``wk`` (mutable): genome bits, link masks, node values, per-output error
   counts, the random generator state, scratch, and ``wk.state``: one record
-  of :data:`STATE` (counters and scores, by name);
+  of :data:`STATE` (counters and scores, by name); for the local searches
+  also ``wk.act``, the *live reference counts* (below);
 * ``lim``: one record of :data:`LIMITS`, where a chunk stops.
 
 A candidate's *score* is what the search minimises: the weighted count of
 wrong output bits (Boolean tasks) or of misclassified samples. ``core.py``
 turns error counts into the exact fitness that ``Task.score`` reports.
+
+Live references: a link is *live* unless its modifier interrupts it (an
+interrupted link delivers the constant 1, whatever its source). A cone node is
+*active* when it is an output or an active gate reads it through a live link:
+only active gates can change an output, as only active genes can in Cartesian
+GP. ``wk.act[v]`` counts the live links from active gates reading node ``v``
+(plus one per output that ``v`` is), kept up to date on every flip, so a node
+with ``act == 0`` has no live path to an output (on loops the count may keep a
+dead cycle counted; that errs towards evaluating). A candidate whose flips all
+lie on inactive gates cannot change any output: it is not evaluated, its score
+is the parent's (``skipped``), exactly what evaluating it would give, so the
+trajectory is the one without the rule. Its flipped gates are not recomputed:
+they are marked ``wk.stale`` (their stored value may not follow from their
+sources'), and a stale gate that a later candidate makes active is
+recomputed with that candidate (its readers follow by delta propagation), so
+active gates always hold their true values. ``wk.act`` is empty for methods
+that do not keep it (their skip rule is the wired cone).
 
 Random numbers come from xoshiro256** with its state in ``wk.rng`` so that a
 checkpoint can save and restore it.
@@ -41,13 +59,17 @@ _ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
 #: The search state every method keeps: counters and the current and best scores.
 STATE = np.dtype([("evals", np.int64), ("gens", np.int64), ("skipped", np.int64),
                   ("gate_evals", np.int64), ("accepted", np.int64),
+                  ("restarts", np.int64), ("since", np.int64),
                   ("cur", np.float64), ("best", np.float64)])
 #: Where a chunk stops (see :func:`stop`).
 LIMITS = np.dtype([("hard_evals", np.int64), ("soft_evals", np.int64), ("gens", np.int64),
                    ("gate_evals", np.int64), ("target", np.float64)])
 #: Mutation options (:func:`draw_mutation`).
-MUTATION = np.dtype([("mode", np.int64), ("k", np.int64), ("rate", np.float64)])
+MUTATION = np.dtype([("mode", np.int64), ("k", np.int64), ("rate", np.float64),
+                     ("dist", np.int64)])
 MUT_FLIPS, MUT_RATE, MUT_ACTIVE, MUT_CONE = 0, 1, 2, 3
+#: How many links ``"flips"`` / ``"cone"`` draw: always ``k``, or 1 + a geometric count (mean ``k``).
+DIST_FIXED, DIST_GEOMETRIC = 0, 1
 
 
 def new_state():
@@ -267,6 +289,11 @@ def load_genome(prob, wk, genome):
         wk.xm[c, p] = _ONES if prob.turing else np.uint64(0)
         if genome[m] == 0:
             _toggle_link(wk.xm, wk.om, c, p, prob.turing)
+    if wk.act.shape[0] > 0:
+        wk.act[:] = 0
+        wk.stale[:] = 0      # the caller evaluates the whole cone next
+        for j in range(prob.out_nodes.shape[0]):
+            _refer(prob, wk, prob.out_nodes[j], 1)
 
 
 @njit(cache=True)
@@ -289,13 +316,41 @@ def rescore_current(prob, wk):
 # ---------------------------------------------------------------------------
 # one candidate: a few flips, scored by delta evaluation, kept or undone
 # ---------------------------------------------------------------------------
+@njit(cache=True)
+def _refer(prob, wk, node, delta):
+    """Add ``delta`` (+1 or -1) live references to ``node``; a gate that becomes active
+    (inactive) adds (drops) one reference to the source of each of its live links."""
+    act, stack, n_in = wk.act, wk.stack, prob.n_in
+    on = 1 if delta > 0 else 0
+    stack[0] = node
+    top = 1
+    while top > 0:
+        top -= 1
+        v = stack[top]
+        act[v] += delta
+        if v >= n_in and act[v] == on:
+            c = v - n_in
+            if delta > 0 and wk.stale[c]:
+                # recomputed by the candidate being applied (marked stale again by undo)
+                wk.stale[c] = 0
+                wk.fresh[wk.res[2]] = c
+                wk.res[2] += 1
+            for p in range(2):
+                if wk.om[c, p] == 0:
+                    stack[top] = prob.src[c, p]
+                    top += 1
+
+
 @njit(cache=True, inline="always")
 def _toggle(prob, wk, m):
-    """Flip genome bit m and its masks; return its cone gate (or -1)."""
+    """Flip genome bit m and its masks (and live references); return its cone gate (or -1)."""
     wk.bits[m] ^= np.uint8(1)
     c = prob.link_cone[m]
     if c >= 0:
-        _toggle_link(wk.xm, wk.om, c, prob.link_port[m], prob.turing)
+        p = prob.link_port[m]
+        _toggle_link(wk.xm, wk.om, c, p, prob.turing)
+        if wk.act.shape[0] > 0 and wk.act[prob.n_in + c] > 0:
+            _refer(prob, wk, prob.src[c, p], 1 if wk.om[c, p] == 0 else -1)
     return c
 
 
@@ -306,9 +361,23 @@ def toggle_all(prob, wk, flips, n):
 
 
 @njit(cache=True, inline="always")
-def touches_cone(prob, flips, n):
+def toggle_unevaluated(prob, wk, flips, n):
+    """Apply a candidate that :func:`touches_cone` says cannot change an output, without
+    recomputing anything: its flipped gates become stale."""
     for f in range(n):
-        if prob.link_cone[flips[f]] >= 0:
+        c = _toggle(prob, wk, flips[f])
+        if c >= 0 and wk.act.shape[0] > 0:
+            wk.stale[c] = 1
+
+
+@njit(cache=True, inline="always")
+def touches_cone(prob, wk, flips, n):
+    """Whether a candidate may change an output: a flip on an active gate (on a cone
+    gate where ``wk.act`` is not kept)."""
+    track = wk.act.shape[0] > 0
+    for f in range(n):
+        c = prob.link_cone[flips[f]]
+        if c >= 0 and (not track or wk.act[prob.n_in + c] > 0):
             return True
     return False
 
@@ -322,6 +391,7 @@ def apply(prob, wk, flips, n):
     gate-evaluations (the caller counts evaluations). Returns the score.
     """
     st = wk.state[0]
+    wk.res[2] = 0
     if prob.clocked:
         copy(wk.saved_errs, wk.errs)
         toggle_all(prob, wk, flips, n)
@@ -334,6 +404,8 @@ def apply(prob, wk, flips, n):
         c = _toggle(prob, wk, flips[f])
         if c >= 0:
             size = _enqueue(wk.heap, size, wk.queued, c)
+    for i in range(wk.res[2]):
+        size = _enqueue(wk.heap, size, wk.queued, wk.fresh[i])
     work = _propagate(wk.values, prob.n_in, prob.src, wk.xm, wk.om, prob.tail, prob.rd_ptr,
                       prob.rd_idx, prob.out_ptr, prob.out_idx, wk.heap, size, wk.queued,
                       wk.undo_gates, wk.undo_rows, True, wk.dirty, wk.res)
@@ -345,8 +417,10 @@ def apply(prob, wk, flips, n):
 
 @njit(cache=True, inline="always")
 def undo(prob, wk, flips, n):
-    """Take back the last :func:`apply`: flips, node values and error counts."""
+    """Take back the last :func:`apply`: flips, node values, error counts and stale marks."""
     toggle_all(prob, wk, flips, n)
+    for i in range(wk.res[2]):
+        wk.stale[wk.fresh[i]] = 1
     if prob.clocked:
         copy(wk.errs, wk.saved_errs)
         return
@@ -364,27 +438,30 @@ def undo(prob, wk, flips, n):
 
 
 @njit(cache=True, inline="always")
-def local_step(prob, wk, mut, temperature):
+def local_step(prob, wk, mut, temperature, strict=False):
     """One step of a single-candidate local search (``es`` with lam = 1, ``anneal``).
 
-    Draws a mutation; a candidate that misses the output cone is kept
-    unevaluated (its score is the parent's; counted as skipped). Otherwise it
-    is scored and kept when at least as good, or, at ``temperature`` > 0,
-    worse by ``d`` fitness with probability ``exp(-d / temperature)``.
-    Returns whether the candidate was kept.
+    Draws a mutation; a candidate that cannot change an output (see
+    :func:`touches_cone`) is not evaluated (its score is the parent's;
+    counted as skipped) and kept, unless ``strict``. Otherwise it is scored
+    and kept when at least as good (better, if ``strict``), or, at
+    ``temperature`` > 0, worse by ``d`` fitness with probability
+    ``exp(-d / temperature)``. Returns whether the candidate was kept.
     """
     st = wk.state[0]
     flips = wk.offs[0]
-    n = draw_mutation(prob, wk.rng, mut, flips)
-    if not touches_cone(prob, flips, n):
-        toggle_all(prob, wk, flips, n)
+    n = draw_mutation(prob, wk, mut, flips)
+    if not touches_cone(prob, wk, flips, n):
         st.skipped += 1
+        if strict:
+            return False
+        toggle_unevaluated(prob, wk, flips, n)
         st.accepted += 1
         return True
     parent = st.cur
     st.evals += 1
     s = apply(prob, wk, flips, n)
-    keep = s <= parent
+    keep = s < parent if strict else s <= parent
     if not keep and temperature > 0.0:
         keep = uniform(wk.rng) < math.exp(-(s - parent) / prob.norm / temperature)
     if keep:
@@ -399,20 +476,27 @@ def local_step(prob, wk, mut, temperature):
 # mutation
 # ---------------------------------------------------------------------------
 @njit(cache=True, inline="always")
-def draw_mutation(prob, rng, mut, out):
+def draw_mutation(prob, wk, mut, out):
     """Draw the links of one mutation into ``out``; return how many.
 
-    MUT_FLIPS: ``k`` distinct links. MUT_CONE: ``k`` distinct links of the
+    MUT_FLIPS: ``k`` distinct links (DIST_GEOMETRIC: 1 + a geometric number
+    of them, ``k`` on average). MUT_CONE: the same from the links of the
     output cone (at most as many as it has). MUT_RATE: each link with
     probability ``rate``, redrawn until at least one. MUT_ACTIVE: uniform
-    links until one lies in the output cone (all of them are flipped).
+    links until one lies on an active gate (all of them are flipped; a
+    wired-cone gate where ``wk.act`` is not kept).
     """
+    rng = wk.rng
     link_cone = prob.link_cone
     M = link_cone.shape[0]
     if mut.mode == MUT_FLIPS or mut.mode == MUT_CONE:
         cone = mut.mode == MUT_CONE
         pool = prob.cone_links.shape[0] if cone else M
-        k = min(mut.k, pool)
+        k = mut.k
+        if mut.dist == DIST_GEOMETRIC and k > 1:
+            u = 1.0 - uniform(rng)  # in (0, 1]
+            k = 1 + np.int64(math.floor(math.log(u) / math.log1p(-1.0 / k)))
+        k = min(k, pool)
         n = 0
         while n < k:
             m = below(rng, pool)
@@ -448,6 +532,7 @@ def draw_mutation(prob, rng, mut, out):
     # MUT_ACTIVE
     n = 0
     limit = out.shape[0]
+    track = wk.act.shape[0] > 0
     while True:
         if n == limit - 1:
             # an absurdly long run of inactive draws: finish with a cone link
@@ -456,7 +541,8 @@ def draw_mutation(prob, rng, mut, out):
         m = below(rng, M)
         out[n] = m
         n += 1
-        if link_cone[m] >= 0:
+        c = link_cone[m]
+        if c >= 0 and (not track or wk.act[prob.n_in + c] > 0):
             return n
 
 

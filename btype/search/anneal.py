@@ -55,12 +55,13 @@ class Anneal(Method):
         Steps of one cooling; default the step or evaluation budget, else 100000.
     cycle : bool
         Reheat after each ``length`` steps (default True).
-    mutation, flips, rate : see ``"es"``.
+    mutation, flips, flip_dist, rate : see ``"es"``.
     """
 
     name = "anneal"
     defaults = dict(schedule="exp", t_start=0.05, t_end=0.0005, length=None, cycle=True,
-                    mutation="cone", flips=1, rate=None)
+                    mutation="cone", flips=1, flip_dist="fixed", rate=None)
+    track_active = True
 
     def configure(self, n_links, budget):
         o = self.options
@@ -76,7 +77,7 @@ class Anneal(Method):
         self.length = check_int(length, "length")
         if not isinstance(o["cycle"], bool):
             raise TypeError(f"cycle must be a bool, got {o['cycle']!r}")
-        self.mut = parse_mutation(o["mutation"], o["flips"], o["rate"], n_links)
+        self.mut = parse_mutation(o["mutation"], o["flips"], o["rate"], n_links, o["flip_dist"])
         self.k_max = int(self.mut["k"][0])
 
     def _temperature(self, step):

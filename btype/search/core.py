@@ -27,13 +27,14 @@ __all__ = ["Method", "search", "make_train", "MUTATIONS", "parse_mutation", "see
 
 CHUNK_SECONDS = 0.1
 MUTATIONS = {"flips": K.MUT_FLIPS, "cone": K.MUT_CONE, "rate": K.MUT_RATE, "active": K.MUT_ACTIVE}
+FLIP_DISTS = {"fixed": K.DIST_FIXED, "geometric": K.DIST_GEOMETRIC}
 _NO_LIMIT = np.iinfo(np.int64).max
 #: Options every search method takes besides its own.
 _COMMON = dict(batch_size=None, batch_every=100, record_every=None, record_growth=1.5,
                checkpoint_seconds=60.0)
 #: Common options that change the trajectory (part of a checkpoint's identity).
 _TRAJECTORY = ("batch_size", "batch_every", "record_every", "record_growth")
-_COUNTERS = ("evals", "gens", "skipped", "gate_evals", "accepted")
+_COUNTERS = ("evals", "gens", "skipped", "gate_evals", "accepted", "restarts", "since")
 _SCORES = ("cur", "best")
 
 
@@ -62,13 +63,14 @@ def check_choice(value, name, choices):
     return value
 
 
-def parse_mutation(mutation, flips, rate, n_links) -> np.ndarray:
+def parse_mutation(mutation, flips, rate, n_links, flip_dist="fixed") -> np.ndarray:
     """The kernels' mutation record (:data:`_kernels.MUTATION`) from the user's options."""
     mode = MUTATIONS[check_choice(mutation, "mutation", MUTATIONS)]
     k = check_int(flips, "flips", 1, n_links)
     rate = 1.0 / n_links if rate is None else check_float(rate, "rate", 0.0, 1.0, lo_open=True)
+    dist = FLIP_DISTS[check_choice(flip_dist, "flip_dist", FLIP_DISTS)]
     mut = np.zeros(1, K.MUTATION)
-    mut[0] = (mode, k, rate)
+    mut[0] = (mode, k, rate, dist)
     return mut
 
 
@@ -100,6 +102,7 @@ class Method:
     defaults: dict = {}
     lam = 1      # offspring buffers the kernel needs
     k_max = 1    # flips a mutation may need beyond the genome length
+    track_active = False   # keep live reference counts (skip candidates on inactive gates)
 
     def __init__(self, options: dict, *, n_links: int, budget):
         unknown = sorted(set(options) - set(self.defaults))
@@ -218,6 +221,7 @@ class _Run:
         self.prob, inputs = build_problem(self.st, self.batch_rows())
         self.wk = make_work(self.st, self.prob, inputs, self.bits, self.rng, self.state_arr,
                             lam=self.method.lam, k_max=self.method.k_max,
+                            track_active=self.method.track_active,
                             best_bits=self.best_bits, best_errs=self.best_errs)
 
     def next_batch(self):
@@ -305,6 +309,9 @@ class _Run:
                   "scores": np.array([self.state[f] for f in _SCORES], np.float64)}
         if self.snapshot is not None:
             arrays["snapshot_bits"] = self.snapshot[1]
+        if self.wk.act.size:
+            # inactive gates may hold stale values: a resumed run needs the same ones
+            arrays["values"], arrays["stale"] = self.wk.values, self.wk.stale
         for key, value in self.method.state().items():
             arrays["m_" + key] = value
         meta = {"trace": self.trace, "elapsed": self.elapsed, "batch_index": self.batch_index,
@@ -319,6 +326,8 @@ class _Run:
                 "best_bits": (np.uint8, (M,)), "best_errs": (np.int64, (n_out,)),
                 "counters": (np.int64, (len(_COUNTERS),)), "scores": (np.float64, (len(_SCORES),))}
         spec.update({"m_" + k: v for k, v in self.method.state_spec(self).items()})
+        if self.wk.act.size:
+            spec.update(values=(np.uint64, self.wk.values.shape), stale=(np.uint8, self.wk.stale.shape))
         meta, arrays = checkpoint.load(path, identity=self.identity(), arrays=spec)
         _check_restored(path, arrays, meta, self.S_train, self.prob.norm)
         self.bits[:] = arrays["bits"]
@@ -342,6 +351,12 @@ class _Run:
         self.load_batch()
         scores = [self.state[f] for f in _SCORES]
         K.evaluate(self.prob, self.wk)      # node values of the restored machine
+        if self.wk.act.size:
+            # active gates keep the true values just computed; inactive ones what they held
+            n_in = self.prob.n_in
+            inactive = n_in + np.flatnonzero(self.wk.act[n_in:] == 0)
+            self.wk.values[inactive] = arrays["values"][inactive]
+            self.wk.stale[:] = arrays["stale"]
         for f, v in zip(_SCORES, scores):
             self.state[f] = v
         self.wk.errs[:] = arrays["errs"]
@@ -352,7 +367,7 @@ def _check_restored(path, arrays, meta, S, norm):
     def bad(what):
         raise ValueError(f"checkpoint {path!r} holds an invalid state: {what}")
 
-    for name in ("bits", "best_bits", "snapshot_bits", "m_bits"):
+    for name in ("bits", "best_bits", "snapshot_bits", "m_bits", "stale"):
         if name in arrays and arrays[name].size and arrays[name].max() > 1:
             bad(f"{name} has values other than 0 and 1")
     if not arrays["rng"].any():

@@ -126,7 +126,7 @@ def _chunk(prob, wk, pop, mut, tournament, crossover, p_cross, elitism, lim):
                     for j in range(cut, M):
                         child[j] = pop.bits[b, j]
             if mut.mode != K.MUT_RATE or mut.rate > 0.0:
-                n = K.draw_mutation(prob, wk.rng, mut, flips)
+                n = K.draw_mutation(prob, wk, mut, flips)
                 for f in range(n):
                     child[flips[f]] ^= np.uint8(1)
             same = True

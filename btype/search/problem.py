@@ -32,7 +32,8 @@ Prob.__doc__ = "Read-only packed problem (see btype.search._kernels)."
 Work = namedtuple("Work", [
     "bits", "xm", "om", "values", "errs", "saved_errs", "best_bits", "best_errs",
     "heap", "queued", "undo_gates", "undo_rows", "dirty", "nxt", "lreg",
-    "offs", "off_n", "offs_bits", "rng", "state", "res", "ccnt", "csave", "cids", "cx",
+    "offs", "off_n", "offs_bits", "rng", "state", "res", "act", "stack", "stale", "fresh",
+    "ccnt", "csave", "cids", "cx",
 ])
 Work.__doc__ = "Mutable search state and scratch (see btype.search._kernels)."
 
@@ -186,8 +187,9 @@ def load_rows(st: Structure, prob, wk, rows) -> None:
 
 
 def make_work(st: Structure, prob, inputs, bits, rng, state, lam=1, k_max=1, best_bits=None,
-              best_errs=None) -> Work:
-    """Fresh scratch around existing state arrays; node values are *not* evaluated yet."""
+              best_errs=None, track_active=False) -> Work:
+    """Fresh scratch around existing state arrays; node values are *not* evaluated yet.
+    ``track_active``: keep the live reference counts ``act`` (else an empty array)."""
     C, n_in = st.C, st.net.n_inputs
     W = inputs.shape[1] if not prob.clocked else prob.tail.shape[0]
     n_out = max(1, len(st.out_nodes))
@@ -209,7 +211,11 @@ def make_work(st: Structure, prob, inputs, bits, rng, state, lam=1, k_max=1, bes
         nxt=np.zeros((C, W) if prob.clocked else (0, W), np.uint64),
         lreg=np.zeros((C, 2, W) if prob.clocked else (0, 2, W), np.uint64),
         offs=np.zeros((lam, max(M, k_max) + 1), np.int64), off_n=np.zeros(lam, np.int64),
-        offs_bits=np.zeros(M, np.uint8), rng=rng, state=state, res=np.zeros(2, np.int64),
+        offs_bits=np.zeros(M, np.uint8), rng=rng, state=state, res=np.zeros(3, np.int64),
+        act=np.zeros(n_in + C if track_active else 0, np.int64),
+        stack=np.zeros(2 * C + 2 if track_active else 0, np.int64),
+        stale=np.zeros(C if track_active else 0, np.uint8),
+        fresh=np.zeros(C if track_active else 0, np.int64),
         ccnt=np.zeros((n_cls, planes, W), np.uint64), csave=np.zeros((n_cls, planes, W), np.uint64),
         cids=np.zeros(n_cls + 1, np.int64), cx=np.zeros(W, np.uint64))
     K.load_genome(prob, wk, bits.copy())
