@@ -104,6 +104,64 @@ def _count(Y, rows, start, stop, offset, n_bits, w0, cnt, x):
             _ripple(cnt, j, x, n_bits, n)
 
 
+@njit(cache=True, inline="always")
+def _keep_greater(cnt, best, idx, c, n_bits, n, gt, eq):
+    """Where class ``c``'s bit-sliced count ``cnt`` beats ``best`` (strictly, so ties stay
+    with the lower class), it becomes the best and the bit-sliced index ``idx`` becomes c."""
+    # gt: samples whose count beats the best so far (compared from the top plane down)
+    for k in range(n):
+        gt[k] = 0
+        eq[k] = _ONES
+    for j in range(n_bits - 1, -1, -1):
+        a, b = cnt[j], best[j]
+        for k in range(n):
+            gt[k] |= eq[k] & a[k] & ~b[k]
+            eq[k] &= ~(a[k] ^ b[k])
+    for j in range(n_bits):
+        a, b = cnt[j], best[j]
+        for k in range(n):
+            b[k] = (a[k] & gt[k]) | (b[k] & ~gt[k])
+    for j in range(idx.shape[0]):
+        row = idx[j]
+        if (c >> j) & 1:
+            for k in range(n):
+                row[k] |= gt[k]
+        else:
+            for k in range(n):
+                row[k] &= ~gt[k]
+
+
+@njit(cache=True, boundscheck=False)
+def _wrong_of_counts(counts, n_bits, labels):
+    """Samples whose class by the counts ``counts[c]`` (bit-sliced, as :func:`_count` leaves
+    them; ties to the lowest class) is not ``labels[s]``: the vote of :func:`_vote_range` on
+    counts kept from earlier, e.g. by a search that recounts only the classes a change touched."""
+    n_classes = counts.shape[0]
+    S = labels.shape[0]
+    n = (S + 63) // 64
+    n_idx = 0
+    while (1 << n_idx) < n_classes:
+        n_idx += 1
+    best = np.empty((n_bits, n), np.uint64)
+    idx = np.zeros((n_idx, n), np.uint64)
+    gt = np.empty(n, np.uint64)
+    eq = np.empty(n, np.uint64)
+    for j in range(n_bits):
+        for k in range(n):
+            best[j, k] = counts[0, j, k]
+    for c in range(1, n_classes):
+        _keep_greater(counts[c], best, idx, c, n_bits, n, gt, eq)
+    wrong = 0
+    for s in range(S):
+        k = s >> 6
+        b = np.uint64(s & 63)
+        pred = 0
+        for j in range(n_idx):
+            pred |= np.int64((idx[j, k] >> b) & np.uint64(1)) << j
+        wrong += pred != labels[s]
+    return wrong
+
+
 @njit(cache=True, boundscheck=False)
 def _vote_range(Y, rows, ptr, offsets, n_bits, w0, w1, pred):
     """Predictions of the samples in words w0:w1 of ``Y``, into ``pred[:64 * (w1 - w0)]``.
@@ -132,27 +190,7 @@ def _vote_range(Y, rows, ptr, offsets, n_bits, w0, w1, pred):
                 for k in range(n):
                     best[j, k] = cnt[j, k]
             continue
-        # gt: samples whose count beats the best so far (compared from the top plane down)
-        for k in range(n):
-            gt[k] = 0
-            eq[k] = _ONES
-        for j in range(n_bits - 1, -1, -1):
-            a, b = cnt[j], best[j]
-            for k in range(n):
-                gt[k] |= eq[k] & a[k] & ~b[k]
-                eq[k] &= ~(a[k] ^ b[k])
-        for j in range(n_bits):
-            a, b = cnt[j], best[j]
-            for k in range(n):
-                b[k] = (a[k] & gt[k]) | (b[k] & ~gt[k])
-        for j in range(n_idx):
-            row = idx[j]
-            if (c >> j) & 1:
-                for k in range(n):
-                    row[k] |= gt[k]
-            else:
-                for k in range(n):
-                    row[k] &= ~gt[k]
+        _keep_greater(cnt, best, idx, c, n_bits, n, gt, eq)
     for k in range(n):
         base = 64 * k
         for i in range(64):

@@ -43,6 +43,8 @@ def _task_digest(task) -> str:
     for name in ("X_train", "Y_train", "X_test", "Y_test", "X_valid", "Y_valid", "output_weights"):
         value = getattr(task, name, None)
         parts.append(None if value is None else np.asarray(value))
+    if getattr(task, "balanced", False):   # another fitness; absent when False, so older digests hold
+        parts.append("balanced")
     return _digest(parts)
 
 

@@ -52,9 +52,13 @@ def train(net, task, *, method="es", budget, seed=0, progress=True, callback=Non
         other run (task, machine, method, options, seed, budget) is refused.
     **options
         Method options (see each method's class in ``METHODS``) and common ones:
-        ``batch_size`` (train on a random minibatch of this many rows, redrawn
-        every ``batch_every`` generations; the returned machine is the best
-        record by full training fitness), ``record_every`` (records every so
+        ``batch_size`` (train on a minibatch of this many rows, the next one
+        every ``batch_every`` generations: each epoch is a fresh permutation of
+        the training rows cut into batches, whose rows replace the old ones in
+        the same buffers; records score the best machine on the whole training
+        set and the returned machine is the best record by that fitness;
+        memory: the packed batch and one row of words per cone gate, never
+        rows x gates), ``record_every`` (records every so
         many evaluations; default geometric, growing by ``record_growth``,
         1.5), ``checkpoint_seconds`` (60).
 

@@ -50,6 +50,7 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
+from .._vote_kernels import _count, _wrong_of_counts
 from ..jit import njit
 from ..kernels import _clock_block, _enqueue, _eval_gates, _propagate, _toggle_link, _undo_rows
 
@@ -142,10 +143,11 @@ def copy(dst, src):
 
 
 @njit(cache=True, inline="always")
-def _row_error(values, node, target, j, tail):
+def _row_error(values, node, target, j, masks):
+    """Wrong bits of scored row ``j``: its node against its target, on its samples."""
     e = np.uint64(0)
-    for k in range(tail.shape[0]):
-        e += _popcount((values[node, k] ^ target[j, k]) & tail[k])
+    for k in range(masks.shape[1]):
+        e += _popcount((values[node, k] ^ target[j, k]) & masks[j, k])
     return np.int64(e)
 
 
@@ -157,26 +159,48 @@ def _weighted(weights, errs):
     return total
 
 
-@njit(cache=True)
-def _class_wrong(values, out_nodes, labels, n_classes):
-    """Misclassified samples: class score = ones in its output group, ties to the lowest class."""
-    group = out_nodes.shape[0] // n_classes
-    wrong = 0
-    for s in range(labels.shape[0]):
-        w = s >> 6
-        b = np.uint64(s & 63)
-        best = -1
-        best_c = 0
-        for c in range(n_classes):
-            cnt = 0
-            for j in range(c * group, (c + 1) * group):
-                cnt += np.int64((values[out_nodes[j], w] >> b) & np.uint64(1))
-            if cnt > best:
-                best = cnt
-                best_c = c
-        if best_c != labels[s]:
-            wrong += 1
-    return wrong
+@njit(cache=True, inline="always")
+def _copy_planes(dst, src):
+    for j in range(src.shape[0]):
+        for k in range(src.shape[1]):
+            dst[j, k] = src[j, k]
+
+
+@njit(cache=True, inline="always")
+def _count_class(prob, wk, c):
+    """Recount class c's votes into wk.ccnt[c] (bit-sliced, btype._vote_kernels._count)."""
+    _count(wk.values, prob.out_nodes, prob.cls_ptr[c], prob.cls_ptr[c + 1], prob.cls_offsets[c],
+           prob.cls_bits, 0, wk.ccnt[c], wk.cx)
+
+
+@njit(cache=True, inline="always")
+def _class_wrong(prob, wk):
+    """Misclassified samples by the package's one group vote (``btype._vote_kernels``) on the
+    class counts in wk.ccnt, ties to the lowest class."""
+    return _wrong_of_counts(wk.ccnt, prob.cls_bits, prob.labels)
+
+
+@njit(cache=True, inline="always")
+def _class_rescore(prob, wk, dirty):
+    """Recount the classes of the outputs wk.dirty[:dirty] (their old counts to wk.csave, the
+    classes to wk.cids; wk.cids[-1] of them) and vote again."""
+    group = prob.cls_ptr[1] - prob.cls_ptr[0]
+    n_classes = prob.cls_ptr.shape[0] - 1
+    n_saved = 0
+    for d in range(dirty):
+        c = wk.dirty[d] // group
+        fresh = True
+        for i in range(n_saved):
+            if wk.cids[i] == c:
+                fresh = False
+                break
+        if fresh:
+            wk.cids[n_saved] = c
+            _copy_planes(wk.csave[n_saved], wk.ccnt[c])
+            n_saved += 1
+            _count_class(prob, wk, c)
+    wk.cids[n_classes] = n_saved
+    return _class_wrong(prob, wk)
 
 
 @njit(cache=True, inline="always")
@@ -184,10 +208,12 @@ def _score_all(prob, wk):
     """Recount every output's errors into wk.errs; return the score."""
     errs = wk.errs
     if prob.n_classes > 0:
-        errs[0] = _class_wrong(wk.values, prob.out_nodes, prob.labels, prob.n_classes)
+        for c in range(prob.n_classes):
+            _count_class(prob, wk, c)
+        errs[0] = _class_wrong(prob, wk)
         return np.float64(errs[0])
     for j in range(prob.out_nodes.shape[0]):
-        errs[j] = _row_error(wk.values, prob.out_nodes[j], prob.target, j, prob.tail)
+        errs[j] = _row_error(wk.values, prob.out_nodes[j], prob.target, j, prob.masks)
     return _weighted(prob.weights, errs)
 
 
@@ -197,13 +223,33 @@ def _rescore(prob, wk, dirty):
     errs, saved = wk.errs, wk.saved_errs
     if prob.n_classes > 0:
         saved[0] = errs[0]
-        errs[0] = _class_wrong(wk.values, prob.out_nodes, prob.labels, prob.n_classes)
+        errs[0] = _class_rescore(prob, wk, dirty)
         return np.float64(errs[0])
     for d in range(dirty):
         j = wk.dirty[d]
         saved[d] = errs[j]
-        errs[j] = _row_error(wk.values, prob.out_nodes[j], prob.target, j, prob.tail)
+        errs[j] = _row_error(wk.values, prob.out_nodes[j], prob.target, j, prob.masks)
     return _weighted(prob.weights, errs)
+
+
+@njit(cache=True, boundscheck=False)
+def pack_rows(X, rows, out):
+    """``out[:] = btype.pack(X[rows])`` without the gathered copy: (S, n) uint8 rows of 0/1 into
+    (n, W) words, 64 rows per word (a minibatch change's packing). Each row is read once,
+    whole, into one accumulator word per column."""
+    n = X.shape[1]
+    S = rows.shape[0]
+    acc = np.empty(n, np.uint64)
+    for w in range(out.shape[1]):
+        acc[:] = 0
+        r0 = 64 * w
+        for t in range(min(64, S - r0)):
+            x = X[rows[r0 + t]]
+            shift = np.uint64(t)
+            for i in range(n):
+                acc[i] |= np.uint64(x[i]) << shift
+        for i in range(n):
+            out[i, w] = acc[i]
 
 
 # ---------------------------------------------------------------------------
@@ -383,6 +429,8 @@ def undo(prob, wk, flips, n):
     if dirty == 0:
         return
     if prob.n_classes > 0:
+        for i in range(wk.cids[prob.n_classes]):
+            _copy_planes(wk.ccnt[wk.cids[i]], wk.csave[i])
         wk.errs[0] = wk.saved_errs[0]
         return
     for d in range(dirty - 1, -1, -1):

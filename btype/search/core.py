@@ -21,7 +21,7 @@ import numpy as np
 from .. import checkpoint
 from ..train import TrainResult, check_train_args, make_record
 from . import _kernels as K
-from .problem import Structure, build_problem, fitness_from_errs, make_work
+from .problem import Structure, build_problem, fitness_from_errs, load_rows, make_work
 
 __all__ = ["Method", "search", "make_train", "MUTATIONS", "parse_mutation", "seed_state"]
 
@@ -177,12 +177,13 @@ class _Run:
         self.st = Structure(net, task)
         self.S_train = len(task.X_train)
         self.batch_index = 0
+        self._perm = None              # (epoch, permutation of the training rows)
         self.rng = seed_state(seed)
         self.state_arr = K.new_state()
         self.state = self.state_arr[0]
         self.bits = self.st.bits0.copy()
         self.best_bits = self.bits.copy()
-        self.best_errs = np.zeros(max(1, net.n_outputs), np.int64)
+        self.best_errs = np.zeros(max(1, len(self.st.out_nodes)), np.int64)
         self.trace = []
         self.elapsed = 0.0
         self.callback = None
@@ -199,18 +200,36 @@ class _Run:
 
     # -- problem and batches ------------------------------------------------
     def batch_rows(self):
+        """The rows of minibatch ``batch_index`` (None: the whole training set).
+
+        Each epoch is a fresh permutation of the training rows (drawn from the
+        seed and the epoch) cut into ``S // batch_size`` batches of exactly
+        ``batch_size`` rows; the rows left over join the next epoch's draw.
+        """
         size = self.c["batch_size"]
         if size is None:
             return None
-        gen = np.random.default_rng([int(self.seed), self.batch_index, 0xB17E])
-        return np.sort(gen.choice(self.S_train, size, replace=False))
+        per_epoch = self.S_train // size
+        epoch, j = divmod(self.batch_index, per_epoch)
+        if self._perm is None or self._perm[0] != epoch:
+            gen = np.random.default_rng([int(self.seed), epoch, 0xB17E])
+            self._perm = (epoch, gen.permutation(self.S_train))
+        return np.sort(self._perm[1][j * size:(j + 1) * size])
 
     def load_batch(self):
+        """Build the packed problem and the search's scratch on the current batch."""
         self.prob, inputs = build_problem(self.st, self.batch_rows())
         self.wk = make_work(self.st, self.prob, inputs, self.bits, self.rng, self.state_arr,
                             lam=self.method.lam, k_max=self.method.k_max,
                             track_active=self.method.track_active,
                             best_bits=self.best_bits, best_errs=self.best_errs)
+
+    def next_batch(self):
+        """Move to the next minibatch: its rows replace the old ones in the same buffers (every
+        batch has ``batch_size`` rows), then the method scores its machine(s) on them."""
+        self.batch_index += 1
+        load_rows(self.st, self.prob, self.wk, self.batch_rows())
+        self.method.rescore(self)
 
     def kernel_target(self):
         """The score at which a kernel stops: the target (default: solved) on the training set."""
@@ -238,7 +257,7 @@ class _Run:
         bits, errs = self.method.best(self)
         net = self.network_of(bits)
         if self.c["batch_size"] is None:
-            fit = fitness_from_errs(self.task, self.prob.S, errs, self.st.weights)
+            fit = fitness_from_errs(self.task, self.prob, errs)
             return fit, bool(np.all(errs == 0)), net
         score = self.task.score(net, "train")
         return score.fitness, score.solved, net
@@ -443,9 +462,7 @@ def _loop(run, progress, callback, path, resume):
             chunk_gens = _next_chunk(chunk_gens, run.counter("gens") - g0, now - t0, run.budget,
                                      run.elapsed)
             if c["batch_size"] is not None and run.counter("gens") >= (run.batch_index + 1) * c["batch_every"]:
-                run.batch_index += 1
-                run.load_batch()
-                run.method.rescore(run)
+                run.next_batch()
             if run.counter("evals") >= run.next_record:
                 # the next point first: a callback that raises leaves the checkpoint consistent
                 run.next_record = _next_point(run.counter("evals"), c["record_every"], c["record_growth"])

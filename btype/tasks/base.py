@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Task", "Score", "classify"]
+__all__ = ["Task", "Score", "classify", "balanced_accuracy"]
 
 
 def check_int(value, name, lo, hi):
@@ -43,6 +43,17 @@ def classify(Y, n_classes: int) -> np.ndarray:
         raise ValueError(f"{n_out} outputs cannot be split into {n_classes} equal class groups")
     scores = Y.reshape(S, n_classes, n_out // n_classes).sum(axis=2)
     return np.argmax(scores, axis=1).astype(np.int64)
+
+
+def balanced_accuracy(right1, n1, right0, n0) -> np.ndarray:
+    """Per-output balanced accuracy from counts: the mean of the accuracy on the rows whose
+    target is 1 (``right1`` of ``n1``) and on those whose target is 0 (``right0`` of ``n0``);
+    a target value without rows is left out of the mean (all-empty: 1)."""
+    n1, n0 = np.asarray(n1, np.int64), np.asarray(n0, np.int64)
+    acc1 = np.asarray(right1, np.float64) / np.maximum(n1, 1)
+    acc0 = np.asarray(right0, np.float64) / np.maximum(n0, 1)
+    both = (acc1 + acc0) / 2.0
+    return np.where((n1 > 0) & (n0 > 0), both, np.where(n1 > 0, acc1, np.where(n0 > 0, acc0, 1.0)))
 
 
 @dataclass(frozen=True)
@@ -82,6 +93,12 @@ class Task:
         Optional weights of the outputs in the fitness of a Boolean task.
     X_valid, Y_valid : arrays or None
         An optional validation split (e.g. from a PLA ``valid`` file).
+    balanced : bool
+        Boolean tasks: score each output by its balanced accuracy (the mean of
+        its accuracies on the rows whose target is 1 and on those whose target
+        is 0; see :func:`balanced_accuracy`) instead of its bit accuracy, so a
+        constant output scores 1/2 however imbalanced the split. For imbalanced
+        single-output tasks, where the majority answer is a deep local optimum.
     """
 
     name: str
@@ -95,6 +112,7 @@ class Task:
     output_weights: np.ndarray | None = None
     X_valid: np.ndarray | None = None
     Y_valid: np.ndarray | None = None
+    balanced: bool = False
     # packed inputs of each split, made on first scoring (classification tasks)
     _packed: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -114,6 +132,11 @@ class Task:
                 raise TypeError(f"Task {ys} must be (S, n_outputs) bool for a Boolean task")
             if self.n_classes is not None and (Y.ndim != 1 or not np.issubdtype(Y.dtype, np.integer)):
                 raise TypeError(f"Task {ys} must be (S,) integer labels for a classification task")
+        if not isinstance(self.balanced, (bool, np.bool_)):
+            raise TypeError(f"Task balanced must be a bool, got {self.balanced!r}")
+        if self.balanced and self.n_classes is not None:
+            raise ValueError("Task balanced=True is for Boolean tasks (n_classes None); a "
+                             "classification task scores by accuracy")
         if self.X_train.shape[-1] != self.X_test.shape[-1]:
             raise ValueError("Task X_train and X_test have different input counts")
 
@@ -180,7 +203,11 @@ class Task:
         if Y.shape != target.shape:
             raise ValueError(f"Y has shape {Y.shape}, targets have {target.shape}")
         right = Y == target
-        per_output = right.mean(axis=0)
+        if self.balanced:
+            per_output = balanced_accuracy((right & target).sum(0), target.sum(0),
+                                           (right & ~target).sum(0), (~target).sum(0))
+        else:
+            per_output = right.mean(axis=0)
         if self.output_weights is None:
             fitness = float(per_output.mean())
         else:

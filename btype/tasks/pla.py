@@ -318,7 +318,7 @@ def _split_name(path):
 
 
 def from_pla(train, test=None, valid=None, *, merge_valid: bool = False, as_classes: bool = False,
-             max_rows: int = DEFAULT_MAX_ROWS, max_cells: int = DEFAULT_MAX_CELLS,
+             balanced: bool = False, max_rows: int = DEFAULT_MAX_ROWS, max_cells: int = DEFAULT_MAX_CELLS,
              max_bytes: int = DEFAULT_MAX_BYTES, name: str | None = None) -> Task:
     """A Boolean task from PLA files (learning-from-examples benchmarks and truth tables).
 
@@ -340,6 +340,10 @@ def from_pla(train, test=None, valid=None, *, merge_valid: bool = False, as_clas
         label (0 or 1) and a machine may have any even number of outputs, half
         voting for each class by popcount (see :func:`btype.tasks.classify`).
         The contest files ``exNN.{train,valid,test}.pla`` have one output.
+    balanced : bool
+        Score each output by its balanced accuracy (``Task.balanced``): for
+        imbalanced files, where the constant majority answer is otherwise a
+        trap for search. Not with ``as_classes``.
     max_rows, max_cells, max_bytes : int
         Limits for each file, see :func:`read_pla`.
     name : str, optional
@@ -352,7 +356,7 @@ def from_pla(train, test=None, valid=None, *, merge_valid: bool = False, as_clas
         Boolean task (a 2-class task with ``as_classes``); ``task.pla`` holds the
         train file's :class:`PLA` (names, type, don't-care mask).
     """
-    for flag, value in (("merge_valid", merge_valid), ("as_classes", as_classes)):
+    for flag, value in (("merge_valid", merge_valid), ("as_classes", as_classes), ("balanced", balanced)):
         if not isinstance(value, (bool, np.bool_)):
             raise TypeError(f"{flag} must be a bool, got {value!r}")
     limits = dict(max_rows=max_rows, max_cells=max_cells, max_bytes=max_bytes)
@@ -382,12 +386,14 @@ def from_pla(train, test=None, valid=None, *, merge_valid: bool = False, as_clas
     if as_classes:
         if tr.Y.shape[1] != 1:
             raise ValueError(f"as_classes needs a single-output file; {train} has {tr.Y.shape[1]} outputs")
+        if balanced:
+            raise ValueError("balanced=True is for Boolean tasks; as_classes makes a 2-class task")
         targets = [None if Y is None else Y[:, 0].astype(np.int64) for Y in targets]
     kind = "2 classes" if as_classes else f"{tr.Y.shape[1]} outputs"
     task = Task(name if name is not None else _split_name(train), X_train, targets[0], held.X,
                 targets[1], n_classes=2 if as_classes else None,
                 description=f"PLA type {tr.type}, {tr.X.shape[1]} inputs, {kind} ({', '.join(sources)})",
-                X_valid=X_valid, Y_valid=targets[2])
+                X_valid=X_valid, Y_valid=targets[2], balanced=balanced)
     task.pla = tr
     return task
 
