@@ -91,10 +91,11 @@ def train(net, task, *, budget, seed=0, progress=True, callback=None, checkpoint
         "auto" takes CUDA when available.
     **options
         Defaults: :data:`DEFAULTS`, with :data:`TABLE_DEFAULTS` on truth
-        tables (:func:`defaults_for`). ``lr`` (the optimiser's learning rate, 0.05), ``batch_size`` (256; the whole
-        training set when larger), ``optimizer`` ("adam", "adamw" or "sgd"
-        with momentum 0.9), ``weight_decay`` (optimizer "adamw" only: the
-        decoupled decay, default 0.1), ``mode
+        tables (:func:`defaults_for`). ``lr`` (the optimiser's learning
+        rate, 0.05), ``batch_size`` (256; the whole training set when
+        larger), ``optimizer`` ("adam", "adamw" or "sgd" with momentum 0.9),
+        ``weight_decay`` (optimizer "adamw" only: the decoupled decay,
+        default 0.1), ``mode``
         ("soft", "hard" or "gumbel"; see ``RelaxedNetwork.forward``),
         ``straight_through`` (gumbel), ``tau`` and ``tau_end`` (temperature of
         the enables, moved geometrically from ``tau`` to ``tau_end`` over the
