@@ -22,7 +22,8 @@ from btype.train import MAX_COUNT, RECORD_FIELDS, check_train_args
 
 from .relax import INITS, MODES, RelaxedNetwork, _initial_theta
 
-__all__ = ["train", "DEFAULTS", "TABLE_DEFAULTS", "defaults_for", "is_truth_table"]
+__all__ = ["train", "DEFAULTS", "KIND_DEFAULTS", "TABLE_DEFAULTS", "defaults_for", "task_kind",
+           "is_truth_table"]
 
 #: Default options of :func:`train` on data (chosen on the digits task; see README).
 DEFAULTS = dict(
@@ -38,10 +39,17 @@ _OPT_STATE = {"adam": ("exp_avg", "exp_avg_sq", "step"), "adamw": ("exp_avg", "e
 #: ``weight_decay`` of optimizer="adamw" when none is given.
 ADAMW_WEIGHT_DECAY = 0.1
 
-#: The defaults that differ on truth tables (:func:`is_truth_table`), chosen by
-#: experiments/studies/sgd_boolean (choose_defaults.py, seeds 100-103 on the full
-#: preset's machines of parity5, mux6, add2, mul2) and measured in the README table.
-TABLE_DEFAULTS = dict(optimizer="adamw", check_every=25, restarts=10)
+#: The defaults that differ from :data:`DEFAULTS` by the kind of task (:func:`task_kind`),
+#: chosen by experiments/studies/sgd_boolean: on truth tables with one output per bit
+#: AdamW and 10 restarts (choose_defaults.py, seeds 100-103 of parity5, mux6, add2, mul2
+#: on the full preset's machines), on truth tables read as a class vote neither
+#: (vote_defaults.py: they cost parity5 on 2,048 gates in 4 layers 4 of 4 seeds), on both
+#: the hardened check every 25 steps; on data nothing (AdamW cost digits accuracy).
+KIND_DEFAULTS = {"table": dict(optimizer="adamw", check_every=25, restarts=10),
+                 "vote table": dict(check_every=25),
+                 "data": {}}
+#: The truth-table defaults (one output per bit), as used by tests and the README.
+TABLE_DEFAULTS = KIND_DEFAULTS["table"]
 
 
 def is_truth_table(task) -> bool:
@@ -50,9 +58,17 @@ def is_truth_table(task) -> bool:
     return a is b or (a.shape == b.shape and np.array_equal(a, b))
 
 
+def task_kind(task) -> str:
+    """"table" (a truth table, one output per bit), "vote table" (a truth table read as
+    classes, e.g. ``Task.as_classes``) or "data"."""
+    if not is_truth_table(task):
+        return "data"
+    return "table" if task.n_classes is None else "vote table"
+
+
 def defaults_for(task) -> dict:
     """The default options of :func:`train` on ``task``: the one place they depend on the task."""
-    return dict(DEFAULTS, **TABLE_DEFAULTS) if is_truth_table(task) else dict(DEFAULTS)
+    return dict(DEFAULTS, **KIND_DEFAULTS[task_kind(task)])
 
 
 def train(net, task, *, budget, seed=0, progress=True, callback=None, checkpoint_path=None, resume=False,
@@ -90,8 +106,8 @@ def train(net, task, *, budget, seed=0, progress=True, callback=None, checkpoint
     device : {"auto", "cpu", "cuda", ...} or torch.device
         "auto" takes CUDA when available.
     **options
-        Defaults: :data:`DEFAULTS`, with :data:`TABLE_DEFAULTS` on truth
-        tables (:func:`defaults_for`). ``lr`` (the optimiser's learning
+        Defaults: :data:`DEFAULTS`, with :data:`KIND_DEFAULTS` by the kind
+        of task (:func:`defaults_for`). ``lr`` (the optimiser's learning
         rate, 0.05), ``batch_size`` (256; the whole training set when
         larger), ``optimizer`` ("adam", "adamw" or "sgd" with momentum 0.9),
         ``weight_decay`` (optimizer "adamw" only: the decoupled decay,

@@ -8,7 +8,7 @@ import btype
 import sgd
 from btype.bits import pack, unpack
 from btype.simulate import node_values
-from sgd.train import TABLE_DEFAULTS, defaults_for, is_truth_table
+from sgd.train import KIND_DEFAULTS, TABLE_DEFAULTS, defaults_for, is_truth_table, task_kind
 
 
 @pytest.fixture(autouse=True)
@@ -60,9 +60,17 @@ def test_pairs_needs_a_feedforward_machine():
 
 def test_defaults_depend_on_the_task_kind_only_through_defaults_for():
     table, data = btype.tasks.get("parity3"), btype.tasks.get("digits")
-    assert is_truth_table(table) and is_truth_table(table.as_classes()) and not is_truth_table(data)
+    vote = table.as_classes()
+    assert is_truth_table(table) and is_truth_table(vote) and not is_truth_table(data)
+    assert [task_kind(t) for t in (table, vote, data)] == ["table", "vote table", "data"]
     assert defaults_for(data) == sgd.DEFAULTS
     assert defaults_for(table) == dict(sgd.DEFAULTS, **TABLE_DEFAULTS)
+    assert defaults_for(vote) == dict(sgd.DEFAULTS, **KIND_DEFAULTS["vote table"])
+    # the run uses them: a truth table's run has 10 segments, a vote table's one
+    net = btype.random_network(3, 40, 1, layers=4, seed=0)
+    assert {rec["segment"] for rec in _train(net, table, 20, record_every=10 ** 9).trace} == set(range(10))
+    net2 = btype.random_network(3, 40, 2, layers=4, seed=0)
+    assert {rec["segment"] for rec in _train(net2, vote, 20).trace} == {0}
 
 
 def test_adamw_is_torch_adamw_with_the_decay(small):
