@@ -24,12 +24,15 @@ import btype
 from btype import _npz, checkpoint, search
 from btype.train import MAX_COUNT, Budget, check_train_args
 
-from .train import _Run, check_options, run_identity
+from .train import _Run, check_options, defaults_for, run_identity
 
 __all__ = ["train", "DEFAULTS"]
 
 #: Options of the hybrid: where to switch, and each phase's own options.
 DEFAULTS = dict(switch=0.02, switch_plateau=None, switch_plateau_min=None, sgd_options=None, es_options=None)
+#: The gradient phase's defaults where they differ from ``sgd.train``'s on the task: one
+#: segment (its share of the budget is short; the search does the rest).
+SGD_PHASE_DEFAULTS = dict(restarts=1)
 METHOD = "sgd+es"
 _COUNTS = ("evaluations", "steps", "gate_evals")
 
@@ -58,7 +61,8 @@ def train(net, task, *, budget, seed=0, progress=True, callback=None, checkpoint
         rule; the step-0 record has spent none, so without a minimum a run that
         never improves on its start switches at its first record).
     sgd_options, es_options : dict, optional
-        Options of ``sgd.train`` and of ``es`` (``btype.search.train``).
+        Options of ``sgd.train`` (its defaults on the task, but one segment:
+        :data:`SGD_PHASE_DEFAULTS`) and of ``es`` (``btype.search.train``).
 
     Returns
     -------
@@ -71,7 +75,8 @@ def train(net, task, *, budget, seed=0, progress=True, callback=None, checkpoint
     seed, path = check_train_args(net, task, budget, seed, progress, callback=callback,
                                   checkpoint_path=checkpoint_path, resume=resume)
     o = _check_options(options)
-    sgd_o = check_options(o["sgd_options"] or {}, who="sgd+es sgd_options")
+    sgd_o = check_options(o["sgd_options"] or {}, dict(defaults_for(task), **SGD_PHASE_DEFAULTS),
+                          who="sgd+es sgd_options")
     if o["es_options"]:   # es checks its own options: a one-step run, before the long gradient phase
         search.train(net, task, method="es", budget=Budget(steps=1), seed=seed, progress=False,
                            **o["es_options"])

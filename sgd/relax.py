@@ -22,7 +22,7 @@ from . import _ops
 
 __all__ = ["RelaxedNetwork", "INITS", "MODES"]
 
-INITS = ("bits", "random", "inverter")
+INITS = ("bits", "random", "inverter", "pairs")
 MODES = ("soft", "hard", "gumbel")
 #: |theta| of init="bits": sigmoid(+-40) is exactly 1 and, in effect, 0 in float32
 #: (and stays so under logistic noise), so the relaxed machine equals the bits.
@@ -46,14 +46,19 @@ class RelaxedNetwork(nn.Module):
     net : btype.Network
         Wiring, outputs, modifier mask and link mode are copied into buffers,
         so ``state_dict`` reproduces the machine exactly on any device.
-    init : {"bits", "random", "inverter"}
+    init : {"bits", "random", "inverter", "pairs"}
         ``"bits"``: ``theta = +-scale`` from ``net.enabled`` (default scale
         :data:`SATURATED`, so ``self(x, mode=m)`` equals the machine in every
         mode). ``"random"``: ``theta ~ Normal(0, scale)`` (default 1).
         ``"inverter"``: in every gate one link passes and the other is
         interrupted (``theta = +-scale``, default 3), so each gate starts as
         (mostly) NOT of one source in switch mode, a buffer in turing mode,
-        and deep machines pass gradient from the start.
+        and deep machines pass gradient from the start. ``"pairs"``: an
+        inverter start in which every gate of even level whose ports read
+        exactly one gate of the level below keeps that port, so such a gate
+        and the gate it reads pass a source twice inverted (the identity in
+        switch mode): the analogue of a residual network's identity start.
+        Needs a feed-forward machine.
     tau : float
         Temperature of the enables, ``e = sigmoid(theta / tau)``; settable.
     scale : float, optional
@@ -283,8 +288,21 @@ def _initial_theta(net, init, scale, seed):
         s = 3.0 if scale is None else scale
         rng = np.random.default_rng(seed)
         keep = rng.integers(0, 2, size=G)
+        if init == "pairs":
+            keep = _pair_ports(net, keep)
         # where only one link is modified, interrupt that one (the other always passes)
         keep = np.where(mods[:, 0] & ~mods[:, 1], 1, np.where(mods[:, 1] & ~mods[:, 0], 0, keep))
         theta = np.full((G, 2), -s)
         theta[np.arange(G), keep] = s
     return np.where(mods, theta, 0.0).astype(np.float32)
+
+
+def _pair_ports(net, keep):
+    """``keep`` with every even-level gate that reads exactly one gate of the level below keeping that port."""
+    if not net.is_feedforward:
+        raise ValueError('init="pairs" needs a feed-forward machine (levels); this one has loops')
+    gate_level = net.levels()
+    level = np.concatenate([np.zeros(net.n_inputs, np.int64), gate_level])
+    below = level[np.asarray(net.wiring)] == (gate_level - 1)[:, None]      # (G, 2): port reads level - 1
+    paired = (gate_level % 2 == 0) & (below.sum(axis=1) == 1)
+    return np.where(paired, below.argmax(axis=1), keep)

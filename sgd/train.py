@@ -20,19 +20,55 @@ import btype
 from btype import checkpoint
 from btype.train import MAX_COUNT, RECORD_FIELDS, check_train_args
 
-from .relax import INITS, MODES, RelaxedNetwork
+from .relax import INITS, MODES, RelaxedNetwork, _initial_theta
 
-__all__ = ["train", "DEFAULTS"]
+__all__ = ["train", "DEFAULTS", "KIND_DEFAULTS", "TABLE_DEFAULTS", "defaults_for", "task_kind",
+           "is_truth_table"]
 
-#: Default options of :func:`train` (chosen on the digits task; see README).
+#: Default options of :func:`train` on data (chosen on the digits task; see README).
 DEFAULTS = dict(
-    lr=0.05, batch_size=256, optimizer="adam", mode="soft", straight_through=False,
+    lr=0.05, batch_size=256, optimizer="adam", weight_decay=None, mode="soft", straight_through=False,
     tau=1.0, tau_end=None, init="random", init_scale=None, temperature=None, eps=1e-4,
+    check_every=None, restarts=1,
     record_every=None, record_growth=1.5, record_max_steps=200, relaxed_rows=1024, amp=False,
     backend="auto")
 
 #: Optimiser state per parameter, as torch keeps it after the first step.
-_OPT_STATE = {"adam": ("exp_avg", "exp_avg_sq", "step"), "sgd": ("momentum_buffer",)}
+_OPT_STATE = {"adam": ("exp_avg", "exp_avg_sq", "step"), "adamw": ("exp_avg", "exp_avg_sq", "step"),
+              "sgd": ("momentum_buffer",)}
+#: ``weight_decay`` of optimizer="adamw" when none is given.
+ADAMW_WEIGHT_DECAY = 0.1
+
+#: The defaults that differ from :data:`DEFAULTS` by the kind of task (:func:`task_kind`),
+#: chosen by experiments/studies/sgd_boolean: on truth tables with one output per bit
+#: AdamW and 10 restarts (choose_defaults.py, seeds 100-103 of parity5, mux6, add2, mul2
+#: on the full preset's machines), on truth tables read as a class vote neither
+#: (vote_defaults.py: they cost parity5 on 2,048 gates in 4 layers 4 of 4 seeds), on both
+#: the hardened check every 25 steps; on data nothing (AdamW cost digits accuracy).
+KIND_DEFAULTS = {"table": dict(optimizer="adamw", check_every=25, restarts=10),
+                 "vote table": dict(check_every=25),
+                 "data": {}}
+#: The truth-table defaults (one output per bit), as used by tests and the README.
+TABLE_DEFAULTS = KIND_DEFAULTS["table"]
+
+
+def is_truth_table(task) -> bool:
+    """True for a task whose test split is its training split (a truth table, in any readout)."""
+    a, b = task.X_train, task.X_test
+    return a is b or (a.shape == b.shape and np.array_equal(a, b))
+
+
+def task_kind(task) -> str:
+    """"table" (a truth table, one output per bit), "vote table" (a truth table read as
+    classes, e.g. ``Task.as_classes``) or "data"."""
+    if not is_truth_table(task):
+        return "data"
+    return "table" if task.n_classes is None else "vote table"
+
+
+def defaults_for(task) -> dict:
+    """The default options of :func:`train` on ``task``: the one place they depend on the task."""
+    return dict(DEFAULTS, **KIND_DEFAULTS[task_kind(task)])
 
 
 def train(net, task, *, budget, seed=0, progress=True, callback=None, checkpoint_path=None, resume=False,
@@ -70,8 +106,12 @@ def train(net, task, *, budget, seed=0, progress=True, callback=None, checkpoint
     device : {"auto", "cpu", "cuda", ...} or torch.device
         "auto" takes CUDA when available.
     **options
-        ``lr`` (Adam's learning rate, 0.05), ``batch_size`` (256; the whole
-        training set when larger), ``optimizer`` ("adam" or "sgd"), ``mode``
+        Defaults: :data:`DEFAULTS`, with :data:`KIND_DEFAULTS` by the kind
+        of task (:func:`defaults_for`). ``lr`` (the optimiser's learning
+        rate, 0.05), ``batch_size`` (256; the whole training set when
+        larger), ``optimizer`` ("adam", "adamw" or "sgd" with momentum 0.9),
+        ``weight_decay`` (optimizer "adamw" only: the decoupled decay,
+        default 0.1), ``mode``
         ("soft", "hard" or "gumbel"; see ``RelaxedNetwork.forward``),
         ``straight_through`` (gumbel), ``tau`` and ``tau_end`` (temperature of
         the enables, moved geometrically from ``tau`` to ``tau_end`` over the
@@ -86,7 +126,15 @@ def train(net, task, *, budget, seed=0, progress=True, callback=None, checkpoint
         bfloat16 node values), ``backend`` (see ``RelaxedNetwork``),
         ``relaxed_rows`` (the relaxed figures of the records are measured on
         at most this many rows of each split, drawn once from the seed; None:
-        the whole split).
+        the whole split), ``check_every`` (every so many steps, between
+        records, the hardened machine is scored by the simulator on the
+        training split and kept if it is the best so far; a record follows
+        when it reaches the budget's target, so the run stops there; None:
+        only at records), ``restarts`` (R >= 1: the budget is cut into R equal
+        segments, each starting from a fresh ``init`` (segment r > 0 drawn
+        from the seed and r) and a fresh optimiser, with the temperature
+        schedule run per segment; the best hardened machine over all
+        segments is kept and each segment ends with a record).
 
     Notes
     -----
@@ -115,7 +163,7 @@ def train(net, task, *, budget, seed=0, progress=True, callback=None, checkpoint
     """
     seed, path = check_train_args(net, task, budget, seed, progress, callback=callback,
                                   checkpoint_path=checkpoint_path, resume=resume)
-    o = check_options(options)
+    o = check_options(options, defaults_for(task))
     run = _Run(net, task, budget, device, seed, o)
     ident = run_identity(net, task, "sgd", o, budget, seed)
     if resume and os.path.exists(path):
@@ -165,7 +213,21 @@ def check_options(options, defaults=DEFAULTS, who="sgd.train"):
     if o["init"] not in INITS:
         raise ValueError(f"init must be one of {INITS}, got {o['init']!r}")
     if o["optimizer"] not in _OPT_STATE:
-        raise ValueError(f"optimizer must be 'adam' or 'sgd', got {o['optimizer']!r}")
+        raise ValueError(f"optimizer must be one of {tuple(_OPT_STATE)}, got {o['optimizer']!r}")
+    wd = o["weight_decay"]
+    if wd is not None:
+        if o["optimizer"] != "adamw":
+            raise ValueError(f"weight_decay applies to optimizer='adamw' only, got weight_decay={wd!r} "
+                             f"with optimizer={o['optimizer']!r}")
+        if isinstance(wd, bool) or not isinstance(wd, numbers.Real) or not math.isfinite(wd) or wd < 0:
+            raise ValueError(f"weight_decay must be a finite number >= 0 or None, got {wd!r}")
+    for name in ("check_every", "restarts"):
+        v = o[name]
+        if v is None and name == "check_every":
+            continue
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or not 1 <= v <= MAX_COUNT:
+            raise ValueError(f"{name} must be an int in [1, 2**62]{' or None' if name == 'check_every' else ''}"
+                             f", got {v!r}")
     for name in ("straight_through", "amp"):
         if not isinstance(o[name], bool):
             raise TypeError(f"{name} must be a bool, got {o[name]!r}")
@@ -234,8 +296,14 @@ class _Run:
         self.relaxed = RelaxedNetwork(net, init=o["init"], tau=o["tau"], scale=o["init_scale"],
                                       seed=seed, backend=o["backend"]).to(dev)
         params = self.relaxed.parameters()
-        self.opt = (torch.optim.Adam(params, lr=o["lr"]) if o["optimizer"] == "adam"
-                    else torch.optim.SGD(params, lr=o["lr"], momentum=0.9))
+        if o["optimizer"] == "adam":
+            self.opt = torch.optim.Adam(params, lr=o["lr"])
+        elif o["optimizer"] == "adamw":
+            wd = ADAMW_WEIGHT_DECAY if o["weight_decay"] is None else o["weight_decay"]
+            self.opt = torch.optim.AdamW(params, lr=o["lr"], weight_decay=wd)
+        else:
+            self.opt = torch.optim.SGD(params, lr=o["lr"], momentum=0.9)
+        self.segment = 0          # restart segment, 0 .. restarts - 1
         self.gen = torch.Generator(device=dev)
         self.gen.manual_seed(seed)
         self.perm, self.pos = None, 0
@@ -264,7 +332,22 @@ class _Run:
         o = self.o
         if o["tau_end"] is None:
             return o["tau"]
-        return o["tau"] * (o["tau_end"] / o["tau"]) ** self._progress()
+        within = min(1.0, max(0.0, self._progress() * o["restarts"] - self.segment))
+        return o["tau"] * (o["tau_end"] / o["tau"]) ** within
+
+    def _segment_done(self):
+        """True once this restart segment's share of the budget is used (never in the last one)."""
+        R = self.o["restarts"]
+        return self.segment < R - 1 and self._progress() * R >= self.segment + 1
+
+    def _restart(self):
+        """The next segment: a fresh initialisation (from the seed and the segment) and optimiser."""
+        self.segment += 1
+        o = self.o
+        theta = _initial_theta(self.net, o["init"], o["init_scale"], (self.seed, self.segment))
+        with torch.no_grad():
+            self.relaxed.theta.copy_(torch.as_tensor(theta))
+        self.opt.state.clear()
 
     def _progress(self):
         b = self.budget
@@ -330,13 +413,23 @@ class _Run:
             return float((right.double() / n * self.weights.double()).sum())
         return right / n
 
-    def _consider(self, hard):
-        """Score a hardened machine with the simulator; keep it if it is the best so far."""
+    def _consider(self, hard, test=True):
+        """Score a hardened machine with the simulator; keep it if it is the best so far.
+
+        Returns its training fitness and (with ``test``, or when it is kept) its test accuracy.
+        """
         train = self.task.score(hard, "train")
-        test = self.task.score(hard, "test").fitness
-        if self.best is None or train.fitness > self.best[0]:
-            self.best = (train.fitness, train.solved, test, hard)
-        return train.fitness, test
+        better = self.best is None or train.fitness > self.best[0]
+        score = self.task.score(hard, "test").fitness if test or better else None
+        if better:
+            self.best = (train.fitness, train.solved, score, hard)
+        return train.fitness, score
+
+    def check(self):
+        """The hardened check between records: True when the kept best now meets the budget's target."""
+        if self._consider(self.relaxed.harden(), test=False)[0] < self.best[0]:
+            return False
+        return self.budget.stop_reason(fitness=self.best[0]) is not None
 
     def record(self):
         """Score the hardened machine, keep it if best, append a record. Syncs the device."""
@@ -353,7 +446,7 @@ class _Run:
             **self.extra, hardened_train_fitness=train, hardened_test_accuracy=test,
             relaxed_train_fitness=self._relaxed_fitness("train"),
             relaxed_test_accuracy=self._relaxed_fitness("test"), loss=loss, tau=self._tau(),
-            epoch=self.evaluations / len(self.task.X_train))
+            epoch=self.evaluations / len(self.task.X_train), segment=self.segment)
         self.trace.append(rec)
         return rec
 
@@ -398,7 +491,8 @@ class _Run:
         arrays.update({f"opt.{k}": v.detach().cpu().numpy() for k, v in opt.items()})
         meta = {"step": self.step, "evaluations": self.evaluations, "gate_evals": self.gate_evals,
                 "elapsed": self.elapsed, "pos": self.pos, "next_record": self.next_record,
-                "has_perm": self.perm is not None, "optimizer_started": bool(opt), "trace": self.trace}
+                "has_perm": self.perm is not None, "optimizer_started": bool(opt), "segment": self.segment,
+                "trace": self.trace}
         return meta, arrays
 
     def state_spec(self) -> dict:
@@ -417,7 +511,7 @@ class _Run:
             return ValueError(f"checkpoint {os.fspath(path)!r} holds an inconsistent state: {message}")
 
         counts = {}
-        for key in ("step", "evaluations", "gate_evals", "pos", "next_record"):
+        for key in ("step", "evaluations", "gate_evals", "pos", "next_record", "segment"):
             v = meta.get(key)
             if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= MAX_COUNT:
                 raise bad(f"{key} is {v!r}, not an int in [0, 2**62]")
@@ -429,6 +523,8 @@ class _Run:
         for key in ("has_perm", "optimizer_started"):
             if not isinstance(meta.get(key), bool):
                 raise bad(f"{key} is {meta.get(key)!r}, not a bool")
+        if counts["segment"] >= self.o["restarts"]:
+            raise bad(f"segment is {counts['segment']}, not below restarts={self.o['restarts']}")
         if counts["step"] * self.batch != counts["evaluations"] or \
                 counts["step"] * self.gate_evals_per_step != counts["gate_evals"]:
             raise bad(f"step {counts['step']}, evaluations {counts['evaluations']} and gate_evals "
@@ -464,6 +560,7 @@ class _Run:
             raise bad(f"the random generator's state is not one torch can use ({exc})") from None
         self.perm = torch.as_tensor(perm, device=self.device) if meta["has_perm"] else None
         self.pos, self.step, self.next_record = counts["pos"], counts["step"], counts["next_record"]
+        self.segment = counts["segment"]
         self.evaluations, self.gate_evals, self.elapsed = counts["evaluations"], counts["gate_evals"], float(elapsed)
         self.trace = trace
         self._consider(best_net)
@@ -543,10 +640,14 @@ class _Run:
 
         try:
             reason = at_record() if not self.trace else self.stop_reason()
+            every = self.o["check_every"]
             while reason is None:
+                if self._segment_done():    # after the segment's last record (and checkpoint)
+                    self._restart()
                 self.train_step()
                 self.elapsed = time.perf_counter() - t_origin
-                if self.evaluations >= self.next_record or self._step_reason():
+                if self.evaluations >= self.next_record or self._step_reason() or self._segment_done() or (
+                        every is not None and self.step % every == 0 and self.check()):
                     reason = at_record()
                 if bar is not None:
                     bar.update(1)

@@ -65,9 +65,10 @@ def test_phases_are_sgd_then_es_with_counters_running_on(whole):
 def test_budget_accounting_equals_the_two_halves(setting, whole):
     net, task, budget = setting
     k = [rec["phase"] for rec in whole.trace].index("es")
-    # the gradient phase: sgd.train on a quarter of every limit
+    # the gradient phase: sgd.train on a quarter of every limit, in one segment (SGD_PHASE_DEFAULTS)
     share = btype.Budget(evaluations=1000, steps=225, gate_evals=250_000_000)
-    first = sgd.train(net, task, budget=share, seed=0, progress=False, device="cpu", record_every=32 * 20)
+    first = sgd.train(net, task, budget=share, seed=0, progress=False, device="cpu", record_every=32 * 20,
+                      **hybrid.SGD_PHASE_DEFAULTS)
     assert _deterministic(whole.trace[:k]) == [dict(rec, method="sgd+es", phase="sgd")
                                                for rec in _deterministic(first.trace)]
     assert first.stop_reason == "evaluations"           # 1000 samples = 31 steps of 32 rows

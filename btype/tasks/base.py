@@ -236,6 +236,25 @@ class Task:
         right = count_correct(net, self._packed[split], labels, self.n_classes, prune=False)
         return Score(right / len(labels), right == len(labels))
 
+    def as_classes(self, name: str | None = None) -> "Task":
+        """This single-output Boolean task as a 2-class task: the output bit is the class.
+
+        A machine for the 2-class task may have any even number of outputs: the
+        first half votes for class 0, the second half for class 1, and the class
+        with more ones wins (ties go to class 0; :func:`classify`). The vote is
+        a readout, not gates: a machine "solves" the 2-class task when its vote
+        is right on every row. Default name: this one's with ``-vote`` appended.
+        """
+        if self.n_classes is not None:
+            raise ValueError(f"task {self.name!r} is a classification task already")
+        if self.n_outputs != 1:
+            raise ValueError(f"as_classes needs a single-output task; {self.name!r} has {self.n_outputs} outputs")
+        labels = [None if Y is None else np.asarray(Y)[..., 0].astype(np.int64)
+                  for Y in (self.Y_train, self.Y_test, self.Y_valid)]
+        return Task(f"{self.name}-vote" if name is None else name, self.X_train, labels[0], self.X_test,
+                    labels[1], n_classes=2, description=f"{self.description} (as 2 classes)",
+                    steps=self.steps, X_valid=self.X_valid, Y_valid=labels[2])
+
     def __repr__(self):
         kind = f"{self.n_classes} classes" if self.n_classes else f"{self.n_outputs} outputs"
         clock = f", steps={self.steps}" if self.steps is not None else ""

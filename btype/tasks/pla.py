@@ -382,18 +382,16 @@ def from_pla(train, test=None, valid=None, *, merge_valid: bool = False, as_clas
     sources = [f"train {Path(train).name}"] + [f"{k} {Path(p).name}" for k, p in
                                                (("test", test), ("valid", valid)) if p is not None]
     X_valid, Y_valid = (parts["valid"].X, parts["valid"].Y) if valid is not None else (None, None)
-    targets = [Y_train, held.Y, Y_valid]
+    if as_classes and tr.Y.shape[1] != 1:
+        raise ValueError(f"as_classes needs a single-output file; {train} has {tr.Y.shape[1]} outputs")
+    if as_classes and balanced:
+        raise ValueError("balanced=True is for Boolean tasks; as_classes makes a 2-class task")
+    task = Task(name if name is not None else _split_name(train), X_train, Y_train, held.X, held.Y,
+                description=f"PLA type {tr.type}, {tr.X.shape[1]} inputs, {tr.Y.shape[1]} outputs "
+                            f"({', '.join(sources)})",
+                X_valid=X_valid, Y_valid=Y_valid, balanced=balanced)
     if as_classes:
-        if tr.Y.shape[1] != 1:
-            raise ValueError(f"as_classes needs a single-output file; {train} has {tr.Y.shape[1]} outputs")
-        if balanced:
-            raise ValueError("balanced=True is for Boolean tasks; as_classes makes a 2-class task")
-        targets = [None if Y is None else Y[:, 0].astype(np.int64) for Y in targets]
-    kind = "2 classes" if as_classes else f"{tr.Y.shape[1]} outputs"
-    task = Task(name if name is not None else _split_name(train), X_train, targets[0], held.X,
-                targets[1], n_classes=2 if as_classes else None,
-                description=f"PLA type {tr.type}, {tr.X.shape[1]} inputs, {kind} ({', '.join(sources)})",
-                X_valid=X_valid, Y_valid=targets[2], balanced=balanced)
+        task = task.as_classes(name=task.name)
     task.pla = tr
     return task
 

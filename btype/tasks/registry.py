@@ -103,7 +103,8 @@ def get(name: str, **kwargs) -> Task:
     **kwargs
         Passed to the task's factory (e.g. ``seed=`` for digits and clocked
         tasks, ``directory=`` for MNIST, ``valid=`` for data sets). Truth tables
-        take none.
+        take none. ``as_classes=True`` (any single-output task) returns it as a
+        2-class task named ``{name}-vote`` (:meth:`Task.as_classes`).
 
     Returns
     -------
@@ -111,11 +112,16 @@ def get(name: str, **kwargs) -> Task:
     """
     if not isinstance(name, str):
         raise TypeError(f"name must be a str, got {name!r}")
+    kwargs = dict(kwargs)
+    as_classes = kwargs.pop("as_classes", False)
+    if not isinstance(as_classes, bool):
+        raise TypeError(f"as_classes must be a bool, got {as_classes!r}")
     for family in FAMILIES:
         m = family.match(name)
         if m is not None:
             try:
-                return family.build(m, dict(kwargs))
+                task = family.build(m, kwargs)
+                return task.as_classes() if as_classes else task
             except ValueError as error:
                 raise ValueError(f"task {name!r}: {error}") from error
     valid = "; ".join(family.usage for family in FAMILIES)
