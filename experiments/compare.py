@@ -58,6 +58,11 @@ def _device(text):
     return text
 
 
+def _gate_limit(text):
+    from .plot import gate_limit_arg
+    return gate_limit_arg(text)
+
+
 def parse_args(argv=None):
     import btype  # here, not at the top: pool workers import this module before their initializer runs
     p = argparse.ArgumentParser(prog="python -m experiments.compare", description=__doc__.split("\n\n")[0],
@@ -82,6 +87,9 @@ def parse_args(argv=None):
                         "tuned: a tuning stage on tuning seeds, then each method at its chosen settings "
                         "(OUT/tune, OUT/tuned); default: both where the preset has a tuning stage")
     p.add_argument("--tune-seeds", type=_seeds, help="tuning seeds (default: the preset's tuning stage's)")
+    p.add_argument("--gate-limit", type=_gate_limit, metavar="N",
+                   help="the summary also counts the runs whose pruned machine has at most N gates "
+                        "(e.g. 5000, a learning-from-examples contest's limit)")
     p.add_argument("--no-plots", action="store_true", help="skip the figures and summary")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--list", action="store_true", help="print the jobs and exit")
@@ -208,7 +216,7 @@ def _sweep(args) -> int:
         figures = []
         for directory, wanted in ((args.out, want_matched), (tuned_dir, want_tuned)):
             if wanted:
-                figures += sorted({str(Path(p).parent) for p in plot.make_all(directory)})
+                figures += sorted({str(Path(p).parent) for p in plot.make_all(directory, gate_limit=args.gate_limit)})
         print(f"figures and summary in {', '.join(figures)}")
         print(f"total {time.perf_counter() - t0:.0f} s")
     return 1 if failed else 0

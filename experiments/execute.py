@@ -201,7 +201,7 @@ def _run_job(job: Job, runs_dir: Path) -> dict:
               "train_fitness": float(result.train_fitness),
               "test_accuracy": None if result.test_accuracy is None else float(result.test_accuracy),
               "n_records": len(records), "wall_seconds": wall, "network_file": f"{job.name}.npz",
-              **(solution_size(result.network) if result.solved else {}), "finished": _now()}
+              **solution_size(result.network), "finished": _now()}
     if not write_run(runs_dir, job.name, [header, *records, footer], result.network):
         return {"name": job.name, "status": "skipped"}  # another writer finished it meanwhile
     return {"name": job.name, "status": "done", "solved": bool(result.solved), "wall_seconds": wall}

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from . import plots, runfiles
-from .summary import natural_key, network_text, write_summary
+from .summary import check_gate_limit, natural_key, network_text, write_summary
 
 __all__ = ["make_all", "main", "FIGURES"]
 
@@ -115,8 +115,11 @@ VIEW_WORDS = {"matched": "matched view (same machine and options for every metho
               "tuning": "tuning runs"}
 
 
-def make_all(results_dir) -> list[Path]:
+def make_all(results_dir, *, gate_limit=None) -> list[Path]:
     """Draw every figure and the summary of the sweep in ``results_dir``.
+
+    ``gate_limit``: the summary also counts the runs whose pruned machine has at most
+    this many gates.
 
     Returns
     -------
@@ -190,17 +193,28 @@ def make_all(results_dir) -> list[Path]:
     chosen = results_dir / "chosen.json"
     written.append(write_summary(every, results_dir / "summary.md", caption=caption,
                                  command=f"python -m experiments.plot {results_dir}", view=view,
-                                 chosen=json.loads(chosen.read_text()) if chosen.exists() else None))
+                                 chosen=json.loads(chosen.read_text()) if chosen.exists() else None,
+                                 gate_limit=gate_limit))
     return written
+
+
+def gate_limit_arg(text) -> int:
+    """argparse type of ``--gate-limit``."""
+    try:
+        return check_gate_limit(int(text))
+    except (TypeError, ValueError):
+        raise argparse.ArgumentTypeError(f"must be a whole number of gates >= 1, got {text!r}") from None
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m experiments.plot",
                                 description="Redraw a sweep's figures and summary from its run files.")
     p.add_argument("results_dir", type=Path, help="directory holding runs/ (the --out of experiments.compare)")
+    p.add_argument("--gate-limit", type=gate_limit_arg, metavar="N",
+                   help="also count the runs whose pruned machine has at most N gates")
     args = p.parse_args(argv)
     try:
-        written = make_all(args.results_dir)
+        written = make_all(args.results_dir, gate_limit=args.gate_limit)
     except (FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -39,7 +39,7 @@ def _solve_estimate(group, axis, n_boot, seed):
     return stats.median_ci(np.where(solved, values, np.inf), n_boot=n_boot, seed=seed), censor
 
 
-def task_rows(runs, *, n_boot=2000, seed=0) -> list[dict]:
+def task_rows(runs, *, n_boot=2000, seed=0, gate_limit=None) -> list[dict]:
     """One row of numbers per method for the runs of one task.
 
     Keys: ``method``, ``runs``, ``solved``, ``success`` (Estimate), ``seconds``,
@@ -48,7 +48,9 @@ def task_rows(runs, *, n_boot=2000, seed=0) -> list[dict]:
     ``test_accuracy`` and ``train_fitness`` (median of final values), ``test_iqm``,
     ``stop_reasons`` (``{reason: runs}`` from the footers, ``"?"`` for files that do not
     say) and ``pruned_gates``/``pruned_depth`` (median over solved runs of the pruned
-    machine's size; NaN without any).
+    machine's size; NaN without any). With ``gate_limit``: ``fits`` (runs, solved or not,
+    whose pruned machine has at most that many gates) out of ``sized`` (runs whose footer
+    gives a pruned size).
     """
     rows = []
     for method, group in by_method(runs).items():
@@ -66,8 +68,13 @@ def task_rows(runs, *, n_boot=2000, seed=0) -> list[dict]:
         reasons = Counter((r.footer or {}).get("stop_reason") or "?" for r in group)
         row["stop_reasons"] = dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
         for key in ("pruned_gates", "pruned_depth"):
-            sizes = [r.footer[key] for r in group if r.footer and r.footer.get(key) is not None]
+            sizes = [r.footer[key] for r in group
+                     if r.footer and r.footer.get("solved") and r.footer.get(key) is not None]
             row[key] = float(np.median(sizes)) if sizes else float("nan")
+        if gate_limit is not None:
+            gates = [r.footer["pruned_gates"] for r in group
+                     if r.footer and r.footer.get("pruned_gates") is not None]
+            row["sized"], row["fits"] = len(gates), sum(g <= gate_limit for g in gates)
         rows.append(row)
     return rows
 
@@ -198,12 +205,16 @@ def baseline_lines(runs) -> list[str]:
 
 
 def summary_markdown(runs, *, caption="", command="", n_boot=2000, seed=0, view=None,
-                     chosen=None) -> str:
+                     chosen=None, gate_limit=None) -> str:
     """The whole summary: the view, one table per task (switch mode; the baselines of a
     data task as rows of its table), the growth rates, then the link-mode study.
 
     ``view``: ``"matched"`` or ``"tuned"`` (said at the top); ``chosen``: the tuning
-    stage's choice (``chosen.json``), tabulated."""
+    stage's choice (``chosen.json``), tabulated; ``gate_limit``: a column of the runs whose
+    pruned machine has at most that many gates (NAND gates: a learning-from-examples
+    contest's limit, e.g. 5,000 two-input gates)."""
+    if gate_limit is not None:
+        gate_limit = check_gate_limit(gate_limit)
     references = [r for r in runs if r.kind == "baseline"]
     runs = [r for r in runs if r.kind != "baseline"]
     main = [r for r in runs if r.link == "switch"]
@@ -234,9 +245,12 @@ def summary_markdown(runs, *, caption="", command="", n_boot=2000, seed=0, view=
         lines += [f"## {task}", "", where, "",
                   "| method | solved | success rate (95% CI) | time to solve, s | evaluations to solve "
                   "| gate-evals to solve | final test accuracy, median (IQM) | stopped by "
-                  "| pruned gates (depth), median of solved |",
-                  "|---|---|---|---|---|---|---|---|---|"]
-        for row in task_rows(group, n_boot=n_boot, seed=seed):
+                  "| pruned gates (depth), median of solved |"
+                  + ("" if gate_limit is None else f" fit in {gate_limit:,} gates, pruned |"),
+                  "|---|---|---|---|---|---|---|---|---|" + ("" if gate_limit is None else "---|")]
+        for row in task_rows(group, n_boot=n_boot, seed=seed, gate_limit=gate_limit):
+            fits = "" if gate_limit is None else (
+                f" {row['fits']}/{row['sized']} |" if row["sized"] else " – |")
             s = row["success"]
             lines.append(
                 f"| {row['method']} | {row['solved']}/{row['runs']} | {s.value:.0%} ({s.low:.0%}–{s.high:.0%}) "
@@ -245,7 +259,7 @@ def summary_markdown(runs, *, caption="", command="", n_boot=2000, seed=0, view=
                 f"| {_median_cell(row['gate_evals'], row['gate_evals_budget'])} "
                 f"| {_num(row['test_accuracy'])} ({_num(row['test_iqm'])}) "
                 f"| {', '.join(f'{k} {v}' for k, v in row['stop_reasons'].items())} "
-                f"| {_num(row['pruned_gates'])} ({_num(row['pruned_depth'])}) |")
+                f"| {_num(row['pruned_gates'])} ({_num(row['pruned_depth'])}) |{fits}")
         lines += baseline_lines([r for r in references if r.task == task])
         lines.append("")
     scaling = scaling_rows(main, seed=seed)
@@ -280,6 +294,15 @@ def summary_markdown(runs, *, caption="", command="", n_boot=2000, seed=0, view=
                              f"| {_num(row['best_train_fitness'])} |")
         lines.append("")
     return "\n".join(lines)
+
+
+def check_gate_limit(value) -> int:
+    """A gate limit: a whole number >= 1 (ValueError / TypeError naming it otherwise)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"gate_limit must be a whole number of gates, got {value!r}")
+    if value < 1:
+        raise ValueError(f"gate_limit must be >= 1, got {value!r}")
+    return int(value)
 
 
 def write_summary(runs, path, **kwargs) -> Path:

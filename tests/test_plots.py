@@ -204,3 +204,38 @@ def test_a_single_size_family_with_a_published_median_gets_its_anchor():
     assert len(stars) == 1 and list(stars[0].get_ydata()) == [plots.CGP_MEDIANS["epar8"]]
     assert list(ax.get_xticks()) == [8]
     plt.close("all")
+
+
+def _sized(run, gates):
+    """``run`` with a pruned size in its footer, solved or not (as run_job writes them)."""
+    return Run(run.header, run.records, {**run.footer, "pruned_gates": gates, "pruned_depth": 2})
+
+
+def test_gate_limit_counts_every_run_whose_pruned_machine_fits():
+    # es solves seeds 0-2 of parity3 here, sgd none; sizes by seed, solved or not
+    group = [_sized(_run("parity3", m, s, solve_at=1 if (m == "es" and s < 3) else None), g)
+             for m, sizes in (("es", (40, 60, 5000, 5001)), ("sgd", (4999, 5000, 5001, 9000)))
+             for s, g in enumerate(sizes)]
+    by = {row["method"]: row for row in summary.task_rows(group, n_boot=50, gate_limit=5000)}
+    # counted by hand: es 40, 60, 5000 fit (5001 does not); sgd 4999, 5000 fit
+    assert (by["es"]["fits"], by["es"]["sized"]) == (3, 4)
+    assert (by["sgd"]["fits"], by["sgd"]["sized"]) == (2, 4)
+    # the size column stays a median over solved runs only: es 40, 60, 5000 -> 60; sgd none
+    assert by["es"]["pruned_gates"] == 60 and np.isnan(by["sgd"]["pruned_gates"])
+    text = summary.summary_markdown(group, n_boot=50, gate_limit=5000)
+    assert "fit in 5,000 gates, pruned" in text
+    assert "| 3/4 |" in text and "| 2/4 |" in text
+    assert "fit in" not in summary.summary_markdown(group, n_boot=50)
+
+
+@pytest.mark.parametrize("bad, error", [(0, ValueError), (-5, ValueError), (2.5, TypeError),
+                                        (True, TypeError), ("5000", TypeError)])
+def test_gate_limit_is_checked(bad, error):
+    with pytest.raises(error, match="gate_limit"):
+        summary.check_gate_limit(bad)
+
+
+def test_gate_limit_on_the_command_line(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        plot.main([str(tmp_path), "--gate-limit", "0"])
+    assert "--gate-limit: must be a whole number of gates >= 1, got '0'" in capsys.readouterr().err

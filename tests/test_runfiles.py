@@ -324,3 +324,16 @@ def test_a_solved_run_records_why_it_stopped_and_its_pruned_size(tmp_path):
     assert (btype.evaluate(pruned, task.X_train) == task.Y_train).all()  # still solves the task
     assert run.footer["pruned_gates"] == pruned.n_gates <= 64
     assert run.footer["pruned_depth"] == export.describe(pruned)["depth"]
+
+
+def test_an_unsolved_run_records_its_pruned_size_too(tmp_path):
+    # a gate limit (experiments.summary, --gate-limit) asks about data runs, which never "solve"
+    import btype
+    from btype import export
+    job = Job(task="parity5", method="es", seed=0, budget={"evaluations": 10},
+              network={"n_gates": 64, "layers": 6, "reach": 2})
+    sweep.run_sweep([job], tmp_path, None, progress=False)
+    run = runfiles.read_run(tmp_path / f"{job.name}.jsonl")
+    assert not run.footer["solved"]
+    pruned, _ = export.prune(btype.Network.load(tmp_path / f"{job.name}.npz"))
+    assert run.footer["pruned_gates"] == pruned.n_gates

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 import btype
 from strategies import networks
+from torch_threads import one_torch_thread  # noqa: F401 (autouse)
 
 torch = pytest.importorskip("torch")
 sgd = pytest.importorskip("sgd")
@@ -32,17 +33,6 @@ CPU_BACKENDS = ("auto", "numba", "torch")
 #: (mode, straight_through): every way the forward pass can turn theta into enables
 MODES = [("soft", False), ("hard", False), ("gumbel", False), ("gumbel", True)]
 SAMPLE_COUNTS = (1, 63, 64, 65)
-
-
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    # Tiny tensors gain nothing from threads, and on a busy 2-core machine torch's
-    # threads can make them 100x slower. Set per test: the first threaded numba
-    # kernel resets torch's thread count.
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
 
 
 def bits(seed, shape):

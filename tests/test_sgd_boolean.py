@@ -8,15 +8,8 @@ import btype
 import sgd
 from btype.bits import pack, unpack
 from btype.simulate import node_values
+from torch_threads import one_torch_thread  # noqa: F401 (autouse)
 from sgd.train import KIND_DEFAULTS, TABLE_DEFAULTS, defaults_for, is_truth_table, task_kind
-
-
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
 
 
 @pytest.fixture(scope="module")
