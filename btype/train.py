@@ -113,11 +113,11 @@ class Budget:
                              "(a target or plateau alone might never be reached)")
 
     def stop_reason(self, *, evaluations=0, seconds=0.0, steps=0, gate_evals=0, fitness=None,
-                    trace=None) -> str | None:
+                    trace=None, plateau_key="train_fitness") -> str | None:
         """Why a run with these counters should stop now, or None to go on.
 
         ``fitness`` is the best training fitness so far; ``trace`` the records so
-        far (for the plateau rule). Returns one of "solved" / "target" (the
+        far (for the plateau rule, on their ``plateau_key`` field). Returns one of "solved" / "target" (the
         fitness reached ``target``, "solved" when that is 1), "evaluations",
         "seconds", "steps", "gate_evals", "plateau".
         """
@@ -129,14 +129,14 @@ class Budget:
             limit = getattr(self, name)
             if limit is not None and used >= limit:
                 return name
-        if self.plateau is not None and trace and self.plateaued(trace, gate_evals):
+        if self.plateau is not None and trace and self.plateaued(trace, gate_evals, key=plateau_key):
             return "plateau"
         return None
 
-    def plateaued(self, trace, gate_evals=None) -> bool:
-        """The plateau rule on a list of records (``train_fitness``, ``gate_evals``)."""
-        best = max(rec["train_fitness"] for rec in trace)
-        since = next(rec["gate_evals"] for rec in trace if rec["train_fitness"] >= best)
+    def plateaued(self, trace, gate_evals=None, key="train_fitness") -> bool:
+        """The plateau rule on a list of records (``key``, default ``train_fitness``, and ``gate_evals``)."""
+        best = max(rec[key] for rec in trace)
+        since = next(rec["gate_evals"] for rec in trace if rec[key] >= best)
         used = trace[-1]["gate_evals"] if gate_evals is None else gate_evals
         return used >= self.plateau * since and used >= (self.plateau_min or 0)
 

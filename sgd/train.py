@@ -29,7 +29,7 @@ __all__ = ["train", "DEFAULTS", "KIND_DEFAULTS", "TABLE_DEFAULTS", "defaults_for
 DEFAULTS = dict(
     lr=0.05, batch_size=256, optimizer="adam", weight_decay=None, mode="soft", straight_through=False,
     tau=1.0, tau_end=None, init="random", init_scale=None, temperature=None, eps=1e-4,
-    check_every=None, restarts=1,
+    check_every=None, restarts=1, select="auto",
     record_every=None, record_growth=1.5, record_max_steps=200, relaxed_rows=1024, amp=False,
     backend="auto")
 
@@ -134,7 +134,12 @@ def train(net, task, *, budget, seed=0, progress=True, callback=None, checkpoint
         segments, each starting from a fresh ``init`` (segment r > 0 drawn
         from the seed and r) and a fresh optimiser, with the temperature
         schedule run per segment; the best hardened machine over all
-        segments is kept and each segment ends with a record).
+        segments is kept and each segment ends with a record), ``select``
+        (which hardened machine is kept: "train", the best by training
+        fitness; "valid", the best by accuracy on the task's validation split,
+        ties to the better training fitness, with the plateau rule on
+        ``valid_accuracy``: early stopping; "auto", the default: "valid"
+        where the task has a validation split).
 
     Notes
     -----
@@ -148,11 +153,13 @@ def train(net, task, *, budget, seed=0, progress=True, callback=None, checkpoint
     Returns
     -------
     btype.TrainResult
-        ``network`` is the best hardened machine by training fitness (scored by
-        the btype simulator); records report that machine's figures as
-        ``train_fitness``/``test_accuracy``/``solved`` and add
-        ``hardened_train_fitness``/``hardened_test_accuracy`` (the machine
-        hardened at that record), ``relaxed_train_fitness``/
+        ``network`` is the best hardened machine by training fitness, or by
+        validation accuracy (``select``), scored by the btype simulator;
+        records report that machine's figures as
+        ``train_fitness``/``test_accuracy``/``solved`` (and ``valid_accuracy``,
+        None without a validation split) and add
+        ``hardened_train_fitness``/``hardened_test_accuracy``/
+        ``hardened_valid_accuracy`` (the machine hardened at that record), ``relaxed_train_fitness``/
         ``relaxed_test_accuracy`` (soft outputs thresholded at 1/2, or argmax
         of group sums), ``loss`` (mean since the last record; None at step 0)
         , ``tau`` and ``epoch`` (training samples seen / training rows: passes
@@ -228,6 +235,8 @@ def check_options(options, defaults=DEFAULTS, who="sgd.train"):
         if isinstance(v, bool) or not isinstance(v, numbers.Integral) or not 1 <= v <= MAX_COUNT:
             raise ValueError(f"{name} must be an int in [1, 2**62]{' or None' if name == 'check_every' else ''}"
                              f", got {v!r}")
+    if o["select"] not in ("auto", "train", "valid"):
+        raise ValueError(f"select must be 'auto', 'train' or 'valid', got {o['select']!r}")
     for name in ("straight_through", "amp"):
         if not isinstance(o[name], bool):
             raise TypeError(f"{name} must be a bool, got {o[name]!r}")
@@ -266,6 +275,11 @@ class _Run:
         self.method, self.extra = method, dict(extra or {})
         self.dtype = torch.bfloat16 if o["amp"] else torch.float32
         self.steps = task.steps  # clock steps for clocked tasks, None otherwise
+        self.has_valid = task.X_valid is not None
+        if o["select"] == "valid" and not self.has_valid:
+            raise ValueError(f"select='valid' needs a validation split; task {task.name!r} has none "
+                             f"(data tasks take valid=, e.g. btype.tasks.get({task.name!r}, valid=0.1))")
+        self.by_valid = o["select"] == "valid" or (o["select"] == "auto" and self.has_valid)
 
         dev = self.device
         self.X = {s: torch.as_tensor(np.array(task.split(s)[0]), device=dev).to(self.dtype) for s in ("train", "test")}
@@ -310,7 +324,7 @@ class _Run:
         self.step = self.evaluations = self.gate_evals = 0
         self.elapsed = 0.0
         self.trace = []
-        self.best = None          # (train fitness, solved, test accuracy, network)
+        self.best = None          # (train fitness, solved, test accuracy, network, valid accuracy)
         self.loss_sum = torch.zeros((), device=dev)
         self.loss_count = 0
         self.bad = torch.zeros((), dtype=torch.bool, device=dev)
@@ -414,20 +428,26 @@ class _Run:
         return right / n
 
     def _consider(self, hard, test=True):
-        """Score a hardened machine with the simulator; keep it if it is the best so far.
+        """Score a hardened machine with the simulator; keep it if it is the best so far
+        (by :meth:`_rank`).
 
-        Returns its training fitness and (with ``test``, or when it is kept) its test accuracy.
+        Returns whether it was kept, its training fitness, its validation accuracy (None
+        without a split) and (with ``test``, or when it is kept) its test accuracy.
         """
         train = self.task.score(hard, "train")
-        better = self.best is None or train.fitness > self.best[0]
+        valid = self.task.score(hard, "valid").fitness if self.has_valid else None
+        better = self.best is None or self._rank(train.fitness, valid) > self._rank(self.best[0], self.best[4])
         score = self.task.score(hard, "test").fitness if test or better else None
         if better:
-            self.best = (train.fitness, train.solved, score, hard)
-        return train.fitness, score
+            self.best = (train.fitness, train.solved, score, hard, valid)
+        return better, train.fitness, valid, score
+
+    def _rank(self, train, valid):
+        return (valid, train) if self.by_valid else train
 
     def check(self):
         """The hardened check between records: True when the kept best now meets the budget's target."""
-        if self._consider(self.relaxed.harden(), test=False)[0] < self.best[0]:
+        if not self._consider(self.relaxed.harden(), test=False)[0]:
             return False
         return self.budget.stop_reason(fitness=self.best[0]) is not None
 
@@ -435,7 +455,7 @@ class _Run:
         """Score the hardened machine, keep it if best, append a record. Syncs the device."""
         if bool(self.bad):
             raise _NonFinite
-        train, test = self._consider(self.relaxed.harden())
+        _, train, valid, test = self._consider(self.relaxed.harden())
         loss = float(self.loss_sum) / self.loss_count if self.loss_count else None
         self.loss_sum.zero_()
         self.loss_count = 0
@@ -443,7 +463,8 @@ class _Run:
             method=self.method, task=self.task.name, seed=self.seed, step=self.step,
             evaluations=self.evaluations, gate_evals=self.gate_evals, seconds=self.elapsed,
             train_fitness=self.best[0], test_accuracy=self.best[2], solved=self.best[1],
-            **self.extra, hardened_train_fitness=train, hardened_test_accuracy=test,
+            **self.extra, valid_accuracy=self.best[4], hardened_train_fitness=train,
+            hardened_test_accuracy=test, hardened_valid_accuracy=valid,
             relaxed_train_fitness=self._relaxed_fitness("train"),
             relaxed_test_accuracy=self._relaxed_fitness("test"), loss=loss, tau=self._tau(),
             epoch=self.evaluations / len(self.task.X_train), segment=self.segment)
@@ -465,7 +486,8 @@ class _Run:
 
     def stop_reason(self):
         """Why to stop after the last record (budget, target, plateau), or None."""
-        return (self.budget.stop_reason(**self.counters(), fitness=self.best[0], trace=self.trace)
+        return (self.budget.stop_reason(**self.counters(), fitness=self.best[0], trace=self.trace,
+                                        plateau_key="valid_accuracy" if self.by_valid else "train_fitness")
                 or self._step_reason())
 
     def _step_reason(self):
@@ -474,7 +496,7 @@ class _Run:
                                        steps=self.step, gate_evals=self.gate_evals + self.gate_evals_per_step - 1)
 
     def result(self, stop_reason):
-        fit, solved, test, net = self.best
+        fit, solved, test, net, _ = self.best
         return btype.TrainResult(network=net, trace=list(self.trace), solved=solved, method=self.method,
                                  task=self.task.name, seed=self.seed, train_fitness=fit,
                                  test_accuracy=test, interrupted=stop_reason == "interrupted",

@@ -1,0 +1,108 @@
+"""sgd.train's ``select``: which hardened machine is kept, by training fitness or by the
+validation split (early stopping), checked by re-scoring with the simulator."""
+import numpy as np
+import pytest
+
+import btype
+
+torch = pytest.importorskip("torch")
+sgd = pytest.importorskip("sgd")
+
+from torch_threads import one_torch_thread  # noqa: E402,F401
+
+
+def _digits(valid):
+    return btype.tasks.get("digits", valid=valid)
+
+
+def _net(task, seed=0):
+    return btype.random_network(task.n_inputs, 600, task.n_classes * 10, kind="layered", layers=3, seed=seed)
+
+
+def _vote_accuracy(net, X, y, n_classes):
+    # The class vote written out here (DESIGN.md section 3): most ones, ties to the lowest class.
+    out = btype.evaluate(net, X)
+    votes = out.reshape(len(out), n_classes, -1).sum(-1)
+    return float(np.mean(votes.argmax(1) == y))
+
+
+def test_select_valid_keeps_the_machine_best_on_the_validation_split():
+    task = _digits(0.25)
+    result = sgd.train(_net(task), task, budget=btype.Budget(steps=300), seed=1, device="cpu",
+                       progress=False, record_every=256 * 30, check_every=10)
+    valid = _vote_accuracy(result.network, task.X_valid, task.Y_valid, task.n_classes)
+    last = result.trace[-1]
+    assert valid == pytest.approx(last["valid_accuracy"])
+    assert _vote_accuracy(result.network, task.X_test, task.Y_test, task.n_classes) == pytest.approx(
+        result.test_accuracy)
+    # Kept over every hardened machine the records saw (and the checks between them).
+    assert valid >= max(rec["hardened_valid_accuracy"] for rec in result.trace) - 1e-12
+    assert all(rec["valid_accuracy"] is not None for rec in result.trace)
+    # valid_accuracy of the kept machine never falls from one record to the next.
+    kept = [rec["valid_accuracy"] for rec in result.trace]
+    assert kept == sorted(kept)
+
+
+def test_select_train_keeps_the_best_training_fitness_even_with_a_validation_split():
+    task = _digits(0.25)
+    result = sgd.train(_net(task), task, budget=btype.Budget(steps=300), seed=1, device="cpu",
+                       progress=False, record_every=256 * 30, select="train")
+    train = _vote_accuracy(result.network, task.X_train, task.Y_train, task.n_classes)
+    assert train == pytest.approx(result.train_fitness)
+    assert train >= max(rec["hardened_train_fitness"] for rec in result.trace) - 1e-12
+    by_valid = sgd.train(_net(task), task, budget=btype.Budget(steps=300), seed=1, device="cpu",
+                         progress=False, record_every=256 * 30, select="valid")
+    # The same run hardened the same machines; each kept the best by its own rule.
+    assert [r["hardened_valid_accuracy"] for r in result.trace] == [
+        r["hardened_valid_accuracy"] for r in by_valid.trace]
+    assert by_valid.trace[-1]["valid_accuracy"] == max(r["hardened_valid_accuracy"] for r in by_valid.trace)
+    assert result.train_fitness == max(r["hardened_train_fitness"] for r in result.trace)
+
+
+def test_auto_is_train_without_a_validation_split():
+    task = _digits(0.0)
+    result = sgd.train(_net(task), task, budget=btype.Budget(steps=60), seed=0, device="cpu",
+                       progress=False, record_every=256 * 20)
+    assert all(rec["valid_accuracy"] is None and rec["hardened_valid_accuracy"] is None
+               for rec in result.trace)
+    assert result.train_fitness == max(r["hardened_train_fitness"] for r in result.trace)
+
+
+def test_early_stopping_is_the_plateau_rule_on_validation_accuracy():
+    task = _digits(0.25)
+    budget = btype.Budget(steps=3000, plateau=2.0)
+    result = sgd.train(_net(task), task, budget=budget, seed=2, device="cpu", progress=False,
+                       record_every=256 * 10, lr=0.2)
+    assert result.stop_reason == "plateau"
+    trace = result.trace
+
+    def plateaued(upto):
+        # The rule by hand: gate-evaluations at least doubled since the record that first
+        # reached the best validation accuracy so far.
+        recs = trace[:upto + 1]
+        best = max(r["valid_accuracy"] for r in recs)
+        since = next(r["gate_evals"] for r in recs if r["valid_accuracy"] >= best)
+        return recs[-1]["gate_evals"] >= 2.0 * since
+
+    assert plateaued(len(trace) - 1)
+    assert not any(plateaued(i) for i in range(len(trace) - 1))
+
+
+def test_select_checks_its_value_and_the_split():
+    task = _digits(0.0)
+    with pytest.raises(ValueError, match="select='valid' needs a validation split.*valid="):
+        sgd.train(_net(task), task, budget=btype.Budget(steps=1), device="cpu", progress=False, select="valid")
+    with pytest.raises(ValueError, match="select must be"):
+        sgd.train(_net(task), task, budget=btype.Budget(steps=1), device="cpu", progress=False, select="test")
+
+
+def test_resume_with_select_valid_equals_the_uninterrupted_run(tmp_path):
+    task = _digits(0.25)
+    path = tmp_path / "run.ckpt"
+    kw = dict(seed=3, device="cpu", progress=False, record_every=256 * 20)
+    whole = sgd.train(_net(task), task, budget=btype.Budget(steps=120), **kw)
+    sgd.train(_net(task), task, budget=btype.Budget(steps=120), checkpoint_path=path,
+              callback=lambda rec: rec["step"] >= 60, **kw)
+    resumed = sgd.train(_net(task), task, budget=btype.Budget(steps=120), checkpoint_path=path, resume=True, **kw)
+    assert np.array_equal(resumed.network.enabled, whole.network.enabled)
+    assert [r["valid_accuracy"] for r in resumed.trace] == [r["valid_accuracy"] for r in whole.trace]
