@@ -296,6 +296,9 @@ class _Run:
             w = task.output_weights
             w = np.ones(task.n_outputs) if w is None else np.asarray(w, float)
             self.weights = torch.as_tensor(w / w.sum(), dtype=torch.float32, device=dev)
+            # Fitness as Task.score_outputs computes it (weighted mean, in float64), so a
+            # machine right on every row scores exactly 1.0, not 1 + rounding.
+            self.fitness_weights = torch.as_tensor(w, dtype=torch.float64, device=dev)
         else:
             self.Y = torch.as_tensor(np.array(task.Y_train), device=dev).to(torch.int64)
             per_class = net.n_outputs // task.n_classes
@@ -424,7 +427,8 @@ class _Run:
                 scores = out.view(len(out), self.task.n_classes, -1).sum(-1)
                 right += int((scores.argmax(1) == Y[sel]).sum())
         if self.task.n_classes is None:
-            return float((right.double() / n * self.weights.double()).sum())
+            w = self.fitness_weights
+            return float((right.double() / n * w).sum() / w.sum())
         return right / n
 
     def _consider(self, hard, test=True):
