@@ -385,7 +385,7 @@ _QUICK = Preset(
         "mux3": TaskSetup(_layered(64, 6, reach=2)),
         "mux6": TaskSetup(_layered(512, 10, reach=2)),
         "echo1": TaskSetup(_recurrent(8)),
-        "digits": TaskSetup(_layered(1000, 4, outputs_per_class=10), scale=4.0),
+        "digits": TaskSetup(_layered(1000, 4, outputs_per_class=10), scale=3.0),
     },
     seeds=5,
     axis="seconds",
