@@ -204,6 +204,35 @@ def baseline_lines(runs) -> list[str]:
     return lines
 
 
+def _glance_cell(row, classification) -> str:
+    cell = f"{row['solved']}/{row['runs']}"
+    if math.isfinite(row["gate_evals"].value):
+        return f"{cell} · {_num(row['gate_evals'].value)}"
+    if classification and not math.isnan(row["test_accuracy"]):
+        return f"{row['test_accuracy']:.1%}"
+    return cell
+
+
+def glance_lines(runs, rows) -> list[str]:
+    """The summary's first table: a row per task, a column per method; a cell is runs solved
+    and, where at least half solved, the median gate-evaluations to solve; on a
+    classification task that no run solves, the median final test accuracy."""
+    methods = list(by_method(runs))
+    if not rows:
+        return []
+    lines = ["## At a glance", "",
+             "Runs solved and, where at least half solved, the median gate-evaluations to solve "
+             "(the hardware-neutral axis); on classification tasks that no run solves, the median "
+             "final test accuracy. Details and intervals in the task sections below.", "",
+             "| task | " + " | ".join(methods) + " |", "|---|" + "---:|" * len(methods)]
+    for task, task_rows_ in rows.items():
+        by = {row["method"]: row for row in task_rows_}
+        classification = any(r.header.get("task", {}).get("n_classes") for r in runs if r.task == task)
+        lines.append(f"| {task} | " + " | ".join(_glance_cell(by[m], classification) if m in by else "–"
+                                                for m in methods) + " |")
+    return lines + [""]
+
+
 def summary_markdown(runs, *, caption="", command="", n_boot=2000, seed=0, view=None,
                      chosen=None, gate_limit=None) -> str:
     """The whole summary: the view, one table per task (switch mode; the baselines of a
@@ -236,6 +265,9 @@ def summary_markdown(runs, *, caption="", command="", n_boot=2000, seed=0, view=
               "when fewer than half the runs solved. Success intervals are Wilson intervals.", ""]
     if chosen:
         lines += chosen_lines(chosen)
+    rows = {task: task_rows([r for r in main if r.task == task], n_boot=n_boot, seed=seed,
+                            gate_limit=gate_limit) for task in tasks}
+    lines += glance_lines(main, rows)
     for task in tasks:
         group = [r for r in main if r.task == task]
         machines = sorted({network_text(r) for r in group})
@@ -248,7 +280,7 @@ def summary_markdown(runs, *, caption="", command="", n_boot=2000, seed=0, view=
                   "| pruned gates (depth), median of solved |"
                   + ("" if gate_limit is None else f" fit in {gate_limit:,} gates, pruned |"),
                   "|---|---|---|---|---|---|---|---|---|" + ("" if gate_limit is None else "---|")]
-        for row in task_rows(group, n_boot=n_boot, seed=seed, gate_limit=gate_limit):
+        for row in rows[task]:
             fits = "" if gate_limit is None else (
                 f" {row['fits']}/{row['sized']} |" if row["sized"] else " – |")
             s = row["success"]

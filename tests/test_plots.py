@@ -239,3 +239,20 @@ def test_gate_limit_on_the_command_line(tmp_path, capsys):
     with pytest.raises(SystemExit):
         plot.main([str(tmp_path), "--gate-limit", "0"])
     assert "--gate-limit: must be a whole number of gates >= 1, got '0'" in capsys.readouterr().err
+
+
+def test_the_summary_opens_with_a_task_by_method_glance_table():
+    # parity3: es solves all 3 seeds at records 1, 2, 3 (gate-evals 1e4, 1e5, 1e6: median
+    # 1e5), sgd seed 0 only (1 of 3: no median); digits (a classification task) solves
+    # nothing: the cell is the median final test accuracy, 0.5 + 0.4 * 5/6 - 0.05 = 78.3%.
+    group = [_run("parity3", "es", s, solve_at=1 + s) for s in range(3)]
+    group += [_run("parity3", "sgd", s, solve_at=1 if s == 0 else None) for s in range(3)]
+    for m in ("es", "sgd"):
+        for s in range(3):
+            run = _run("digits", m, s)
+            group.append(Run({**run.header, "task": {"n_classes": 10}}, run.records, run.footer))
+    text = summary.summary_markdown(group, n_boot=50)
+    glance = text[text.index("## At a glance"):text.index("## digits")]
+    assert "| task | es | sgd |" in glance
+    assert "| digits | 78.3% | 78.3% |" in glance
+    assert "| parity3 | 3/3 · 1e+05 | 1/3 |" in glance
