@@ -139,12 +139,42 @@ def plot_ecdf(runs, *, axis="seconds", ax=None):
     return ax
 
 
+def _fit_growth(group, axis):
+    """The fitted growth of one method's runs of a family, or None: fewer than two sizes,
+    fewer than half its runs solved (the fit would be mostly extrapolation), or no fit."""
+    inputs = {task_size(r.task)[1]: r.header.get("task", {}).get("n_inputs") for r in group}
+    if len(inputs) < 2 or not all(isinstance(n, int) for n in inputs.values()):
+        return None
+    values, solved = stats.solve_points([r.records for r in group], axis)
+    if 2 * solved.sum() < len(solved):
+        return None
+    x = np.array([inputs[task_size(r.task)[1]] for r in group], dtype=float)
+    try:
+        return inputs, stats.growth_rate(x, np.maximum(values, 1e-12), solved, n_boot=1)
+    except ValueError:
+        return None
+
+
+def _draw_growth(ax, fit, offset, color, ceiling):
+    """The dashed line of a fit from :func:`_fit_growth` over the family's sizes, below the budget."""
+    inputs, growth = fit
+    sizes = np.array(sorted(inputs), dtype=float)
+    line = np.exp(growth.intercept + growth.slope * np.array([inputs[k] for k in sorted(inputs)], dtype=float))
+    keep = line <= ceiling
+    if keep.sum() >= 2 or (keep.any() and len(keep) == 1):
+        ax.plot(sizes[keep] + offset, line[keep], color=color, lw=0.9, linestyle="--", alpha=0.8)
+
+
 def plot_scaling(runs, *, family="parity", axis="seconds", ax=None, n_boot=2000, seed=0):
     """Median ``axis``-to-solve against problem size for one task family (log scale).
 
     Points are medians over seeds with bootstrap intervals, annotated with the runs
     solved. Where fewer than half the runs solved (the median was not reached) a hollow
     triangle sits at the budget line, without a label (the summary table has the counts).
+    Where the family has two or more sizes and a method solved at least half its runs,
+    its fitted growth (``stats.growth_rate``: the censored log-linear fit the summary
+    tabulates) is a dashed line over the sizes (up to the budget line), its factor per
+    input written in the panel's corner.
     """
     ax = _axes(ax)
     runs = [r for r in runs if (task_size(r.task) or (None,))[0] == family]
@@ -154,7 +184,7 @@ def plot_scaling(runs, *, family="parity", axis="seconds", ax=None, n_boot=2000,
     ceiling = ceiling if ceiling > 0 else 1.0
     groups = by_method(runs)
     offsets = np.linspace(-0.12, 0.12, len(groups)) if len(groups) > 1 else [0.0]
-    lows = []
+    lows, n_fits = [], 0
     for offset, (method, group) in zip(offsets, groups.items()):
         color = method_color(method)
         sizes = sorted({task_size(r.task)[1] for r in group})
@@ -181,6 +211,12 @@ def plot_scaling(runs, *, family="parity", axis="seconds", ax=None, n_boot=2000,
         if missing:
             ax.plot(missing, [ceiling] * len(missing), linestyle="none", marker="^", ms=7,
                     markerfacecolor="none", color=color, label=None if xs else method)
+        fit = _fit_growth(group, axis)
+        if fit is not None:
+            _draw_growth(ax, fit, offset, color, ceiling)
+            ax.text(0.02, 0.97 - 0.07 * n_fits, f"{method} ×{fit[1].factor.value:.3g} per input",
+                    transform=ax.transAxes, fontsize=6, color=color, va="top")
+            n_fits += 1
     anchors = [(task_size(t)[1], v) for t, v in CGP_MEDIANS.items()
                if axis == "evaluations" and task_size(t)[0] == family and t in {r.task for r in runs}]
     if anchors:
@@ -189,6 +225,7 @@ def plot_scaling(runs, *, family="parity", axis="seconds", ax=None, n_boot=2000,
     ax.axhline(ceiling, color="0.6", lw=0.8, linestyle=":")
     floor = min([v for v in lows if v > 0] + [v for _, v in anchors] + [ceiling])
     top = max([ceiling * 2.5] + [2.0 * v for _, v in anchors])
+    top *= 10.0 ** (0.6 * n_fits)  # headroom for the fits' text in the corner
     ax.set_ylim(floor / 2.0, top)  # before the log scale, which warns on a flat autoscale
     ax.set_yscale("log")
     sizes = sorted({task_size(r.task)[1] for r in runs})

@@ -256,3 +256,20 @@ def test_the_summary_opens_with_a_task_by_method_glance_table():
     assert "| task | es | sgd |" in glance
     assert "| digits | 78.3% | 78.3% |" in glance
     assert "| parity3 | 3/3 · 1e+05 | 1/3 |" in glance
+
+
+def test_scaling_panels_draw_the_fitted_growth_with_its_factor():
+    # Gate-evaluations to solve are 1e4, 1e5, 1e6 on parity3, 4, 5 for every seed: the
+    # cost grows exactly 10-fold per input. sgd never solves, so it gets no fit.
+    group = []
+    for n in (3, 4, 5):
+        for m in ("es", "sgd"):
+            for s in range(3):
+                run = _run(f"parity{n}", m, s, solve_at=n - 2 if m == "es" else None)
+                group.append(Run({**run.header, "task": {"n_inputs": n}}, run.records, run.footer))
+    ax = plots.plot_scaling(group, family="parity", axis="gate_evals", n_boot=20)
+    texts = [t.get_text() for t in ax.texts if "per input" in t.get_text()]
+    assert texts == ["es ×10 per input"]
+    dashed = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+    assert len(dashed) == 1 and np.allclose(dashed[0].get_ydata(), [1e4, 1e5, 1e6], rtol=1e-3)
+    plt.close("all")
