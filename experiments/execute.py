@@ -22,6 +22,7 @@ from .machine import machine_info, versions
 from .runfiles import FORMAT, is_complete, write_run
 
 __all__ = ["run_job", "load_task", "build_network", "train_job", "init_worker", "sigint_ignored",
+           "jobs_in_this_process",
            "solution_size", "check_devices", "DeviceUnavailable"]
 
 
@@ -83,7 +84,7 @@ def _limit_threads(threads: int) -> None:
 
 
 _RUNNING = []  # names of the jobs running in this process
-_STOPPED = []  # set in a pool worker by Ctrl-C: it starts no further job
+_STOPPED = []  # set by Ctrl-C (pool worker, or the sweep's own process): no further job starts
 
 
 def _interrupt_running_job(signum, frame):
@@ -93,6 +94,23 @@ def _interrupt_running_job(signum, frame):
     _STOPPED.append(signum)
     if _RUNNING:
         raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def jobs_in_this_process():
+    """Ctrl-C while jobs run in the calling process (``--workers 0``), as in a pool worker:
+    it is recorded, so that a job whose KeyboardInterrupt a library turned into another
+    error still stops the sweep (see :func:`run_job`). Restores the previous handler."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _STOPPED.clear()
+    previous = signal.signal(signal.SIGINT, _interrupt_running_job)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        _STOPPED.clear()
 
 
 @contextlib.contextmanager
@@ -174,6 +192,12 @@ def run_job(job: Job, runs_dir) -> dict:
     _RUNNING.append(job.name)
     try:
         return _run_job(job, Path(runs_dir))
+    except Exception:
+        # A Ctrl-C that lands inside Numba's compiler can come out as another error
+        # (a RuntimeError "no compiled object yet"): it is still a Ctrl-C, not a failed run.
+        if _STOPPED:
+            raise KeyboardInterrupt(f"run {job.name} interrupted") from None
+        raise
     finally:
         _RUNNING.remove(job.name)
 

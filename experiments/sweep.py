@@ -18,7 +18,8 @@ from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .execute import init_worker, run_job, sigint_ignored
+from . import execute
+from .execute import init_worker, jobs_in_this_process, run_job, sigint_ignored
 from .job import Job
 from .runfiles import TMP_SUFFIX, read_run
 
@@ -246,13 +247,16 @@ def _run_planned(jobs, runs_dir, executor, progress, reuse_from=None) -> SweepRe
 
     try:
         if executor is None:
-            for job in todo:
-                try:
-                    outcome = run_job(job, str(runs_dir))
-                except Exception:
-                    settle(job, error=traceback.format_exc())
-                else:
-                    settle(job, outcome)
+            with jobs_in_this_process():
+                for job in todo:
+                    try:
+                        outcome = run_job(job, str(runs_dir))
+                    except Exception:
+                        settle(job, error=traceback.format_exc())
+                    else:
+                        settle(job, outcome)
+                if execute._STOPPED:  # Ctrl-C after the last job's end: still the user's Ctrl-C
+                    raise KeyboardInterrupt("the sweep was interrupted")
         else:
             with sigint_ignored():  # pool workers start with Ctrl-C ignored (see _init_worker)
                 futures = {executor.submit(run_job, job, str(runs_dir)): job for job in todo}

@@ -1,5 +1,6 @@
 """Sweeps: process pool and Dask agree, killed sweeps restart cleanly, presets, the CLI."""
 import json
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -279,3 +280,35 @@ def test_gpu_preset_lists_its_jobs_and_refuses_without_cuda(tmp_path, capsys):
 def test_view_needs_a_tuning_stage(capsys):
     assert compare.main(["--preset", "quick", "--out", "/tmp/x", "--view", "tuned", "--list"]) == 2
     assert "no tuning stage" in capsys.readouterr().err
+
+
+def test_ctrl_c_that_a_library_turns_into_another_error_still_stops_the_sweep(tmp_path, monkeypatch):
+    # Numba's compiler, interrupted, can leave its state half-built and fail the next step
+    # with a RuntimeError; the sweep (jobs in this process) must stop, not settle the job as
+    # failed and go on with the next one.
+    import os
+    import signal
+
+    from experiments import execute
+    jobs = _jobs(methods=("random",), seeds=(0, 1, 2), evaluations=200)
+    started = []
+
+    def interrupted_compile(job, runs_dir):
+        started.append(job.name)
+        try:
+            os.kill(os.getpid(), signal.SIGINT)  # the user's Ctrl-C, in the middle of the job
+            time.sleep(5)
+        except KeyboardInterrupt:
+            raise RuntimeError("no compiled object yet for <Library 'evaluate'>") from None
+        return {"name": job.name, "status": "done"}
+
+    monkeypatch.setattr(execute, "_run_job", interrupted_compile)
+    with pytest.raises(sweep.SweepInterrupted) as info:
+        sweep.run_sweep(jobs, tmp_path, None, progress=False)
+    assert started == [jobs[0].name]  # no further job started
+    assert not info.value.report.failed and not info.value.report.done
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+    # without the Ctrl-C the same error is an ordinary failed run, and the others go on
+    monkeypatch.setattr(execute, "_run_job", lambda job, runs_dir: (_ for _ in ()).throw(RuntimeError("boom")))
+    report = sweep.run_sweep(jobs, tmp_path, None, progress=False)
+    assert sorted(report.failed) == sorted(j.name for j in jobs)
