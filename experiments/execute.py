@@ -101,7 +101,8 @@ def jobs_in_this_process():
     """Ctrl-C while jobs run in the calling process (``--workers 0``), as in a pool worker:
     it is recorded, so that a job whose KeyboardInterrupt a library turned into another
     error still stops the sweep (see :func:`run_job`). Restores the previous handler."""
-    if threading.current_thread() is not threading.main_thread():
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGINT) is signal.SIG_IGN:  # e.g. a background job: leave it so
         yield
         return
     _STOPPED.clear()

@@ -303,11 +303,16 @@ def test_ctrl_c_that_a_library_turns_into_another_error_still_stops_the_sweep(tm
         return {"name": job.name, "status": "done"}
 
     monkeypatch.setattr(execute, "_run_job", interrupted_compile)
-    with pytest.raises(sweep.SweepInterrupted) as info:
-        sweep.run_sweep(jobs, tmp_path, None, progress=False)
+    # Ctrl-C as in a terminal (a background test run may have it ignored)
+    outer = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(sweep.SweepInterrupted) as info:
+            sweep.run_sweep(jobs, tmp_path, None, progress=False)
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+    finally:
+        signal.signal(signal.SIGINT, outer)
     assert started == [jobs[0].name]  # no further job started
     assert not info.value.report.failed and not info.value.report.done
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
     # without the Ctrl-C the same error is an ordinary failed run, and the others go on
     monkeypatch.setattr(execute, "_run_job", lambda job, runs_dir: (_ for _ in ()).throw(RuntimeError("boom")))
     report = sweep.run_sweep(jobs, tmp_path, None, progress=False)
