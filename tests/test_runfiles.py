@@ -288,9 +288,11 @@ def test_ctrl_c_ends_compare_with_one_line(tmp_path, workers):
             "--methods", "es", "anneal", "--seeds", "2", "--budget", "60", "--workers", str(workers),
             "--no-plots", "--quiet"]
     # a session of its own, so that the signal goes to its whole process group as a
-    # terminal's Ctrl-C does (the pool's workers included)
+    # terminal's Ctrl-C does (the pool's workers included), and Ctrl-C not ignored, as in a
+    # terminal: the child would inherit an ignored SIGINT from a background test run
     proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and not (
