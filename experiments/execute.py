@@ -100,7 +100,8 @@ def _interrupt_running_job(signum, frame):
 def jobs_in_this_process():
     """Ctrl-C while jobs run in the calling process (``--workers 0``), as in a pool worker:
     it is recorded, so that a job whose KeyboardInterrupt a library turned into another
-    error still stops the sweep (see :func:`run_job`). Restores the previous handler."""
+    error still stops the sweep (see :func:`run_job`), and one after the last job's end
+    raises KeyboardInterrupt on leaving. Restores the previous handler."""
     if threading.current_thread() is not threading.main_thread() or \
             signal.getsignal(signal.SIGINT) is signal.SIG_IGN:  # e.g. a background job: leave it so
         yield
@@ -109,6 +110,8 @@ def jobs_in_this_process():
     previous = signal.signal(signal.SIGINT, _interrupt_running_job)
     try:
         yield
+        if _STOPPED:  # Ctrl-C between or after the jobs: still the user's Ctrl-C
+            raise KeyboardInterrupt("the sweep was interrupted")
     finally:
         signal.signal(signal.SIGINT, previous)
         _STOPPED.clear()

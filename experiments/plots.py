@@ -19,7 +19,7 @@ from . import stats  # noqa: E402
 from .presets import task_size  # noqa: E402,F401  (re-exported: summary and plot use it from here)
 
 __all__ = ["METHOD_COLORS", "METHOD_ORDER", "LINK_STYLES", "AXIS_LABELS", "method_color",
-           "by_method", "task_size", "plot_convergence", "plot_ecdf", "plot_scaling",
+           "by_method", "task_size", "growth_of", "plot_convergence", "plot_ecdf", "plot_scaling",
            "plot_hardening_gap", "plot_link_modes", "plot_references", "machine_caption", "CGP_MEDIANS"]
 
 METHOD_ORDER = tuple(btype.trainers())  # the registry's order; colours below stay fixed per name
@@ -139,20 +139,30 @@ def plot_ecdf(runs, *, axis="seconds", ax=None):
     return ax
 
 
+def growth_of(runs, axis, *, n_boot=200, seed=0):
+    """``stats.growth_rate`` of cost-to-solve on ``axis`` against input count (from each
+    run's header) over ``runs`` of one method and family; None when a run lacks its input
+    count or the fit is impossible (fewer than two input counts or two solved runs)."""
+    inputs = [r.header.get("task", {}).get("n_inputs") for r in runs]
+    if not all(isinstance(n, int) for n in inputs):
+        return None
+    values, solved = stats.solve_points([r.records for r in runs], axis)
+    try:
+        return stats.growth_rate(np.array(inputs, dtype=float), np.maximum(values, 1e-12), solved,
+                                 n_boot=n_boot, seed=seed)
+    except ValueError:
+        return None
+
+
 def _fit_growth(group, axis):
     """The fitted growth of one method's runs of a family, or None: fewer than two sizes,
     fewer than half its runs solved (the fit would be mostly extrapolation), or no fit."""
     inputs = {task_size(r.task)[1]: r.header.get("task", {}).get("n_inputs") for r in group}
-    if len(inputs) < 2 or not all(isinstance(n, int) for n in inputs.values()):
+    _, solved = stats.solve_points([r.records for r in group], axis)
+    if len(inputs) < 2 or 2 * solved.sum() < len(solved):
         return None
-    values, solved = stats.solve_points([r.records for r in group], axis)
-    if 2 * solved.sum() < len(solved):
-        return None
-    x = np.array([inputs[task_size(r.task)[1]] for r in group], dtype=float)
-    try:
-        return inputs, stats.growth_rate(x, np.maximum(values, 1e-12), solved, n_boot=1)
-    except ValueError:
-        return None
+    growth = growth_of(group, axis, n_boot=1)
+    return None if growth is None else (inputs, growth)
 
 
 def _draw_growth(ax, fit, offset, color, ceiling):
@@ -161,7 +171,7 @@ def _draw_growth(ax, fit, offset, color, ceiling):
     sizes = np.array(sorted(inputs), dtype=float)
     line = np.exp(growth.intercept + growth.slope * np.array([inputs[k] for k in sorted(inputs)], dtype=float))
     keep = line <= ceiling
-    if keep.sum() >= 2 or (keep.any() and len(keep) == 1):
+    if keep.sum() >= 2:
         ax.plot(sizes[keep] + offset, line[keep], color=color, lw=0.9, linestyle="--", alpha=0.8)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from . import stats
-from .plots import by_method
+from .plots import by_method, growth_of
 
 __all__ = ["final_value", "task_rows", "scaling_rows", "link_rows", "summary_markdown", "write_summary",
            "natural_key", "network_text", "chosen_lines", "baseline_lines"]
@@ -99,17 +99,11 @@ def scaling_rows(runs, *, axes=("evaluations", "gate_evals"), n_boot=200, seed=0
         if len({n for n, _ in members}) < 2:
             continue
         for method in by_method([r for _, r in members]):
-            pairs = [(n, r) for n, r in members if r.method == method]
-            inputs = np.array([n for n, _ in pairs], dtype=float)
+            group = [r for _, r in members if r.method == method]
+            inputs = sorted({n for n, r in members if r.method == method})
             for axis in axes:
-                values, solved = stats.solve_points([r.records for _, r in pairs], axis)
-                try:
-                    growth = stats.growth_rate(inputs, np.maximum(values, 1e-12), solved,
-                                               n_boot=n_boot, seed=seed)
-                except ValueError:
-                    growth = None
-                rows.append({"family": family, "method": method, "axis": axis,
-                             "inputs": sorted({int(n) for n in inputs}), "growth": growth})
+                rows.append({"family": family, "method": method, "axis": axis, "inputs": inputs,
+                             "growth": growth_of(group, axis, n_boot=n_boot, seed=seed)})
     return rows
 
 

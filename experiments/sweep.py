@@ -18,7 +18,6 @@ from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import execute
 from .execute import init_worker, jobs_in_this_process, run_job, sigint_ignored
 from .job import Job
 from .runfiles import TMP_SUFFIX, read_run
@@ -255,8 +254,6 @@ def _run_planned(jobs, runs_dir, executor, progress, reuse_from=None) -> SweepRe
                         settle(job, error=traceback.format_exc())
                     else:
                         settle(job, outcome)
-                if execute._STOPPED:  # Ctrl-C after the last job's end: still the user's Ctrl-C
-                    raise KeyboardInterrupt("the sweep was interrupted")
         else:
             with sigint_ignored():  # pool workers start with Ctrl-C ignored (see _init_worker)
                 futures = {executor.submit(run_job, job, str(runs_dir)): job for job in todo}

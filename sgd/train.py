@@ -11,6 +11,7 @@ import math
 import numbers
 import os
 import time
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -259,6 +260,16 @@ class _NonFinite(Exception):
     """The loss turned NaN or infinite since the last record."""
 
 
+class _Best(NamedTuple):
+    """The hardened machine a run keeps, with the simulator's scores of it."""
+
+    train: float            # training fitness
+    solved: bool
+    test: float             # test accuracy
+    network: btype.Network
+    valid: float | None     # validation accuracy; None without a validation split
+
+
 class _Run:
     """State of one training run; ``loop`` runs it.
 
@@ -327,7 +338,7 @@ class _Run:
         self.step = self.evaluations = self.gate_evals = 0
         self.elapsed = 0.0
         self.trace = []
-        self.best = None          # (train fitness, solved, test accuracy, network, valid accuracy)
+        self.best = None          # a _Best: the kept hardened machine and its scores
         self.loss_sum = torch.zeros((), device=dev)
         self.loss_count = 0
         self.bad = torch.zeros((), dtype=torch.bool, device=dev)
@@ -440,10 +451,10 @@ class _Run:
         """
         train = self.task.score(hard, "train")
         valid = self.task.score(hard, "valid").fitness if self.has_valid else None
-        better = self.best is None or self._rank(train.fitness, valid) > self._rank(self.best[0], self.best[4])
+        better = self.best is None or self._rank(train.fitness, valid) > self._rank(self.best.train, self.best.valid)
         score = self.task.score(hard, "test").fitness if test or better else None
         if better:
-            self.best = (train.fitness, train.solved, score, hard, valid)
+            self.best = _Best(train.fitness, train.solved, score, hard, valid)
         return better, train.fitness, valid, score
 
     def _rank(self, train, valid):
@@ -453,7 +464,7 @@ class _Run:
         """The hardened check between records: True when the kept best now meets the budget's target."""
         if not self._consider(self.relaxed.harden(), test=False)[0]:
             return False
-        return self.budget.stop_reason(fitness=self.best[0]) is not None
+        return self.budget.stop_reason(fitness=self.best.train) is not None
 
     def record(self):
         """Score the hardened machine, keep it if best, append a record. Syncs the device."""
@@ -466,8 +477,8 @@ class _Run:
         rec = btype.make_record(
             method=self.method, task=self.task.name, seed=self.seed, step=self.step,
             evaluations=self.evaluations, gate_evals=self.gate_evals, seconds=self.elapsed,
-            train_fitness=self.best[0], test_accuracy=self.best[2], solved=self.best[1],
-            **self.extra, valid_accuracy=self.best[4], hardened_train_fitness=train,
+            train_fitness=self.best.train, test_accuracy=self.best.test, solved=self.best.solved,
+            **self.extra, valid_accuracy=self.best.valid, hardened_train_fitness=train,
             hardened_test_accuracy=test, hardened_valid_accuracy=valid,
             relaxed_train_fitness=self._relaxed_fitness("train"),
             relaxed_test_accuracy=self._relaxed_fitness("test"), loss=loss, tau=self._tau(),
@@ -490,7 +501,7 @@ class _Run:
 
     def stop_reason(self):
         """Why to stop after the last record (budget, target, plateau), or None."""
-        return (self.budget.stop_reason(**self.counters(), fitness=self.best[0], trace=self.trace,
+        return (self.budget.stop_reason(**self.counters(), fitness=self.best.train, trace=self.trace,
                                         plateau_key="valid_accuracy" if self.by_valid else "train_fitness")
                 or self._step_reason())
 
@@ -511,7 +522,7 @@ class _Run:
         """``(meta, arrays)``: everything the loop needs to continue, as JSON and arrays."""
         opt = self.opt.state_dict()["state"].get(0, {})
         arrays = {"theta": self.relaxed.theta.detach().cpu().numpy(),
-                  "best_enabled": np.array(self.best[3].enabled),
+                  "best_enabled": np.array(self.best.network.enabled),
                   "generator": self.gen.get_state().cpu().numpy(),
                   "perm": np.zeros(0, np.int64) if self.perm is None else self.perm.cpu().numpy()}
         arrays.update({f"opt.{k}": v.detach().cpu().numpy() for k, v in opt.items()})
@@ -591,9 +602,9 @@ class _Run:
         self.trace = trace
         self._consider(best_net)
         last = trace[-1]
-        if (self.best[0], self.best[1]) != (last["train_fitness"], last["solved"]):
+        if (self.best.train, self.best.solved) != (last["train_fitness"], last["solved"]):
             raise bad(f"its last record reports train_fitness {last['train_fitness']!r} (solved "
-                      f"{last['solved']!r}) but its best machine scores {self.best[0]!r} (solved {self.best[1]!r})")
+                      f"{last['solved']!r}) but its best machine scores {self.best.train!r} (solved {self.best.solved!r})")
 
     def _optimizer_state(self, started, arrays, bad):
         names = _OPT_STATE[self.o["optimizer"]]
