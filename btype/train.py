@@ -72,7 +72,10 @@ class Budget:
         Trainer steps (search: generations; gradient descent: optimiser steps).
     target : float, optional
         Stop once the training fitness reaches this value (in (0, 1]; default:
-        stop when solved, i.e. 1).
+        stop when solved, i.e. 1). A trainer that keeps its machine by a validation
+        split (``sgd.train`` on a data task with one) checks the target, like the
+        plateau rule, against the validation accuracy instead: fitting the training
+        rows is then no reason to stop.
     gate_evals : int, optional
         Gate x sample evaluations, the hardware-neutral compute axis. Checked after
         each evaluation: a search, whose candidates cost what their changes
@@ -113,23 +116,27 @@ class Budget:
                              "(a target or plateau alone might never be reached)")
 
     def stop_reason(self, *, evaluations=0, seconds=0.0, steps=0, gate_evals=0, fitness=None,
-                    trace=None, plateau_key="train_fitness") -> str | None:
+                    trace=None, key="train_fitness") -> str | None:
         """Why a run with these counters should stop now, or None to go on.
 
-        ``fitness`` is the best training fitness so far; ``trace`` the records so
-        far (for the plateau rule, on their ``plateau_key`` field). Returns one of "solved" / "target" (the
-        fitness reached ``target``, "solved" when that is 1), "evaluations",
-        "seconds", "steps", "gate_evals", "plateau".
+        ``key`` names the figure the run keeps its best machine by: ``"train_fitness"``
+        (the default), or ``"valid_accuracy"`` for a trainer that selects by a
+        validation split. ``fitness`` is the best value of it so far, which the target
+        is checked against; ``trace`` the records so far, whose ``key`` field the
+        plateau rule reads. Returns one of "solved" (the training fitness reached a
+        target of 1), "target" (``fitness`` reached any other target, or a validation
+        accuracy reached its target), "evaluations", "seconds", "steps", "gate_evals",
+        "plateau".
         """
         target = 1.0 if self.target is None else self.target
         if fitness is not None and fitness >= target:
-            return "solved" if target >= 1.0 else "target"
+            return "solved" if target >= 1.0 and key == "train_fitness" else "target"
         for name, used in (("evaluations", evaluations), ("steps", steps), ("gate_evals", gate_evals),
                            ("seconds", seconds)):
             limit = getattr(self, name)
             if limit is not None and used >= limit:
                 return name
-        if self.plateau is not None and trace and self.plateaued(trace, gate_evals, key=plateau_key):
+        if self.plateau is not None and trace and self.plateaued(trace, gate_evals, key=key):
             return "plateau"
         return None
 

@@ -23,9 +23,14 @@ __all__ = ["make_all", "main", "FIGURES"]
 #: The figure files (stems) a complete sweep produces.
 FIGURES = ("convergence_train_seconds", "convergence_train_gate_evals", "convergence_test_seconds",
            "convergence_test_gate_evals", "ecdf_seconds", "ecdf_gate_evals", "scaling",
+           "scaling_evaluations", "scaling_seconds",
            "hardening_gap", "link_modes")
 _SCALING_FAMILIES = ("parity", "epar", "mux", "add", "addc", "mul", "cmp")
-_SCALING_AXES = {"evaluations": "evaluations", "gate_evals": "gate-evaluations", "seconds": "wall time"}
+#: One scaling figure per cost axis: (file stem, words); gate-evaluations, the
+#: hardware-neutral axis, is the main one.
+_SCALING_AXES = {"gate_evals": ("scaling", "gate-evaluations"),
+                 "evaluations": ("scaling_evaluations", "evaluations"),
+                 "seconds": ("scaling_seconds", "wall time")}
 
 
 def _grid(n_panels, ncols=4, size=(3.6, 2.8)):
@@ -88,6 +93,35 @@ def _per_task(runs, tasks, draw, title, caption, directory, stem, references=())
         ax.yaxis.label.set_size(8)
     bottom = _legend_below(fig, axes)
     return _save(fig, title, caption, directory, stem, bottom=bottom)
+
+
+def _scaling_figures(main, caption, out) -> list[Path]:
+    """One figure per cost axis: a large panel per task family with two or more sizes
+    (median cost to solve against size, fitted growth) and, on the evaluations axis, one
+    panel with the tasks that have a published CGP median beside it."""
+    families = [f for f in _SCALING_FAMILIES
+                if len({s for r in main if (s := plots.task_size(r.task)) and s[0] == f}) >= 2]
+    anchored = any(r.task in plots.CGP_MEDIANS for r in main)
+    written = []
+    for axis, (stem, words) in _SCALING_AXES.items():
+        panels = len(families) + (anchored and axis == "evaluations")
+        if not panels:
+            continue
+        fig, axes = _grid(panels, ncols=3, size=(4.8, 3.7))
+        for ax, family in zip(axes, families):
+            plots.plot_scaling(main, family=family, axis=axis, ax=ax)
+            ax.set_title(family, fontsize=9)
+        if panels > len(families):
+            plots.plot_anchors(main, ax=axes[-1])
+            axes[-1].set_title("the published anchors", fontsize=9)
+        for ax in axes:
+            ax.minorticks_off()
+        bottom = _legend_below(fig, axes)
+        written += _save(fig, f"Median {words} to solve against problem size\n"
+                         "hollow triangle at the budget line (dotted): fewer than half the runs solved; "
+                         "labels: runs solved; dashed: fitted growth; star: published CGP median",
+                         caption, out, stem, bottom=bottom)
+    return written
 
 
 def _machine_words(group) -> str:
@@ -156,26 +190,7 @@ def make_all(results_dir, *, gate_limit=None) -> list[Path]:
         written += _per_task(main, tasks, lambda g, ax, a=axis: plots.plot_ecdf(g, axis=a, ax=ax),
                              f"Share of runs solved against {words} (unsolved runs stay in the denominator)",
                              caption, out, f"ecdf_{axis}")
-    # a family needs two sizes for a curve, or one task with a published CGP median
-    anchored = {plots.task_size(t)[0] for t in plots.CGP_MEDIANS if t in {r.task for r in main}}
-    families = [f for f in _SCALING_FAMILIES
-                if len({s for r in main if (s := plots.task_size(r.task)) and s[0] == f}) >= 2
-                or f in anchored]
-    if families:
-        fig, axes = plots.plt.subplots(len(_SCALING_AXES), len(families),
-                                       figsize=(max(4.2 * len(families), 9.0), 3.1 * len(_SCALING_AXES)),
-                                       squeeze=False)
-        for j, family in enumerate(families):
-            for i, axis in enumerate(_SCALING_AXES):
-                plots.plot_scaling(main, family=family, axis=axis, ax=axes[i, j])
-            axes[0, j].set_title(family, fontsize=9)
-        for ax in axes.ravel():
-            ax.minorticks_off()
-        bottom = _legend_below(fig, list(axes.ravel()))
-        written += _save(fig, "Median evaluations, gate-evaluations and time to solve against problem size\n"
-                         "hollow triangle at the budget line: fewer than half the runs solved; "
-                         "labels: runs solved; star: published CGP median",
-                         caption, out, "scaling", bottom=bottom)
+    written += _scaling_figures(main, caption, out)
     relaxed = [r for r in main if any(rec.get("relaxed_train_fitness") is not None for rec in r.records)]
     if relaxed:
         relaxed_tasks = sorted({r.task for r in relaxed}, key=natural_key)

@@ -20,7 +20,7 @@ from .presets import task_size  # noqa: E402,F401  (re-exported: summary and plo
 
 __all__ = ["METHOD_COLORS", "METHOD_ORDER", "LINK_STYLES", "AXIS_LABELS", "method_color",
            "by_method", "task_size", "growth_of", "plot_convergence", "plot_ecdf", "plot_scaling",
-           "plot_hardening_gap", "plot_link_modes", "plot_references", "machine_caption", "CGP_MEDIANS"]
+           "plot_anchors", "plot_hardening_gap", "plot_link_modes", "plot_references", "machine_caption", "CGP_MEDIANS"]
 
 METHOD_ORDER = tuple(btype.trainers())  # the registry's order; colours below stay fixed per name
 METHOD_COLORS = {"es": "#1f77b4", "anneal": "#ff7f0e", "ga": "#2ca02c", "random": "#7f7f7f",
@@ -175,6 +175,33 @@ def _draw_growth(ax, fit, offset, color, ceiling):
         ax.plot(sizes[keep] + offset, line[keep], color=color, lw=0.9, linestyle="--", alpha=0.8)
 
 
+def _draw_cells(ax, xs, cells, axis, ceiling, color, label, n_boot, seed):
+    """One method's points: at each x the median ``axis``-to-solve of its cell of runs with
+    a bootstrap interval and the runs solved beside it, or, where fewer than half solved
+    (the median was not reached), a hollow triangle at the budget line ``ceiling`` (a
+    number, or one per x), without a label. Returns the intervals' lower ends."""
+    ceilings = np.broadcast_to(np.asarray(ceiling, dtype=float), (len(xs),))
+    points, errs, missing, lows = [], [], [], []
+    for x, cell, top in zip(xs, cells, ceilings):
+        values, solved = stats.solve_points([r.records for r in cell], axis)
+        est = stats.median_ci(np.where(solved, values, np.inf), n_boot=n_boot, seed=seed)
+        if np.isfinite(est.value):
+            ax.annotate(f"{int(solved.sum())}/{len(solved)}", (x, est.value),
+                        textcoords="offset points", xytext=(3, 3), fontsize=6, color=color)
+            lows.append(est.low)
+            points.append((x, est.value))
+            errs.append((est.value - est.low, min(est.high, top) - est.value))
+        else:
+            missing.append((x, top))
+    if points:
+        ax.errorbar(*zip(*points), yerr=np.array(errs).T, color=color, marker="o", ms=4, lw=1.4,
+                    capsize=2, label=label)
+    if missing:
+        ax.plot(*zip(*missing), linestyle="none", marker="^", ms=7, markerfacecolor="none", color=color,
+                label=None if points else label)
+    return lows
+
+
 def plot_scaling(runs, *, family="parity", axis="seconds", ax=None, n_boot=2000, seed=0):
     """Median ``axis``-to-solve against problem size for one task family (log scale).
 
@@ -198,29 +225,9 @@ def plot_scaling(runs, *, family="parity", axis="seconds", ax=None, n_boot=2000,
     for offset, (method, group) in zip(offsets, groups.items()):
         color = method_color(method)
         sizes = sorted({task_size(r.task)[1] for r in group})
-        xs, meds, errs, missing = [], [], [], []
-        for size in sizes:
-            cell = [r for r in group if task_size(r.task)[1] == size]
-            values, solved = stats.solve_points([r.records for r in cell], axis)
-            values = np.where(solved, values, np.inf)
-            est = stats.median_ci(values, n_boot=n_boot, seed=seed)
-            x = size + offset
-            if np.isfinite(est.value):
-                # runs solved beside a reached median; an unsolved cell is only its triangle
-                ax.annotate(f"{int(solved.sum())}/{len(solved)}", (x, est.value),
-                            textcoords="offset points", xytext=(3, 3), fontsize=6, color=color)
-                lows.append(est.low)
-                xs.append(x)
-                meds.append(est.value)
-                errs.append((est.value - est.low, min(est.high, ceiling) - est.value))
-            else:
-                missing.append(x)
-        if xs:
-            ax.errorbar(xs, meds, yerr=np.array(errs).T, color=color, marker="o", ms=4, lw=1.4,
-                        capsize=2, label=method)
-        if missing:
-            ax.plot(missing, [ceiling] * len(missing), linestyle="none", marker="^", ms=7,
-                    markerfacecolor="none", color=color, label=None if xs else method)
+        cells = [[r for r in group if task_size(r.task)[1] == size] for size in sizes]
+        lows += _draw_cells(ax, [size + offset for size in sizes], cells, axis, ceiling, color, method,
+                            n_boot, seed)
         fit = _fit_growth(group, axis)
         if fit is not None:
             _draw_growth(ax, fit, offset, color, ceiling)
@@ -243,6 +250,41 @@ def plot_scaling(runs, *, family="parity", axis="seconds", ax=None, n_boot=2000,
     ax.set_xlim(sizes[0] - 0.5, sizes[-1] + 0.5)
     ax.set_xlabel(f"{family} size" + (" (inputs)" if family in _SIZE_IS_INPUTS else " n"))
     ax.set_ylabel(f"median {_label(axis)} to solve")
+    return ax
+
+
+def plot_anchors(runs, *, ax=None, n_boot=2000, seed=0):
+    """The tasks with a published Cartesian GP median side by side: each method's median
+    evaluations to solve (candidates evaluated; for gradient descent, training samples
+    seen) with its interval and runs solved, a hollow triangle at the task's budget line
+    (dotted) where fewer than half solved, and the CGP median as a black star."""
+    ax = _axes(ax)
+    present = {r.task for r in runs}
+    tasks = [t for t in CGP_MEDIANS if t in present]
+    if not tasks:
+        return ax
+    ceilings = [max(stats.solve_point(r.records, "evaluations")[0] for r in runs if r.task == t) or 1.0
+                for t in tasks]
+    groups = by_method([r for r in runs if r.task in tasks])
+    offsets = np.linspace(-0.25, 0.25, len(groups)) if len(groups) > 1 else [0.0]
+    lows = []
+    for offset, (method, group) in zip(offsets, groups.items()):
+        cells = [[r for r in group if r.task == t] for t in tasks]
+        keep = [i for i, cell in enumerate(cells) if cell]
+        lows += _draw_cells(ax, [i + offset for i in keep], [cells[i] for i in keep], "evaluations",
+                            [ceilings[i] for i in keep], method_color(method), method, n_boot, seed)
+    for i, top in enumerate(ceilings):
+        ax.plot([i - 0.4, i + 0.4], [top, top], color="0.6", lw=0.8, linestyle=":")
+    ax.plot(range(len(tasks)), [CGP_MEDIANS[t] for t in tasks], linestyle="none", marker="*", ms=11,
+            color="black", label="CGP, published median")
+    values = [v for v in lows if v > 0] + [CGP_MEDIANS[t] for t in tasks] + ceilings
+    ax.set_ylim(min(values) / 2.0, max(values) * 3.0)
+    ax.set_yscale("log")
+    ax.set_xticks(range(len(tasks)))
+    ax.set_xticklabels(tasks)
+    ax.set_xlim(-0.6, len(tasks) - 0.4)
+    ax.set_xlabel("task with a published CGP median")
+    ax.set_ylabel(f"median {_label('evaluations')} to solve")
     return ax
 
 

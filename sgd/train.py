@@ -87,7 +87,9 @@ def train(net, task, *, budget, seed=0, progress=True, callback=None, checkpoint
         ``steps`` optimiser steps, ``gate_evals`` 3 x gates x batch per step
         (x clock steps for clocked tasks), ``seconds`` wall time excluding
         setup and compilation. ``target`` (default 1.0, i.e. solved) and the
-        plateau rule are checked at records, on the hardened machine.
+        plateau rule are checked at records, on the hardened machine: on its
+        training fitness, or with ``select`` "valid" on its validation
+        accuracy (so a run that fits its training rows goes on).
     seed : int
         In [0, 2**63 - 1]. Seeds the initialisation, the batches and the noise.
         Runs with a step or evaluation budget are deterministic on the CPU (on
@@ -139,7 +141,7 @@ def train(net, task, *, budget, seed=0, progress=True, callback=None, checkpoint
         (which hardened machine is kept: "train", the best by training
         fitness; "valid", the best by accuracy on the task's validation split,
         ties to the better training fitness, with the plateau rule on
-        ``valid_accuracy``: early stopping; "auto", the default: "valid"
+        ``valid_accuracy`` and the target on it: early stopping; "auto", the default: "valid"
         where the task has a validation split).
 
     Notes
@@ -457,6 +459,13 @@ class _Run:
             self.best = _Best(train.fitness, train.solved, score, hard, valid)
         return better, train.fitness, valid, score
 
+    def _key(self):
+        """The record field the kept machine is chosen by, which the target and the plateau rule read."""
+        return "valid_accuracy" if self.by_valid else "train_fitness"
+
+    def _key_value(self):
+        return self.best.valid if self.by_valid else self.best.train
+
     def _rank(self, train, valid):
         return (valid, train) if self.by_valid else train
 
@@ -464,7 +473,7 @@ class _Run:
         """The hardened check between records: True when the kept best now meets the budget's target."""
         if not self._consider(self.relaxed.harden(), test=False)[0]:
             return False
-        return self.budget.stop_reason(fitness=self.best.train) is not None
+        return self.budget.stop_reason(fitness=self._key_value(), key=self._key()) is not None
 
     def record(self):
         """Score the hardened machine, keep it if best, append a record. Syncs the device."""
@@ -501,8 +510,8 @@ class _Run:
 
     def stop_reason(self):
         """Why to stop after the last record (budget, target, plateau), or None."""
-        return (self.budget.stop_reason(**self.counters(), fitness=self.best.train, trace=self.trace,
-                                        plateau_key="valid_accuracy" if self.by_valid else "train_fitness")
+        return (self.budget.stop_reason(**self.counters(), fitness=self._key_value(), trace=self.trace,
+                                        key=self._key())
                 or self._step_reason())
 
     def _step_reason(self):

@@ -273,3 +273,24 @@ def test_scaling_panels_draw_the_fitted_growth_with_its_factor():
     dashed = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
     assert len(dashed) == 1 and np.allclose(dashed[0].get_ydata(), [1e4, 1e5, 1e6], rtol=1e-3)
     plt.close("all")
+
+
+def test_anchor_panel_puts_each_method_beside_the_published_median():
+    # es solves mul3 at record 2 (20 evaluations) in 3 of 4 seeds and epar8 never; sgd solves
+    # mul3 at record 4 (40 evaluations) in every seed. Budget line: the most evaluations spent.
+    group = [_run("mul3", "es", s, solve_at=2 if s < 3 else None) for s in range(4)]
+    group += [_run("mul3", "sgd", s, solve_at=4) for s in range(4)]
+    group += [_run("epar8", m, s) for m in ("es", "sgd") for s in range(4)]
+    ax = plots.plot_anchors(group, n_boot=50)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["epar8", "mul3"]  # CGP_MEDIANS' order
+    stars = [line for line in ax.get_lines() if line.get_marker() == "*"]
+    assert len(stars) == 1 and list(stars[0].get_ydata()) == [plots.CGP_MEDIANS["epar8"],
+                                                             plots.CGP_MEDIANS["mul3"]]
+    medians = sorted(float(line.get_ydata()[0]) for line in ax.get_lines() if line.get_marker() == "o")
+    assert medians == [20.0, 40.0]  # es: median of 20, 20, 20, unsolved; sgd: 40 in every seed
+    triangles = [line for line in ax.get_lines() if line.get_marker() == "^"]
+    # epar8: nobody solved, both at the epar8 budget line (5 records x 10 evaluations)
+    assert sorted(float(y) for line in triangles for y in line.get_ydata()) == [50.0, 50.0]
+    assert {round(float(x)) for line in triangles for x in line.get_xdata()} == {0}
+    assert sorted(t.get_text() for t in ax.texts) == ["3/4", "4/4"]
+    plt.close("all")

@@ -106,3 +106,35 @@ def test_resume_with_select_valid_equals_the_uninterrupted_run(tmp_path):
     resumed = sgd.train(_net(task), task, budget=btype.Budget(steps=120), checkpoint_path=path, resume=True, **kw)
     assert np.array_equal(resumed.network.enabled, whole.network.enabled)
     assert [r["valid_accuracy"] for r in resumed.trace] == [r["valid_accuracy"] for r in whole.trace]
+
+
+def test_with_select_valid_the_target_is_on_validation_accuracy_not_on_fitting_the_training_rows():
+    task = _digits(0.25)
+    kw = dict(seed=1, device="cpu", progress=False, record_every=256 * 5, lr=0.2)
+    target = 0.6
+    by_train = sgd.train(_net(task), task, budget=btype.Budget(steps=600, target=target), select="train", **kw)
+    by_valid = sgd.train(_net(task), task, budget=btype.Budget(steps=600, target=target), select="valid", **kw)
+    # select="train": stops at the first record whose kept training fitness reaches the target.
+    assert by_train.stop_reason == "target"
+    assert [r["train_fitness"] >= target for r in by_train.trace].index(True) == len(by_train.trace) - 1
+    # select="valid": the same run goes on while the validation accuracy is below the target,
+    # although the training fitness passed it (training rows are fitted before held-out ones).
+    assert by_valid.stop_reason == "target"
+    valid = [r["valid_accuracy"] for r in by_valid.trace]
+    assert valid[-1] >= target and all(v < target for v in valid[:-1])
+    assert by_valid.trace[-1]["step"] > by_train.trace[-1]["step"]
+    assert _vote_accuracy(by_valid.network, task.X_valid, task.Y_valid, task.n_classes) == pytest.approx(valid[-1])
+
+
+def test_a_run_that_fits_its_training_rows_goes_on_when_it_selects_by_validation():
+    # 20 training rows are fitted in about 70 steps; with a validation split the run is not
+    # "solved" by that.
+    full = _digits(0.0)
+    task = btype.tasks.Task("digits20", full.X_train[:20], full.Y_train[:20], full.X_test, full.Y_test,
+                            n_classes=10, X_valid=full.X_train[20:220], Y_valid=full.Y_train[20:220])
+    kw = dict(seed=0, device="cpu", progress=False, record_every=20 * 10, lr=0.2, batch_size=20)
+    fits = sgd.train(_net(task), task, budget=btype.Budget(steps=400), select="train", **kw)
+    assert fits.stop_reason == "solved" and fits.train_fitness == 1.0
+    goes_on = sgd.train(_net(task), task, budget=btype.Budget(steps=400), select="valid", **kw)
+    assert goes_on.stop_reason == "steps" and goes_on.trace[-1]["step"] == 400
+    assert any(r["hardened_train_fitness"] == 1.0 for r in goes_on.trace[:-1])
