@@ -9,9 +9,9 @@ Arguments: task (a ``btype.tasks.get`` name), gates, layers, outputs per class, 
 optionally a JSON object of ``sgd.train`` options. ``THREADS`` (default 1) sets torch's
 and Numba's threads; ``VALID`` (default none) holds out that fraction of the training
 rows as a validation split, which then picks the kept machine and stops the run
-(``select="auto"``). ``SEED`` (default 0) seeds the wiring and the run. Prints one JSON line (final hardened test accuracy, the relaxed
-one on at most ``relaxed_rows`` test rows, stop reason, wall seconds, seconds per step,
-the load average) and the last records as (step, seconds, hardened test, relaxed test).
+(``select="auto"``). ``SEED`` (default 0) seeds the wiring and the run. Prints one JSON
+line (final hardened test accuracy, the relaxed one on at most ``relaxed_rows`` test rows,
+stop reason, wall seconds, seconds per step, the load average) and the last records as (step, seconds, hardened test, relaxed test).
 """
 from __future__ import annotations
 
@@ -47,8 +47,9 @@ def main(argv=None) -> int:
     wall = time.perf_counter() - t0
     last = r.trace[-1]
     print(json.dumps(dict(
-        task=name, valid=valid, seed=seed, gates=gates, layers=layers, per_class=per_class, steps=last["step"], options=options,
-        test=r.test_accuracy, train=r.train_fitness, valid_accuracy=last["valid_accuracy"], relaxed_test=last.get("relaxed_test_accuracy"),
+        task=name, valid=valid, seed=seed, gates=gates, layers=layers, per_class=per_class,
+        steps=last["step"], options=options, test=r.test_accuracy, train=r.train_fitness,
+        valid_accuracy=last["valid_accuracy"], relaxed_test=last.get("relaxed_test_accuracy"),
         best_record_test=max(t["hardened_test_accuracy"] for t in r.trace), stop=r.stop_reason,
         wall=round(wall, 1), s_per_step=round(wall / max(last["step"], 1), 4), threads=threads,
         load=round(os.getloadavg()[0], 1))), flush=True)

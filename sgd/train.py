@@ -459,12 +459,13 @@ class _Run:
             self.best = _Best(train.fitness, train.solved, score, hard, valid)
         return better, train.fitness, valid, score
 
-    def _key(self):
-        """The record field the kept machine is chosen by, which the target and the plateau rule read."""
-        return "valid_accuracy" if self.by_valid else "train_fitness"
-
-    def _key_value(self):
-        return self.best.valid if self.by_valid else self.best.train
+    def _selection(self):
+        """``fitness`` and ``key`` for ``Budget.stop_reason``: the kept machine's figure it is
+        chosen by (validation accuracy or training fitness), which the target and the plateau
+        rule read."""
+        if self.by_valid:
+            return dict(fitness=self.best.valid, key="valid_accuracy")
+        return dict(fitness=self.best.train, key="train_fitness")
 
     def _rank(self, train, valid):
         return (valid, train) if self.by_valid else train
@@ -473,7 +474,7 @@ class _Run:
         """The hardened check between records: True when the kept best now meets the budget's target."""
         if not self._consider(self.relaxed.harden(), test=False)[0]:
             return False
-        return self.budget.stop_reason(fitness=self._key_value(), key=self._key()) is not None
+        return self.budget.stop_reason(**self._selection()) is not None
 
     def record(self):
         """Score the hardened machine, keep it if best, append a record. Syncs the device."""
@@ -510,8 +511,7 @@ class _Run:
 
     def stop_reason(self):
         """Why to stop after the last record (budget, target, plateau), or None."""
-        return (self.budget.stop_reason(**self.counters(), fitness=self._key_value(), trace=self.trace,
-                                        key=self._key())
+        return (self.budget.stop_reason(**self.counters(), **self._selection(), trace=self.trace)
                 or self._step_reason())
 
     def _step_reason(self):
