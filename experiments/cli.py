@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
-__all__ = ["COMMANDS", "main"]
+__all__ = ["COMMANDS", "main", "run", "exit_with"]
 
 #: command -> (module whose ``main(argv)`` runs it, what it does)
 COMMANDS = {
@@ -51,5 +52,29 @@ def main(argv=None) -> int:
     return status if isinstance(status, int) else 0
 
 
+def exit_with(status: int):
+    """End the process with ``status``, as ``sys.exit`` does, except after a Ctrl-C.
+
+    A command that caught the Ctrl-C, said so and returns 130 ends at once with that
+    status (``os._exit`` once the standard streams are flushed; the command has closed
+    its pool and files by then). Through Python's normal shutdown, a KeyboardInterrupt
+    that a library caught on the way can still end the process as killed by SIGINT
+    (status -2 to the caller), without a word: seen with Numba compiling at the Ctrl-C.
+    """
+    if status == 130:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(130)
+    sys.exit(status)
+
+
+def run():
+    """The console script ``btype``: :func:`main`, then :func:`exit_with` its status."""
+    exit_with(main())
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -223,4 +223,5 @@ def _sweep(args) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from .cli import exit_with
+    exit_with(main())

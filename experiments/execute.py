@@ -91,9 +91,75 @@ def _interrupt_running_job(signum, frame):
     # Ctrl-C reaches every process of the group. In a worker it stops the running job
     # (its trainer returns early and run_job writes nothing) and the jobs already queued
     # to it; an idle worker does not die with a traceback.
-    _STOPPED.append(signum)
+    if not _STOPPED:
+        _STOPPED.append(signum)
+    if not _RUNNING:
+        return
+    lock = sys.modules.get("numba.core.compiler_lock")
+    if lock is not None and lock.global_compiler_lock.is_locked():
+        # Inside Numba's compiler a KeyboardInterrupt can land in one of llvmlite's
+        # ctypes callbacks, which prints a traceback and swallows it (the job would then
+        # run to its budget): raise it when the compiler lock is released instead.
+        _after_compiling.arm()
+        return
+    raise KeyboardInterrupt
+
+
+class _AfterCompiling:
+    """A Numba event listener that raises a deferred Ctrl-C's KeyboardInterrupt in the
+    thread that held the compiler lock, as it releases the lock's outermost hold."""
+
+    def __init__(self):
+        self.armed = False
+        self.listener = None
+
+    def arm(self):
+        import numba.core.event as ev
+        if self.listener is None:
+            listener = type("_RaiseAfterCompiling", (ev.Listener,), {
+                "on_start": lambda _self, event: None,
+                "on_end": lambda _self, event: self.on_release()})()
+            ev.register("numba:compiler_lock", listener)
+            self.listener = listener
+        self.armed = True
+
+    def on_release(self):
+        from numba.core.compiler_lock import global_compiler_lock
+        if self.armed and not global_compiler_lock.is_locked():
+            self.armed = False
+            if _RUNNING:
+                raise KeyboardInterrupt
+
+
+_after_compiling = _AfterCompiling()
+
+
+def _redeliver_swallowed_interrupt(unraisable):
+    """``sys.unraisablehook`` while jobs run: a KeyboardInterrupt raised inside a
+    callback that Python cannot propagate (a weakref callback, a ``__del__``, a ctypes
+    callback) is delivered again instead of printed, so that it stops the job."""
+    if isinstance(unraisable.exc_value, KeyboardInterrupt) and _RUNNING:
+        # from another thread, a moment later: delivered here, it would land in this
+        # hook, itself a callback (swallowed again, it comes back here)
+        threading.Timer(0.001, _interrupt_main_if_running).start()
+    else:
+        _hook_before[0](unraisable)
+
+
+def _interrupt_main_if_running() -> None:
     if _RUNNING:
-        raise KeyboardInterrupt
+        import _thread
+        _thread.interrupt_main(signal.SIGINT)  # runs _interrupt_running_job in the main thread
+
+
+_hook_before = [sys.__unraisablehook__]  # the unraisablehook that _handle_ctrl_c replaced
+
+
+def _handle_ctrl_c() -> None:
+    signal.signal(signal.SIGINT, _interrupt_running_job)
+    if sys.unraisablehook is not _redeliver_swallowed_interrupt:
+        _hook_before[0] = sys.unraisablehook
+        sys.unraisablehook = _redeliver_swallowed_interrupt
 
 
 @contextlib.contextmanager
@@ -107,13 +173,16 @@ def jobs_in_this_process():
         yield
         return
     _STOPPED.clear()
-    previous = signal.signal(signal.SIGINT, _interrupt_running_job)
+    previous, previous_hook = signal.getsignal(signal.SIGINT), sys.unraisablehook
+    _handle_ctrl_c()
     try:
         yield
         if _STOPPED:  # Ctrl-C between or after the jobs: still the user's Ctrl-C
             raise KeyboardInterrupt("the sweep was interrupted")
     finally:
         signal.signal(signal.SIGINT, previous)
+        sys.unraisablehook = previous_hook
+        _after_compiling.armed = False
         _STOPPED.clear()
 
 
@@ -139,7 +208,7 @@ def init_worker(threads: int) -> None:
     A spawned worker imports the parent's main module before this runs, so a script
     that uses a pool keeps ``import btype`` (which loads numba) out of its top level.
     """
-    signal.signal(signal.SIGINT, _interrupt_running_job)
+    _handle_ctrl_c()
     for var in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = str(threads)
 

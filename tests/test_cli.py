@@ -12,10 +12,19 @@ from experiments import cli, compare
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_the_entry_point_names_cli_main():
+def test_the_entry_point_names_cli_run():
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
     module, _, attr = scripts["btype"].partition(":")
-    assert getattr(importlib.import_module(module), attr) is cli.main
+    assert getattr(importlib.import_module(module), attr) is cli.run
+
+
+@pytest.mark.parametrize("status", [0, 3, 130])
+def test_exit_with_ends_with_the_status_and_the_output_written(status):
+    # 130 (after Ctrl-C) ends through os._exit: the buffered lines must still come out
+    code = ("import sys; from experiments.cli import exit_with; "
+            f"print('out', end=''); print('err', end='', file=sys.stderr); exit_with({status})")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert (done.returncode, done.stdout, done.stderr) == (status, "out", "err")
 
 
 @pytest.mark.parametrize("command", sorted(cli.COMMANDS))

@@ -312,6 +312,66 @@ def test_ctrl_c_ends_compare_with_one_line(tmp_path, workers):
     assert not list((tmp_path / "runs").glob(".*.tmp"))
 
 
+class _InterruptedInDel:
+    """Ctrl-C arriving while ``__del__`` runs: Python cannot raise the KeyboardInterrupt
+    out of it and would print it as 'Exception ignored'."""
+
+    def __del__(self):
+        signal.raise_signal(signal.SIGINT)
+        for _ in range(100):  # the handler runs at one of these bytecodes
+            pass
+
+
+@pytest.mark.skipif(threading.current_thread() is not threading.main_thread(), reason="signals")
+def test_a_ctrl_c_that_python_swallows_still_stops_the_job(capfd):
+    hook = sys.unraisablehook
+    with pytest.raises(KeyboardInterrupt):
+        with execute.jobs_in_this_process():
+            execute._RUNNING.append("job")
+            try:
+                with pytest.raises(KeyboardInterrupt):
+                    _InterruptedInDel()
+                    for _ in range(10 ** 6):  # without the redelivery this loop would end
+                        pass
+                    pytest.fail("the job went on after a Ctrl-C")
+            finally:
+                execute._RUNNING.remove("job")
+    assert "Exception ignored" not in capfd.readouterr().err
+    assert sys.unraisablehook is hook  # restored
+
+
+@pytest.mark.skipif(threading.current_thread() is not threading.main_thread(), reason="signals")
+def test_a_ctrl_c_during_numba_compilation_waits_for_the_compiler():
+    import numba
+    import numba.core.event as ev
+
+    class CtrlCAtCompile(ev.Listener):
+        def on_start(self, event):
+            signal.raise_signal(signal.SIGINT)
+
+        def on_end(self, event):
+            pass
+
+    def add_one(x):  # a function of its own: compiled in this test, never cached
+        return x + 1
+    compiled = numba.njit(add_one)
+    listener = CtrlCAtCompile()
+    ev.register("numba:compile", listener)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with execute.jobs_in_this_process():
+                execute._RUNNING.append("job")
+                try:
+                    with pytest.raises(KeyboardInterrupt):
+                        compiled(1)
+                finally:
+                    execute._RUNNING.remove("job")
+    finally:
+        ev.unregister("numba:compile", listener)
+    # the interrupt came once the compiler was done: the function is compiled and works
+    assert len(compiled.signatures) == 1 and compiled(1) == 2
+
+
 def test_a_solved_run_records_why_it_stopped_and_its_pruned_size(tmp_path):
     import btype
     from btype import export
