@@ -106,21 +106,27 @@ def _interrupt_running_job(signum, frame):
 
 
 class _AfterCompiling:
-    """A Numba event listener that raises a deferred Ctrl-C's KeyboardInterrupt in the
-    thread that held the compiler lock, as it releases the lock's outermost hold."""
+    """Raises a deferred Ctrl-C's KeyboardInterrupt in the thread that held Numba's
+    compiler lock, as it releases the lock's outermost hold (a Numba event listener,
+    registered at the first deferral: this module does not import numba)."""
 
     def __init__(self):
         self.armed = False
-        self.listener = None
+        self.listening = False
 
     def arm(self):
-        import numba.core.event as ev
-        if self.listener is None:
-            listener = type("_RaiseAfterCompiling", (ev.Listener,), {
-                "on_start": lambda _self, event: None,
-                "on_end": lambda _self, event: self.on_release()})()
-            ev.register("numba:compiler_lock", listener)
-            self.listener = listener
+        if not self.listening:
+            import numba.core.event as ev
+
+            class RaiseAfterCompiling(ev.Listener):
+                def on_start(_self, event):
+                    pass
+
+                def on_end(_self, event):
+                    self.on_release()
+
+            ev.register("numba:compiler_lock", RaiseAfterCompiling())
+            self.listening = True
         self.armed = True
 
     def on_release(self):

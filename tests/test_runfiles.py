@@ -1,4 +1,5 @@
 """Damaged, foreign and concurrent run files; the compare command's refusals and Ctrl-C."""
+import contextlib
 import json
 import math
 import re
@@ -322,20 +323,28 @@ class _InterruptedInDel:
             pass
 
 
-@pytest.mark.skipif(threading.current_thread() is not threading.main_thread(), reason="signals")
-def test_a_ctrl_c_that_python_swallows_still_stops_the_job(capfd):
-    hook = sys.unraisablehook
+@contextlib.contextmanager
+def _a_job_running_in_this_process():
+    """As ``run_job`` under ``jobs_in_this_process``; the Ctrl-C it leaves behind
+    raises KeyboardInterrupt on leaving, as in a sweep."""
     with pytest.raises(KeyboardInterrupt):
         with execute.jobs_in_this_process():
             execute._RUNNING.append("job")
             try:
-                with pytest.raises(KeyboardInterrupt):
-                    _InterruptedInDel()
-                    for _ in range(10 ** 6):  # without the redelivery this loop would end
-                        pass
-                    pytest.fail("the job went on after a Ctrl-C")
+                yield
             finally:
                 execute._RUNNING.remove("job")
+
+
+@pytest.mark.skipif(threading.current_thread() is not threading.main_thread(), reason="signals")
+def test_a_ctrl_c_that_python_swallows_still_stops_the_job(capfd):
+    hook = sys.unraisablehook
+    with _a_job_running_in_this_process():
+        with pytest.raises(KeyboardInterrupt):
+            _InterruptedInDel()
+            for _ in range(10 ** 6):  # without the redelivery this loop would end
+                pass
+            pytest.fail("the job went on after a Ctrl-C")
     assert "Exception ignored" not in capfd.readouterr().err
     assert sys.unraisablehook is hook  # restored
 
@@ -358,14 +367,9 @@ def test_a_ctrl_c_during_numba_compilation_waits_for_the_compiler():
     listener = CtrlCAtCompile()
     ev.register("numba:compile", listener)
     try:
-        with pytest.raises(KeyboardInterrupt):
-            with execute.jobs_in_this_process():
-                execute._RUNNING.append("job")
-                try:
-                    with pytest.raises(KeyboardInterrupt):
-                        compiled(1)
-                finally:
-                    execute._RUNNING.remove("job")
+        with _a_job_running_in_this_process():
+            with pytest.raises(KeyboardInterrupt):
+                compiled(1)
     finally:
         ev.unregister("numba:compile", listener)
     # the interrupt came once the compiler was done: the function is compiled and works
