@@ -166,15 +166,23 @@ def test_quick_preset_covers_what_the_readme_promises():
             assert twin and {**twin[0].network, "link": "turing"} == j.network
 
 
-def test_full_preset_and_mnist():
+def test_full_preset_is_the_scaling_study():
     preset = presets.get("full")
-    assert preset.seeds >= 20
     jobs = preset.jobs()
-    tasks = {j.task for j in jobs}
-    for want in ["parity3", "parity8", "mux6", "mux11", "add2", "add3", "mul2", "mul3", "digits"]:
-        assert want in tasks
-    assert any(t.startswith("majority") for t in tasks) and any(t.startswith("cmp") for t in tasks)
-    assert any(t.startswith("dec") for t in tasks) and not any(t.startswith("mnist") for t in tasks)
+    sizes = {}
+    for j in jobs:
+        family, size = presets.task_size(j.task)
+        sizes.setdefault(family, set()).add(size)
+    assert sizes == {"epar": set(range(3, 11)), "mux": {6, 11}, "addc": set(range(2, 7)),
+                     "mul": {2, 3, 4}, "cmp": {2, 3, 4}}
+    # every task with a published CGP median is in its family's scaling panel
+    from experiments.plots import CGP_MEDIANS
+    assert set(CGP_MEDIANS) <= {j.task for j in jobs}
+    # on the gate-evaluation axis, with the plateau rule and a time cap; bigger tasks, bigger budgets
+    budgets = {j.task: j.budget for j in jobs}
+    assert all(b["plateau"] == 10.0 and b["seconds"] == preset.cap_seconds for b in budgets.values())
+    assert budgets["epar8"]["gate_evals"] == 10 * budgets["epar3"]["gate_evals"] == 10 ** 11
+    assert not preset.link_tasks and not any(t.startswith("mnist") for t in budgets)
     with_mnist = preset.jobs(mnist_dir="/data/mnist", seeds=1)
     mnist = [j for j in with_mnist if j.task.startswith("mnist")]
     assert mnist and all(j.task_args == {"directory": "/data/mnist"} for j in mnist)
