@@ -1,16 +1,17 @@
 """The README table of gradient descent on Boolean functions: sgd (old and new defaults), es, sgd+es.
 
     python -m experiments.bench_boolean [--out FILE] [--sets full gd] [--tasks ...] [--methods ...]
-                                        [--seeds 0-19] [--summary]
+                                        [--seeds 0-19] [--sgd-options JSON] [--summary]
 
 Every run (task, machine set, method, seed) trains ``random_network(..., seed=seed)`` with
 trainer seed ``seed`` in this process (one Numba and one torch thread) and appends one JSON
 line to ``--out`` when it ends, so a stopped benchmark loses at most the run in progress
 and a restart skips the runs already in the file. ``--summary`` prints the markdown table
-from the file.
+from the file. ``--sgd-options '{"lr": 0.2}'`` runs the ``sgd`` method with options over its
+defaults (a study of one option; each setting in its own ``--out``).
 
-Machine sets: ``full`` is the full preset's machine of each task
-(``experiments.presets._FULL_TASKS``); ``gd`` is the machine chosen for gradient descent
+Machine sets: ``full`` is each task's machine in ``experiments.presets._BASE_TASKS`` (the
+first full preset's, which the standard preset runs on); ``gd`` is the machine chosen for gradient descent
 (:data:`GD_MACHINES`): for a single-output task a wide, shallow
 machine read as the 2-class task ``btype.tasks.get(name, as_classes=True)`` (half the outputs
 vote for 0, half for 1, the larger popcount wins, ties to 0: a readout, not gates); the
@@ -63,9 +64,9 @@ def machine(task_name, machine_set, seed):
     """(task, network, description) of one run."""
     import btype
     if machine_set == "full":
-        from .presets import _FULL_TASKS
+        from .presets import _BASE_TASKS
         task = btype.tasks.get(task_name)
-        spec = dict(_FULL_TASKS[task_name].network)
+        spec = dict(_BASE_TASKS[task_name].network)
         n_gates, layers, reach = spec.pop("n_gates"), spec.pop("layers"), spec.pop("reach", 1)
         net = btype.random_network(task.n_inputs, n_gates, task.n_outputs, layers=layers, reach=reach, seed=seed)
         return task, net, f"{n_gates}/{layers}, reach {reach}, 1 output per bit"
@@ -79,13 +80,15 @@ def machine(task_name, machine_set, seed):
     return task, net, f"{n_gates}/{layers}, reach 1, vote of {per_class} per class"
 
 
-def run_one(task_name, machine_set, method, seed):
-    """Train one run; the JSON-ready result."""
+def run_one(task_name, machine_set, method, seed, sgd_options=None):
+    """Train one run; the JSON-ready result. ``sgd_options``: options passed to the
+    ``sgd`` method over the package defaults (a study of one option; kept in the row)."""
     import btype
     task, net, shape = machine(task_name, machine_set, seed)
+    sgd_options = dict(sgd_options or {}) if method == "sgd" else {}
     if method in ("sgd-old", "sgd"):
         budget = btype.Budget(steps=SGD_STEPS)
-        options = dict(OLD_SGD) if method == "sgd-old" else {}
+        options = dict(OLD_SGD) if method == "sgd-old" else dict(sgd_options)
         trainer, options["device"] = btype.trainer("sgd"), "cpu"
     else:
         plateau = dict(plateau=PLATEAU, plateau_min=PLATEAU_MIN) if machine_set == "gd" else {}
@@ -106,7 +109,18 @@ def run_one(task_name, machine_set, method, seed):
                 wall=wall, solve_evaluations=None if solve is None else solve["evaluations"],
                 solve_gate_evals=None if solve is None else solve["gate_evals"],
                 solve_seconds=None if solve is None else solve["seconds"],
-                switch_gate_evals=next((rec["gate_evals"] for rec in r.trace if rec.get("phase") == "es"), None))
+                switch_gate_evals=next((rec["gate_evals"] for rec in r.trace if rec.get("phase") == "es"), None),
+                **({"sgd_options": sgd_options} if sgd_options else {}))
+
+
+def _options_arg(text):
+    try:
+        options = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise argparse.ArgumentTypeError(f"not JSON ({error})") from None
+    if not isinstance(options, dict):
+        raise argparse.ArgumentTypeError(f"must be a JSON object of sgd options, got {text!r}")
+    return options
 
 
 def seeds_arg(text):
@@ -141,7 +155,7 @@ def summary(rows, sets=SETS, tasks=TASKS, methods=METHODS) -> str:
         group = [r for r in rows if r["set"] == s]
         if not group:
             continue
-        out += [f"**{'Full preset machines' if s == 'full' else 'Machines chosen for gradient descent'}**", "",
+        out += [f"**{'The base machines (standard preset)' if s == 'full' else 'Machines chosen for gradient descent'}**", "",
                 "| task | machine | method | solved | median evaluations | median gate-evals | median seconds |",
                 "|---|---|---|---:|---:|---:|---:|"]
         for t in tasks:
@@ -167,6 +181,9 @@ def main(argv=None):
     parser.add_argument("--gd-methods", nargs="+", choices=METHODS,
                         help="methods on the gd set (default: --methods); the search's class vote makes es slow there")
     parser.add_argument("--seeds", type=seeds_arg, default=list(range(20)), help="e.g. 0-19 or 0-4,10")
+    parser.add_argument("--sgd-options", type=_options_arg, default={}, metavar="JSON",
+                        help='options of the sgd method over its defaults, e.g. \'{"lr": 0.2}\' '
+                             '(kept in each row; give each setting its own --out)')
     parser.add_argument("--summary", action="store_true", help="print the table from --out and stop")
     args = parser.parse_args(argv)
     if args.summary:
@@ -177,7 +194,13 @@ def main(argv=None):
     import torch
     numba.set_num_threads(1)
     torch.set_num_threads(1)
-    done = {(r["set"], r["task"], r["method"], r["seed"]) for r in read(args.out)}
+    rows = read(args.out)
+    other = {json.dumps(r.get("sgd_options", {}), sort_keys=True) for r in rows if r["method"] == "sgd"}
+    other.discard(json.dumps(args.sgd_options, sort_keys=True))
+    if other:
+        parser.error(f"{args.out} holds sgd runs with other --sgd-options ({', '.join(sorted(other))}); "
+                     "give each setting its own --out")
+    done = {(r["set"], r["task"], r["method"], r["seed"]) for r in rows}
     print(f"# {cpu_name()}, {os.cpu_count()} cores; results to {args.out}", flush=True)
     try:
         for seed in args.seeds:
@@ -186,7 +209,7 @@ def main(argv=None):
                     for m in (args.gd_methods or args.methods) if s == "gd" else args.methods:
                         if (s, t, m, seed) in done or (s == "gd" and t not in GD_MACHINES):
                             continue
-                        row = run_one(t, s, m, seed)
+                        row = run_one(t, s, m, seed, args.sgd_options)
                         with open(args.out, "a") as fh:
                             fh.write(json.dumps(row) + "\n")
                         print(f"{s} {t} {m} seed {seed}: solved {row['solved']} ({row['stop_reason']}) "
