@@ -132,7 +132,9 @@ class Preset:
     plateau, plateau_min : float, int or None
         The budget's plateau rule (``btype.Budget``): stop a run whose best training
         fitness has not improved while its gate-evaluations grew ``plateau``-fold, once
-        it has spent ``plateau_min`` gate-evaluations.
+        it has spent ``plateau_min`` gate-evaluations (times the task's ``scale``, as the
+        budget: a task given ten times the budget searches ten times longer before the
+        rule may stop it).
     options : dict
         ``{method: {option: value}}`` for every task.
     link_tasks : dict
@@ -195,7 +197,7 @@ class Preset:
             budget["target"] = self.target
         if self.plateau is not None:
             budget["plateau"] = self.plateau
-            budget["plateau_min"] = self.plateau_min
+            budget["plateau_min"] = int(round(self.plateau_min * setup.scale))
         return budget
 
     def _job(self, task, setup, method, seed, link, device, task_args, sweep, *, fraction=1.0,
@@ -320,7 +322,7 @@ class Preset:
         unit = {"seconds": "s", "gate_evals": " gate-evals", "evaluations": " evaluations"}[self.axis]
         cap = (f" (or {self.cap_seconds:g} s)" if self.cap_seconds is not None and self.axis != "seconds"
                else "")
-        plateau = (f", plateau rule {self.plateau:g}-fold after {self.plateau_min:.3g} gate-evals"
+        plateau = (f", plateau rule {self.plateau:g}-fold after {self.plateau_min:.3g} gate-evals (times the scale)"
                    if self.plateau is not None else "")
         tuning = ""
         if self.tune is not None:

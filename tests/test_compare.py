@@ -182,6 +182,8 @@ def test_full_preset_is_the_scaling_study():
     budgets = {j.task: j.budget for j in jobs}
     assert all(b["plateau"] == 10.0 and b["seconds"] == preset.cap_seconds for b in budgets.values())
     assert budgets["epar8"]["gate_evals"] == 10 * budgets["epar3"]["gate_evals"] == 10 ** 11
+    # ... and a plateau rule that waits as much longer
+    assert budgets["epar8"]["plateau_min"] == 10 * budgets["epar3"]["plateau_min"] == 10 ** 10
     assert not preset.link_tasks and not any(t.startswith("mnist") for t in budgets)
     with_mnist = preset.jobs(mnist_dir="/data/mnist", seeds=1)
     mnist = [j for j in with_mnist if j.task.startswith("mnist")]
@@ -217,7 +219,7 @@ def test_standard_preset_stops_on_gate_evals_or_a_plateau_and_has_the_anchor_tas
         budget = btype.Budget(**job.budget)
         scale = preset.tasks.get(job.task, preset.link_tasks.get(job.task)).scale
         assert budget.gate_evals == round(preset.budget * scale) and budget.target == 1.0
-        assert budget.plateau == preset.plateau and budget.plateau_min == preset.plateau_min
+        assert budget.plateau == preset.plateau and budget.plateau_min == round(preset.plateau_min * scale)
         assert budget.seconds == preset.cap_seconds
     # the plateau rule as the budget applies it: no better fitness while gate-evals grew
     # 10-fold, and never before plateau_min (1e9) gate-evaluations
