@@ -61,11 +61,14 @@ def _legend_below(fig, axes) -> float:
 
 
 def _save(fig, title, caption, directory, stem, *, bottom=0.5) -> list[Path]:
-    fig.suptitle(f"{title}\n{caption}", fontsize=9)
     # Fixed margins in inches: automatic layouts measure every tick label again at each
-    # save and cost more than the drawing itself.
+    # save and cost more than the drawing itself. The title hangs from the top edge and
+    # the panels start below its lines (and their own titles), whatever the figure's height.
     w, h = fig.get_size_inches()
-    fig.subplots_adjust(left=0.62 / w, right=1 - 0.15 / w, bottom=(bottom + 0.1) / h, top=1 - 0.8 / h,
+    text = f"{title}\n{caption}"
+    fig.suptitle(text, fontsize=9, y=1 - 0.08 / h, va="top")
+    top = 0.08 + 0.16 * (text.count("\n") + 1) + 0.3
+    fig.subplots_adjust(left=0.62 / w, right=1 - 0.15 / w, bottom=(bottom + 0.1) / h, top=1 - top / h,
                         wspace=0.32, hspace=0.5)
     paths = []
     for ext in ("png", "svg"):
