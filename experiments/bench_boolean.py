@@ -11,8 +11,8 @@ from the file. ``--sgd-options '{"lr": 0.2}'`` runs the ``sgd`` method with opti
 defaults (a study of one option; each setting in its own ``--out``).
 
 Machine sets: ``full`` is each task's machine in ``experiments.presets._BASE_TASKS`` (the
-first full preset's, which the standard preset runs on); ``gd`` is the machine chosen for gradient descent
-(:data:`GD_MACHINES`): for a single-output task a wide, shallow
+first full preset's, which the standard preset runs on); ``gd`` is the machine chosen for
+gradient descent (:data:`GD_MACHINES`): for a single-output task a wide, shallow
 machine read as the 2-class task ``btype.tasks.get(name, as_classes=True)`` (half the outputs
 vote for 0, half for 1, the larger popcount wins, ties to 0: a readout, not gates); the
 multi-output tasks have none (see :data:`GD_MACHINES`).
@@ -88,7 +88,7 @@ def run_one(task_name, machine_set, method, seed, sgd_options=None):
     sgd_options = dict(sgd_options or {}) if method == "sgd" else {}
     if method in ("sgd-old", "sgd"):
         budget = btype.Budget(steps=SGD_STEPS)
-        options = dict(OLD_SGD) if method == "sgd-old" else dict(sgd_options)
+        options = dict(OLD_SGD) if method == "sgd-old" else {**sgd_options}
         trainer, options["device"] = btype.trainer("sgd"), "cpu"
     else:
         plateau = dict(plateau=PLATEAU, plateau_min=PLATEAU_MIN) if machine_set == "gd" else {}
