@@ -79,7 +79,7 @@ def task_rows(runs, *, n_boot=2000, seed=0, gate_limit=None) -> list[dict]:
     return rows
 
 
-def scaling_rows(runs, *, axes=("evaluations", "gate_evals"), n_boot=200, seed=0) -> list[dict]:
+def scaling_rows(runs, *, axes=("evaluations", "gate_evals", "seconds"), n_boot=200, seed=0) -> list[dict]:
     """Growth of cost-to-solve with input count per (task family, method, axis).
 
     Keys: ``family``, ``method``, ``axis``, ``inputs`` (the input counts), ``growth``

@@ -275,6 +275,21 @@ def test_scaling_panels_draw_the_fitted_growth_with_its_factor():
     plt.close("all")
 
 
+def test_the_summary_tabulates_growth_on_every_cost_axis():
+    # es solves parity3, 4, 5 at records 1, 2, 3: gate-evaluations 1e4, 1e5, 1e6 (10x per
+    # input), evaluations 10, 20, 30 and seconds 0.1, 0.2, 0.3 (both sqrt(3) = 1.73x per input
+    # by least squares on the log: ln 3 over two inputs).
+    group = []
+    for n in (3, 4, 5):
+        for s in range(3):
+            run = _run(f"parity{n}", "es", s, solve_at=n - 2)
+            group.append(Run({**run.header, "task": {"n_inputs": n}}, run.records, run.footer))
+    text = summary.summary_markdown(group, n_boot=50)
+    growth = text[text.index("## Growth with input count"):]
+    for axis, factor in (("gate_evals", "10×"), ("evaluations", "1.73×"), ("seconds", "1.73×")):
+        assert f"| parity | 3, 4, 5 | es | {axis} | {factor} " in growth, axis
+
+
 def test_anchor_panel_puts_each_method_beside_the_published_median():
     # es solves mul3 at record 2 (20 evaluations) in 3 of 4 seeds and epar8 never; sgd solves
     # mul3 at record 4 (40 evaluations) in every seed. Budget line: the most evaluations spent.
