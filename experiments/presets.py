@@ -514,7 +514,7 @@ _STANDARD = Preset(
     description=("The answer with confidence intervals: a tuning stage per (method, task family) "
                  "on tuning seeds, then the tuned view and the matched view on the evaluation "
                  "seeds, at a gate-evaluation budget with the plateau rule and a time cap. "
-                 "Measured: 28.8 min on 2 cores (2 workers, nothing else running), figures "
+                 "Measured: 29.9 min on 2 cores (2 workers, nothing else running), figures "
                  "included."),
     tasks=_STANDARD_TASKS,
     seeds=8,
