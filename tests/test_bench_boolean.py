@@ -1,10 +1,23 @@
 """experiments.bench_boolean: the --sgd-options study of one option."""
 import json
 
+import numba
 import pytest
+import torch
 
 import btype
 from experiments import bench_boolean
+
+
+@pytest.fixture(autouse=True)
+def _threads_kept(monkeypatch):
+    """main() pins one Numba and one torch thread and sets NUMBA_NUM_THREADS for its own
+    process; here that would leak into the tests that follow."""
+    monkeypatch.setenv("NUMBA_NUM_THREADS", str(numba.config.NUMBA_NUM_THREADS))
+    numba_threads, torch_threads = numba.get_num_threads(), torch.get_num_threads()
+    yield
+    numba.set_num_threads(numba_threads)
+    torch.set_num_threads(torch_threads)
 
 
 def _argv(out, options):
