@@ -437,10 +437,7 @@ _BASE_TASKS = {
 # (epar, the CGP benchmark) so that its anchor sits in its own panel. mux20 (2^20 rows)
 # is left out: at this budget a search gets a few thousand evaluations of it.
 _SCALING_TASKS = {
-    "epar3": TaskSetup(_layered(200, 10, reach=2)),
-    "epar4": TaskSetup(_layered(300, 12, reach=2)),
-    "epar5": TaskSetup(_layered(600, 14, reach=2)),
-    "epar6": TaskSetup(_layered(1000, 20, reach=2)),
+    **{f"epar{n}": _BASE_TASKS[f"parity{n}"] for n in range(3, 7)},  # the parity machines
     "epar7": TaskSetup(_layered(1000, 24, reach=2), scale=10.0),
     "epar8": TaskSetup(_layered(1000, 24, reach=2), scale=10.0),
     "epar9": TaskSetup(_layered(1300, 28, reach=2), scale=10.0),
