@@ -84,7 +84,7 @@ class Network:
     modifiers : array_like of bool, shape (G, 2), optional
         Which links carry a modifier. Default all True (a B-type).
     link : {"switch", "turing"}
-        What a modified link delivers; see DESIGN.md section 1.
+        What a modified link delivers; see docs/design.md section 1.
     """
 
     __slots__ = ("n_inputs", "wiring", "outputs", "enabled", "modifiers", "link", "_memo")

@@ -4,7 +4,7 @@ Every consumer of link semantics or graph structure reads it from here: the
 simulator's kernel masks, the search's output cone and reader lists, export's
 pruning (link literals, active gates) and the relaxation's link coefficients.
 
-Link semantics (DESIGN.md section 1), the one place they are written down: a
+Link semantics (docs/design.md section 1), the one place they are written down: a
 link without a modifier delivers its source ``v``; a modified link that is
 interrupted delivers the constant 1; a modified link that passes delivers
 ``v`` in ``"switch"`` mode and ``NOT v`` in ``"turing"`` mode

@@ -1,7 +1,7 @@
 """A slow, obviously correct simulator: one sample at a time, plain Python.
 
 This is the oracle the fast simulator is tested against. It follows the
-semantics table of DESIGN.md section 1 literally and shares no code with
+semantics table of docs/design.md section 1 literally and shares no code with
 ``btype.kernels``.
 """
 from __future__ import annotations

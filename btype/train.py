@@ -2,7 +2,7 @@
 
 Both ``btype.search.train`` and ``sgd.train`` take a :class:`Budget` and return
 a :class:`TrainResult` whose ``trace`` is a list of records made by
-:func:`make_record` (DESIGN.md section 4).
+:func:`make_record` (docs/design.md section 4).
 """
 from __future__ import annotations
 
@@ -195,7 +195,7 @@ def _finite_or_none(value):
 
 def make_record(*, method, task, seed, step, evaluations, gate_evals, seconds,
                 train_fitness, test_accuracy, solved, **extra) -> dict:
-    """One checkpoint record (DESIGN.md section 4) as a JSON-ready dict.
+    """One checkpoint record (docs/design.md section 4) as a JSON-ready dict.
 
     ``extra`` fields (e.g. ``relaxed_train_fitness``) follow the required ones.
     NaN and infinite numbers are written as None, so the records stay strict JSON.

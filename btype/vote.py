@@ -2,7 +2,7 @@
 
 A classification machine's outputs are split into ``n_classes`` equal
 consecutive groups; a class's score is the number of ones in its group and the
-prediction is the highest score, ties to the lowest class (DESIGN.md section 3;
+prediction is the highest score, ties to the lowest class (docs/design.md section 3;
 :func:`btype.tasks.classify` does the same on unpacked outputs). Here the
 machine is first pruned (:func:`btype.export.prune`, once per network): outputs
 that fold to constants become a fixed offset of their class, an output node

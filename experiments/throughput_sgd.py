@@ -15,7 +15,7 @@ module: hardened outputs bit-exact with ``btype.evaluate``, relaxed outputs and
 theta gradients to float32 rounding.
 
 A step is one forward and one backward pass; it counts 3 x gates x batch gate
-evaluations (DESIGN.md section 4).
+evaluations (docs/design.md section 4).
 """
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ Values are probabilities in [0, 1]. Each modified link ``(g, p)`` has a
 parameter ``theta[g, p]`` and an enable probability ``e = sigmoid(theta / tau)``.
 A switch-mode modified link delivers ``1 - e (1 - v)``, a turing-mode one
 ``1 - e v``, an unmodified link ``v``; a gate delivers ``1 - l0 l1``. With
-``e`` and ``v`` in {0, 1} this is exactly the machine of DESIGN.md section 1,
+``e`` and ``v`` in {0, 1} this is exactly the machine of docs/design.md section 1,
 and :meth:`RelaxedNetwork.harden` turns ``theta > 0`` back into modifier bits.
 """
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 The loop never waits for the device between records: the loss, its
 finiteness and the counters stay on the device or on the host clock, and the
-hardened machine is scored by the btype simulator only at records (DESIGN.md
+hardened machine is scored by the btype simulator only at records (docs/design.md
 section 4). Checkpoints go through :mod:`btype.checkpoint` (data only).
 """
 from __future__ import annotations

@@ -26,7 +26,7 @@ def test_digits_reaches_93_percent_hardened_within_a_minute_of_steps():
     assert result.trace[-1]["step"] <= 5000
 
     # Re-score the hardened machine with the simulator: the class is the group of
-    # outputs with the most ones (ties to the lowest class), DESIGN.md section 3.
+    # outputs with the most ones (ties to the lowest class), docs/design.md section 3.
     out = btype.evaluate(result.network, task.X_test)
     votes = out.reshape(len(out), task.n_classes, per_class).sum(-1)
     accuracy = float(np.mean(votes.argmax(1) == task.Y_test))

@@ -20,7 +20,7 @@ def _net(task, seed=0):
 
 
 def _vote_accuracy(net, X, y, n_classes):
-    # The class vote written out here (DESIGN.md section 3): most ones, ties to the lowest class.
+    # The class vote written out here (docs/design.md section 3): most ones, ties to the lowest class.
     out = btype.evaluate(net, X)
     votes = out.reshape(len(out), n_classes, -1).sum(-1)
     return float(np.mean(votes.argmax(1) == y))

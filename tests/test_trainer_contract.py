@@ -1,4 +1,4 @@
-"""The contract every registered trainer keeps (DESIGN.md sections 2 and 4).
+"""The contract every registered trainer keeps (docs/design.md sections 2 and 4).
 
 Parametrised over ``btype.trainers()``: no trainer gets a branch of its own. Each runs
 on a WB-type machine (half the links modified) for a small evaluation budget.

@@ -66,7 +66,7 @@ def train(net, task, *, method="es", budget, seed=0, progress=True, callback=Non
     -------
     btype.TrainResult
         The best machine, its exact training fitness and test accuracy, the
-        trace of records (DESIGN.md section 4, plus ``skipped`` and
+        trace of records (docs/design.md section 4, plus ``skipped`` and
         ``accepted`` counts) and ``stop_reason``. Ctrl-C returns the best
         machine so far with ``interrupted=True``.
     """

@@ -1,4 +1,4 @@
-"""The Task type and the scoring that every trainer shares (DESIGN.md section 3)."""
+"""The Task type and the scoring that every trainer shares (docs/design.md section 3)."""
 from __future__ import annotations
 
 import numbers

@@ -3,7 +3,7 @@
 Nothing is downloaded: digits ship inside scikit-learn; MNIST and
 Fashion-MNIST (``btype.tasks.images``) are read from files on disk. Inputs are
 binarised pixels (a threshold or a thermometer code); targets are ``(S,)``
-int labels with ``n_classes`` set (DESIGN.md section 3). Every data set takes
+int labels with ``n_classes`` set (docs/design.md section 3). Every data set takes
 ``valid=``, the share of its training rows held out as a validation split
 (stratified by class, fixed by ``seed``).
 """

@@ -8,7 +8,7 @@ value the output node must hold at clock step ``task.steps = T + settle``. The
 every NAND adds one step of delay.
 
 Stream ``r`` of an exhaustive task sets frame ``t`` to bit ``t`` of ``r``, the
-truth-table convention of DESIGN.md. When ``2**T`` exceeds ``max_exhaustive``,
+truth-table convention of docs/design.md. When ``2**T`` exceeds ``max_exhaustive``,
 train and test are independent seeded random samples of ``n_samples`` streams
 each; otherwise both splits hold every stream.
 """

@@ -1,4 +1,4 @@
-"""Truth-table tasks (DESIGN.md section 3), including the functions of the
+"""Truth-table tasks (docs/design.md section 3), including the functions of the
 General Boolean Function Benchmark Suite that the classic set lacks.
 
 Every truth-table task lists all ``2**n`` input rows, and uses them for both
