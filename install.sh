@@ -3,8 +3,10 @@
 #   ./install.sh        the package, for running experiments
 #   ./install.sh data   also the data sets: scikit-learn (digits) and Fashion-MNIST (Debian's
 #                       dataset-fashion-mnist, installed with apt where it is missing)
-#   ./install.sh dev    the data sets, the test tools (pytest, hypothesis, Dask) and Icarus
-#                       Verilog + Graphviz, which the export tests drive
+#   ./install.sh dev    the data sets, the test tools (pytest, hypothesis, Dask, nbclient for
+#                       the tutorial notebooks), the documentation tools (the docs extra:
+#                       Sphinx, numpydoc, myst-nb, furo) and Icarus Verilog + Graphviz,
+#                       which the export tests drive
 # PyTorch: an installed torch (any recent version) is kept. Otherwise a machine with an
 # NVIDIA GPU gets the default CUDA build; a machine without one gets the CPU build
 # (torch 2.13.0+cpu from a local wheel where this machine kind has one, else from
@@ -30,7 +32,7 @@ fashion_files() { [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte
 
 case "${1:-}" in
     dev)
-        pip_install -e ".[dev]"
+        pip_install -e ".[dev,docs]"
         need iverilog command -v iverilog
         need graphviz command -v dot
         need dataset-fashion-mnist fashion_files ;;

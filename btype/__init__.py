@@ -12,7 +12,7 @@ from .wiring import random_network
 from . import checkpoint, export, registry, search  # noqa: E402  (they use the names above)
 from .vote import classify, count_correct  # noqa: E402  (it prunes with export)
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"  # the package version (pyproject.toml reads it from here)
 
 __all__ = ["Network", "LINK_MODES", "random_network", "pack", "unpack", "Budget",
            "TrainResult", "STOP_REASONS", "make_record", "trainer", "trainers", "checkpoint", "registry", "tasks", "evaluate", "evaluate_packed", "run", "jit", "export",
