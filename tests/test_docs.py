@@ -1,5 +1,6 @@
 """The README and the documentation pages: length, wording, links and project files."""
 import re
+import subprocess
 import tomllib
 from pathlib import Path
 
@@ -13,10 +14,17 @@ PAGES = sorted((ROOT / "docs").rglob("*.md"))
 
 
 def _text_files():
-    skip = {".git", "_build", "__pycache__", ".hypothesis", ".pytest_cache", "generated"}
-    for path in ROOT.rglob("*"):
-        if path.is_file() and not skip & set(path.relative_to(ROOT).parts) \
-                and path.suffix in {".py", ".md", ".toml", ".sh", ".cff", ".ipynb", ".rst", ""}:
+    """The repository's files (tracked or not ignored), text ones only."""
+    try:
+        listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+                                cwd=ROOT, capture_output=True, text=True, check=True).stdout
+        paths = [ROOT / line for line in listed.splitlines()]
+    except (OSError, subprocess.CalledProcessError):   # not a git checkout
+        skip = {".git", "_build", "__pycache__", ".hypothesis", ".pytest_cache", "generated"}
+        paths = [p for p in ROOT.rglob("*") if not skip & set(p.relative_to(ROOT).parts)]
+    for path in paths:
+        if path.is_file() and path.suffix in {".py", ".md", ".toml", ".sh", ".cff", ".ipynb",
+                                              ".rst", ".txt", ".cfg", ""}:
             yield path
 
 
@@ -52,8 +60,11 @@ def test_readme_links_and_images_exist():
 
 
 def test_version_is_one_number_everywhere():
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert project["version"] == btype.__version__
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    # Written once, in btype/__init__.py; the build reads it from there.
+    assert "version" in pyproject["project"]["dynamic"]
+    assert pyproject["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "btype.__version__"}
+    assert re.fullmatch(r"\d+\.\d+\.\d+", btype.__version__)
     citation = (ROOT / "CITATION.cff").read_text()
     assert re.search(rf"^version: \"?{re.escape(btype.__version__)}\"?$", citation, re.MULTILINE)
     assert f"## {btype.__version__}" in (ROOT / "CHANGELOG.md").read_text()
