@@ -94,7 +94,7 @@ def _plan(net, rows):
     """The kernel plan for ``rows`` ("outputs" or "nodes"), made once per network."""
     def make(net):
         wanted = net.outputs if rows == "outputs" else np.arange(net.n_nodes)
-        return kernels._slot_plan(net.n_inputs, np.ascontiguousarray(net.wiring), wanted.astype(np.int64))
+        return kernels.slot_plan(net.n_inputs, np.ascontiguousarray(net.wiring), wanted.astype(np.int64))
     return net._derived(f"plan_{rows}", make)
 
 
@@ -134,9 +134,9 @@ def _eval_rows(net, P, rows, block=None):
         n_chunks = _chunks(W, block)
         args = (np.ascontiguousarray(P), src_slot, dst_slot, xm, om, out_slot, n_slots, block)
         if n_chunks == 1:  # no parallel region: its start-up outweighs a small evaluation
-            kernels._eval_chunk(*args, 0, 1, out)
+            kernels.eval_chunk(*args, 0, 1, out)
         else:
-            kernels._eval_blocks(*args, n_chunks, out)
+            kernels.eval_blocks(*args, n_chunks, out)
     return out
 
 
@@ -274,9 +274,9 @@ def run(net, X, steps, initial=None, record=False, *, threads=None):
             args = (np.ascontiguousarray(frames), held, np.ascontiguousarray(net.wiring), om, reg, init,
                     steps, np.asarray(net.outputs, np.int64), block)
             if n_chunks == 1:
-                kernels._run_chunk(*args, 0, 1, out, history)
+                kernels.run_chunk(*args, 0, 1, out, history)
             else:
-                kernels._run_blocks(*args, n_chunks, out, history)
+                kernels.run_blocks(*args, n_chunks, out, history)
     if record:
         return np.stack([unpack(history[t], S) for t in range(steps + 1)]) if G else \
             np.zeros((steps + 1, S, 0), bool)
@@ -314,17 +314,20 @@ class DeltaEvaluator:
         P = pack(X) if net.n_inputs else np.zeros((0, W), np.uint64)
         self._values = _eval_rows(net, P, "nodes")
         xm, om, _ = link_masks(net)
-        self._xm, self._om = xm.copy(), om.copy()  # flips update them in place
-        self._wiring = np.ascontiguousarray(net.wiring)
-        self._ptr, self._idx = fanout(net)
-        self._tail = tail_mask(self.n_samples)
+        ptr, idx = fanout(net)
         G = net.n_gates
-        self._heap = np.zeros(max(G, 1), np.int64)
-        self._queued = np.zeros(max(G, 1), bool)
-        self._scratch_gate = np.zeros(1, np.int64)
-        self._scratch_row = np.zeros((1, W), np.uint64)
-        self._res = np.zeros(2, np.int64)
+        none = np.zeros(0, np.int64)   # outputs are not tracked: no output lists, no dirty list
+        self._plan = kernels.DeltaPlan(
+            n_in=net.n_inputs, turing=net.link == "turing", src=np.ascontiguousarray(net.wiring),
+            tail=tail_mask(self.n_samples), rd_ptr=ptr, rd_idx=idx,
+            out_ptr=np.zeros(net.n_nodes + 1, np.int64), out_idx=none)
+        self._state = kernels.DeltaState(
+            values=self._values, xm=xm.copy(), om=om.copy(),   # flips update the masks in place
+            heap=np.zeros(max(G, 1), np.int64), queued=np.zeros(max(G, 1), bool),
+            undo_gates=np.zeros(1, np.int64), undo_rows=np.zeros((1, W), np.uint64),
+            dirty=none, res=np.zeros(2, np.int64))
         self._enabled = np.array(net.enabled)
+        self._modifiers = np.ascontiguousarray(net.modifiers)
         self.recomputed = 0
 
     @property
@@ -367,21 +370,16 @@ class DeltaEvaluator:
         links = links.reshape(-1, 2) if links.ndim == 1 and links.size == 2 else links
         if links.ndim != 2 or links.shape[1] != 2:
             raise ValueError(f"links must have shape (k, 2), got {links.shape}")
-        g, p = links[:, 0], links[:, 1]
-        bad = (g < 0) | (g >= self._net.n_gates) | (p < 0) | (p > 1)
-        if bad.any():
-            raise ValueError(f"links contains {links[np.argmax(bad)].tolist()}, not a (gate, port) "
+        n = int(kernels.delta_flip(self._plan, self._state, np.ascontiguousarray(links, dtype=np.int64),
+                                   self._enabled, self._modifiers))
+        if n < 0:   # the kernel checked the links and changed nothing
+            self._refuse(links[-1 - n])
+        self.recomputed += n
+        return n
+
+    def _refuse(self, link):
+        g, p = int(link[0]), int(link[1])
+        if not (0 <= g < self._net.n_gates and 0 <= p <= 1):
+            raise ValueError(f"links contains {[g, p]}, not a (gate, port) "
                              f"of this {self._net.n_gates}-gate network")
-        unmodified = ~self._net.modifiers[g, p]
-        if unmodified.any():
-            raise ValueError(f"link {links[np.argmax(unmodified)].tolist()} carries no modifier "
-                             "and cannot be flipped")
-        links = np.ascontiguousarray(links, dtype=np.int64)
-        n = kernels._delta_flip(self._values, self._net.n_inputs, self._wiring, self._xm, self._om,
-                                self._net.link == "turing", self._ptr, self._idx, links, self._tail,
-                                self._heap, self._queued, self._scratch_gate, self._scratch_row,
-                                self._res)
-        for gi, pi in links:
-            self._enabled[gi, pi] = ~self._enabled[gi, pi]
-        self.recomputed += int(n)
-        return int(n)
+        raise ValueError(f"link {[g, p]} carries no modifier and cannot be flipped")
