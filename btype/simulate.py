@@ -7,43 +7,35 @@ bits, recomputes only the gates downstream of the change.
 """
 from __future__ import annotations
 
-import numbers
 from contextlib import contextmanager
 
 import numba
 import numpy as np
 
 from . import kernels
+from ._checks import MAX_COUNT, check_bool, check_bool_array, check_int
 from .bits import n_words, pack, tail_mask, unpack
-from .network import Network
+from .network import Network, check_network
 from .plan import link_masks, readers
 
 __all__ = ["evaluate", "evaluate_packed", "run", "node_values", "DeltaEvaluator",
-           "link_masks", "fanout", "using_threads", "choose_block"]
+           "link_masks", "fanout", "using_threads", "choose_block", "MAX_GATE_EVALS"]
 
 BLOCK_BYTES = 256 * 1024  # cache budget of one block: half a typical per-core L2
 _ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
+#: Default ceiling on the work of one :func:`run`: gate evaluations, steps x gates x samples
+#: (samples counted in whole 64-sample words). 10**12 takes minutes on one core.
+MAX_GATE_EVALS = 10 ** 12
 
 
 # ---------------------------------------------------------------------------
 # validation helpers
 # ---------------------------------------------------------------------------
-def _check_network(net):
-    if not isinstance(net, Network):
-        raise TypeError(f"net must be a btype.Network, got {type(net).__name__}")
-
-
-def _check_bool(X, name):
-    X = np.asarray(X)
-    if X.dtype != bool:
-        if not np.issubdtype(X.dtype, np.integer) or (X.size and not np.isin(X, (0, 1)).all()):
-            raise TypeError(f"{name} must be boolean (or 0/1 integers), got dtype {X.dtype}")
-        X = X.astype(bool)
-    return X
+_check_network = check_network
 
 
 def _check_inputs(net, X, allow_sequence):
-    X = _check_bool(X, "X")
+    X = check_bool_array(X, "X")
     ndims = (2, 3) if allow_sequence else (2,)
     if X.ndim not in ndims:
         shape = "(S, n_inputs) or (S, T, n_inputs)" if allow_sequence else "(S, n_inputs)"
@@ -53,14 +45,6 @@ def _check_inputs(net, X, allow_sequence):
     if X.ndim == 3 and X.shape[1] == 0:
         raise ValueError(f"X holds sequences of length 0 (shape {X.shape})")
     return X
-
-
-def _check_positive_int(value, name, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
 
 
 def _check_feedforward(net):
@@ -75,7 +59,7 @@ def using_threads(n):
     if n is None:
         yield numba.get_num_threads()
         return
-    n = _check_positive_int(n, "threads")
+    n = check_int(n, "threads", 1)
     if n > numba.config.NUMBA_NUM_THREADS:
         raise ValueError(f"threads = {n} exceeds the {numba.config.NUMBA_NUM_THREADS} threads "
                          "Numba was started with (NUMBA_NUM_THREADS)")
@@ -172,7 +156,7 @@ def evaluate_packed(net, P, *, threads=None, block=None):
     P = _check_packed(net, P)
     if block is not None:
         # more words than the machine has would only allocate an oversized buffer
-        block = min(_check_positive_int(block, "block"), max(P.shape[1], 1))
+        block = min(check_int(block, "block", 1), max(P.shape[1], 1))
     with using_threads(threads):
         return _eval_rows(net, P, "outputs", block)
 
@@ -215,7 +199,7 @@ def _pack_initial(net, initial, S):
     W = n_words(S)
     if initial is None:
         return np.zeros((net.n_gates, W), np.uint64)
-    init = _check_bool(initial, "initial")
+    init = check_bool_array(initial, "initial")
     G = net.n_gates
     if init.shape == (G,):
         return np.where(init[:, None], _ONES, np.uint64(0)).repeat(W, axis=1).astype(np.uint64)
@@ -225,7 +209,7 @@ def _pack_initial(net, initial, S):
                      f"got {init.shape}")
 
 
-def run(net, X, steps, initial=None, record=False, *, threads=None):
+def run(net, X, steps, initial=None, record=False, *, threads=None, max_gate_evals=MAX_GATE_EVALS):
     """Clocked evaluation (Turing's dynamics) of any machine.
 
     Parameters
@@ -242,6 +226,13 @@ def run(net, X, steps, initial=None, record=False, *, threads=None):
         start at 1.
     record : bool
         Return the whole history of gate states instead of the outputs.
+    threads : int, optional
+        Numba threads to use (restored afterwards); default: Numba's setting.
+    max_gate_evals : int
+        Refuse a run of more gate evaluations than this: ``steps x n_gates x S``,
+        with ``S`` rounded up to whole 64-sample words (default
+        :data:`MAX_GATE_EVALS`, 10**12, minutes on one core). Raise it for a
+        longer run.
 
     Returns
     -------
@@ -250,9 +241,14 @@ def run(net, X, steps, initial=None, record=False, *, threads=None):
     """
     _check_network(net)
     X = _check_inputs(net, X, allow_sequence=True)
-    steps = _check_positive_int(steps, "steps", minimum=0)
-    if not isinstance(record, (bool, np.bool_)):
-        raise TypeError(f"record must be a bool, got {record!r}")
+    steps = check_int(steps, "steps", 0, MAX_COUNT)
+    record = check_bool(record, "record")
+    max_gate_evals = check_int(max_gate_evals, "max_gate_evals", 0)
+    work = steps * max(net.n_gates, 1) * 64 * n_words(X.shape[0])
+    if work > max_gate_evals:
+        raise ValueError(f"steps = {steps} on {X.shape[0]} samples and {net.n_gates} gates is {work:.3g} "
+                         f"gate evaluations, more than max_gate_evals = {max_gate_evals:.3g}; "
+                         "pass a larger max_gate_evals= to run it")
     S, G = X.shape[0], net.n_gates
     W = n_words(S)
     init = _pack_initial(net, initial, S)
