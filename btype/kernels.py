@@ -1,7 +1,9 @@
-"""Private Numba kernels. Arrays and scalars in, arrays out; no globals.
+"""The simulator's Numba kernels. Arrays, scalars and named records of arrays in,
+arrays out; no globals.
 
-Callers (``btype.simulate``) validate everything first: kernels trust their
-arguments. Every link ``(g, p)`` is described by two uint64 masks:
+Callers (``btype.simulate``, ``btype.search``) validate everything first: kernels
+trust their arguments (except :func:`delta_flip`, which checks its links before it
+flips any, so that a refused flip changes nothing). Every link ``(g, p)`` is described by two uint64 masks:
 
 * ``xm[g, p]``: all ones where the link inverts (turing mode, modified, passing);
 * ``om[g, p]``: all ones where the link is interrupted (delivers constant 1).

@@ -31,7 +31,7 @@ MAX_GATE_EVALS = 10 ** 12
 # ---------------------------------------------------------------------------
 # validation helpers
 # ---------------------------------------------------------------------------
-_check_network = check_network
+_check_network = check_network   # the name btype.vote imports
 
 
 def _check_inputs(net, X, allow_sequence):
@@ -151,7 +151,7 @@ def evaluate_packed(net, P, *, threads=None, block=None):
     -------
     (n_outputs, W) uint64
     """
-    _check_network(net)
+    check_network(net)
     _check_feedforward(net)
     P = _check_packed(net, P)
     if block is not None:
@@ -173,7 +173,7 @@ def evaluate(net, X, *, threads=None):
     -------
     (S, n_outputs) bool
     """
-    _check_network(net)
+    check_network(net)
     _check_feedforward(net)
     X = _check_inputs(net, X, allow_sequence=False)
     S = X.shape[0]
@@ -185,7 +185,7 @@ def evaluate(net, X, *, threads=None):
 
 def node_values(net, P, *, threads=None):
     """Every node's packed value, (n_nodes, W) uint64, for a feed-forward machine."""
-    _check_network(net)
+    check_network(net)
     _check_feedforward(net)
     P = _check_packed(net, P)
     with using_threads(threads):
@@ -239,7 +239,7 @@ def run(net, X, steps, initial=None, record=False, *, threads=None, max_gate_eva
     (S, n_outputs) bool: output node values at time ``steps``; or, with
     ``record``, (steps + 1, S, n_gates) bool gate states at times 0..steps.
     """
-    _check_network(net)
+    check_network(net)
     X = _check_inputs(net, X, allow_sequence=True)
     steps = check_int(steps, "steps", 0, MAX_COUNT)
     record = check_bool(record, "record")
@@ -301,7 +301,7 @@ class DeltaEvaluator:
     """
 
     def __init__(self, net, X):
-        _check_network(net)
+        check_network(net)
         _check_feedforward(net)
         X = _check_inputs(net, X, allow_sequence=False)
         self._net = net
