@@ -6,7 +6,7 @@ Prints, in one run:
   arrays far beyond the caches, and over arrays that fit the last-level cache)
   and the arithmetic peak (an in-cache Numba FMA loop), on one and two threads;
 - the bytes and floating-point operations a gate-sample costs in the forward
-  and backward passes, and the bounds they imply;
+  and backward passes, and the bounds they imply (nanoseconds per gate-sample);
 - step times (relaxed forward + cross-entropy on class group sums + backward +
   Adam) of ``sgd.RelaxedNetwork`` as it is (``after``), of the package at the
   revision ``--before`` (run from a ``git archive`` of it), and of a plain
@@ -43,6 +43,9 @@ BEFORE = "9be008fdb0e0e5ad759840f349da6d46a1e13b45"
 # per gate-sample, counted from the kernels (fused multiply-adds count two operations)
 FLOPS_FORWARD = 6    # two links (a + b v, one FMA each) and 1 - l0 l1 (one FMA)
 FLOPS_BACKWARD = 16  # the links again (2 FMA), d*l (2 mul), four sums (2 add, 2 FMA), two source gradients (2 FMA)
+BYTES_TOUCHED = 40   # forward: read 2 values, write 1; backward: read 3 (2 values, 1 gradient), update 2 gradients
+BYTES_DRAM = 16      # the batch's values kept: each written once and read once, each gradient likewise (float32)
+BYTES_DRAM_16 = 12   # the same with 16-bit values (gradients float32)
 
 
 def cpu_model():
@@ -150,7 +153,6 @@ def reference_module(net, torch):
 
 def worker(args):
     import numba
-    import numpy as np
     import torch
     import torch.nn.functional as F
 
@@ -236,24 +238,21 @@ def main(argv=None):
     lim = {t: limits(t) for t in (1, 2)}
     for t, (dram, llc, peak) in lim.items():
         print(f"#   {t} thread(s): stream {dram:6.1f} GB/s (256 MiB arrays), {llc:6.1f} GB/s (2 MiB, cache); "
-              f"FMA peak {peak:6.1f} GFLOP/s")
+              f"FMA peak {peak:6.1f} GFLOP/s (per CPU-second of each thread)")
     dram, llc, peak = lim[1]
-    fwd, bwd = FLOPS_FORWARD, FLOPS_BACKWARD
-    # before: node values of the whole batch kept in float32 (written forward, read backward) and
-    # the gate gradients streamed too; after: a tile's values and gradients stay in the caches and
-    # the forward pass is recomputed in the backward one
-    bytes_before = (4, 4 + 8)
-    flops_after = (fwd, fwd + bwd)
-    print(f"# per gate-sample: forward {fwd} flops; backward {bwd} flops (+{fwd} to recompute the tile); "
-          f"memory traffic before: forward {bytes_before[0]} B, backward {bytes_before[1]} B (float32 "
-          "node values and gradients through DRAM); after: none beyond the inputs and outputs "
-          "(12 B forward, 32 B backward from the caches)")
-    bound_before = 1e3 * max(sum(bytes_before) / dram, (fwd + bwd) / peak)   # ns per 1000 gate-samples
-    bound_after = 1e3 * max((12 + 32 + 12) / llc, sum(flops_after) / peak)
-    print(f"# one thread, forward + backward: before >= {bound_before:.2f} ns per 1,000 gate-samples "
-          f"(memory: {1e3 * sum(bytes_before) / dram:.2f}, arithmetic: {1e3 * (fwd + bwd) / peak:.2f}); "
-          f"after >= {bound_after:.2f} (cache: {1e3 * 56 / llc:.2f}, arithmetic: "
-          f"{1e3 * sum(flops_after) / peak:.2f})")
+    flops = FLOPS_FORWARD + FLOPS_BACKWARD
+    bounds = {  # ns per gate-sample, one thread
+        "arithmetic": flops / peak,
+        "DRAM, float32 values": BYTES_DRAM / dram,
+        "DRAM, 16-bit values": BYTES_DRAM_16 / dram,
+        "cache, every access": BYTES_TOUCHED / llc,
+    }
+    print(f"# per gate-sample: {FLOPS_FORWARD} + {FLOPS_BACKWARD} flops (forward + backward); "
+          f"{BYTES_TOUCHED} B touched (forward 12, backward 28); at least {BYTES_DRAM} B through DRAM "
+          f"when the batch's node values are kept for the backward pass ({BYTES_DRAM_16} B with 16-bit values)")
+    print("# one-thread bounds, ns per gate-sample (forward + backward): "
+          + "; ".join(f"{k} {v:.3f}" for k, v in bounds.items()))
+    limit = max(bounds["arithmetic"], bounds["DRAM, float32 values"])
 
     before = code_dir(args.before)
     versions = [("before", before, "btype"), ("after", ROOT, "btype")]
@@ -263,9 +262,11 @@ def main(argv=None):
     print("# compiling the kernels of both versions ...", flush=True)
     for name, code, impl in versions[:2]:
         measure(code, impl, 400, 8, 64, 1, 1)
-    header = (f"{'gates':>8} {'batch':>6} {'thr':>3} {'before ms':>10} {'after ms':>9} {'ref ms':>9} "
-              f"{'after/before':>12} {'G gate-samples/s':>16} {'of bound':>8} {'load':>5}")
-    print(header)
+    print("# wall / cpu: median step time and the process's CPU time per step (all its threads) in ms; "
+          "on a loaded machine the CPU time is the steadier figure. rate: gate-samples per CPU-second "
+          "and thread (after); of bound: that rate over the one-thread bound")
+    print(f"{'gates':>6} {'batch':>5} {'thr':>3} | {'before wall/cpu':>15} | {'after wall/cpu':>15} | "
+          f"{'reference wall/cpu':>18} | {'after/before':>12} {'G/s':>6} {'of bound':>8} {'load':>5}")
     results = {}
     for gates, inputs in sizes:
         for batch in (128, 1024):
@@ -277,23 +278,22 @@ def main(argv=None):
                     for name, code, impl in versions:
                         r = measure(code, impl, gates, inputs, batch, threads,
                                     max(2, steps // 4) if impl == "reference" else steps)
-                        runs[name].append(r["ms"])
+                        runs[name].append((r["ms"], r["cpu_ms"]))
                         loads.append(r["load"])
-                m = {k: statistics.median(v) for k, v in runs.items()}
+                m = {k: tuple(statistics.median(x) for x in zip(*v)) for k, v in runs.items()}
                 results[(gates, batch, threads)] = m
-                rate = gates * batch / (m["after"] * 1e-3) / 1e9
-                share = rate / (threads * 1e3 / bound_after)
-                ref = f"{m['reference']:9.1f}" if "reference" in m else f"{'-':>9}"
-                print(f"{gates:8d} {batch:6d} {threads:3d} {m['before']:10.1f} {m['after']:9.1f} {ref} "
-                      f"{m['before'] / m['after']:11.2f}x {rate:16.2f} {share:7.0%} "
-                      f"{statistics.mean(loads):5.2f}", flush=True)
-    print("# thread scaling (one thread's step time over two threads'):")
+                rate = gates * batch / (m["after"][1] / threads * 1e-3) / 1e9
+                cols = [f"{m[k][0]:7.1f}/{m[k][1]:7.1f}" if k in m else f"{'-':>15}"
+                        for k in ("before", "after", "reference")]
+                print(f"{gates:6d} {batch:5d} {threads:3d} | {cols[0]:>15} | {cols[1]:>15} | {cols[2]:>18} | "
+                      f"{m['before'][0] / m['after'][0]:5.2f}x/{m['before'][1] / m['after'][1]:4.2f}x "
+                      f"{rate:6.2f} {rate * limit:8.0%} {statistics.mean(loads):5.2f}", flush=True)
+    print("# thread scaling, one thread's wall time over two threads' (on a loaded machine a poor measure):")
     for gates, _ in sizes:
         for batch in (128, 1024):
             one, two = results[(gates, batch, 1)], results[(gates, batch, 2)]
-            print(f"#   {gates} gates, batch {batch}: before {one['before'] / two['before']:.2f}x, "
-                  f"after {one['after'] / two['after']:.2f}x")
-
+            print(f"#   {gates} gates, batch {batch}: before {one['before'][0] / two['before'][0]:.2f}x, "
+                  f"after {one['after'][0] / two['after'][0]:.2f}x")
 
 if __name__ == "__main__":
     main()
