@@ -159,7 +159,8 @@ def classify(net, X, n_classes, *, threads=None, prune=True):
 
 
 def _packed(X, n_threads):
-    """``btype.pack(X)``, by a kernel that reads the rows of ``X`` as they lie in memory."""
+    """``btype.pack(X)`` of a C-contiguous (S, n) bool ``X``, by a kernel that reads its rows
+    as they lie in memory (``pack`` transposes them first)."""
     S, n = X.shape
     W = n_words(S)
     P = np.empty((n, W), np.uint64)
@@ -183,10 +184,10 @@ def count_correct(net, P, labels, n_classes, *, n_samples=None, threads=None, pr
         Classes in ``[0, n_classes)``, one per sample that ``P`` holds.
     n_classes : int
     n_samples : int, optional
-        Samples held in ``P`` (the count given to :func:`btype.pack`'s result is
-        not stored in it); ``labels`` must have exactly this many entries, so
-        that no padding bit of the last word is counted as a sample. Default:
-        ``len(labels)``, which the caller then guarantees.
+        Samples held in ``P`` (packed words do not record how many they hold);
+        ``labels`` must then have exactly this many entries, so that no padding
+        bit of the last word is counted as a sample. Default: ``len(labels)``,
+        which the caller then guarantees.
     threads, prune
         As in :func:`classify_packed`.
 

@@ -37,7 +37,7 @@ import tempfile
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-#: the package before the tiled CPU kernels (the revision this script compares against)
+#: the revision compared against by default (the package when this script was written)
 BEFORE = "9be008fdb0e0e5ad759840f349da6d46a1e13b45"
 
 # per gate-sample, counted from the kernels (fused multiply-adds count two operations)
