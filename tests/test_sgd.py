@@ -793,3 +793,16 @@ def test_checkpoint_holds_no_pickle_and_no_torch_files(resume_setting, stopped_r
     data = _npz.read(stopped_run)
     assert all(a.dtype.kind in "biufU" for a in data.values())
     assert str(data["__format__"]) == btype.checkpoint.FORMAT
+
+
+def test_plan_levels_are_the_networks_levels():
+    """The relaxation's per-level passes group the gates exactly as ``Network.levels`` does."""
+    net = btype.random_network(5, 60, 4, layers=6, reach=3, seed=9)
+    plan = sgd.RelaxedNetwork(net)._plan(torch.device("cpu"))
+    levels = net.levels()
+    assert len(plan.levels) == levels.max()
+    for k, (span, gates, sources) in enumerate(plan.levels, start=1):
+        np.testing.assert_array_equal(gates.numpy(), np.flatnonzero(levels == k))
+        np.testing.assert_array_equal(sources.numpy(), np.asarray(net.wiring)[gates.numpy()].ravel())
+        if span is not None:
+            assert span == (int(gates[0]), int(gates[-1]) + 1)
