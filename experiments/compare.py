@@ -8,7 +8,7 @@
 The matched view: every (task, seed) gives every method the same machine and the same
 budget, each run in its own JSON Lines file under ``OUT/runs``. A preset with a tuning
 stage (``standard``, ``full``) first tunes each method per task family on tuning seeds
-(``OUT/tune/runs``, see :mod:`experiments.tune`), writes the chosen settings to
+(``OUT/tune/runs``, see :mod:`experiments.sweep.tune`), writes the chosen settings to
 ``OUT/tuned/chosen.json`` and evaluates them on the evaluation seeds (the tuned view,
 ``OUT/tuned/runs``). A restart skips finished runs and redoes the rest, in every stage.
 The figures and ``summary.md`` of each view are drawn at the end (and can be redrawn
@@ -25,7 +25,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from . import presets, sweep
+from experiments.sweep import presets, runner
 
 __all__ = ["main", "parse_args"]
 
@@ -59,7 +59,7 @@ def _device(text):
 
 
 def _gate_limit(text):
-    from .plot import gate_limit_arg
+    from experiments.plot import gate_limit_arg
     return gate_limit_arg(text)
 
 
@@ -113,7 +113,7 @@ def main(argv=None) -> int:
         sys.stdout = open(os.devnull, "w")
         return 0
     except KeyboardInterrupt as exc:
-        report = getattr(exc, "report", None) or sweep.SweepReport()  # Ctrl-C before the sweep: none
+        report = getattr(exc, "report", None) or runner.SweepReport()  # Ctrl-C before the sweep: none
         print(f"\ninterrupted: {len(report.done) + len(report.skipped)} runs finished, "
               f"rerun to continue", file=sys.stderr)
         return 130
@@ -140,7 +140,7 @@ def _print_report(stage, report, t0, out_dir):
 
 
 def _sweep(args) -> int:
-    from . import execute, tune
+    from experiments.sweep import execute, tune
     preset = presets.get(args.preset)
     filters = dict(methods=args.methods, tasks=args.tasks, mnist_dir=args.mnist, device=args.device,
                    budget=args.budget)
@@ -179,7 +179,7 @@ def _sweep(args) -> int:
     t0 = time.perf_counter()
     failed = False
     tuned_dir = args.out / "tuned"
-    executor, close = sweep.open_executor(args.workers, args.threads, dask=args.dask)
+    executor, close = runner.open_executor(args.workers, args.threads, dask=args.dask)
     try:
         if want_tuned:
             chosen = tune.run_tuning(preset, args.out / "tune", executor, seeds=args.tune_seeds,
@@ -191,18 +191,18 @@ def _sweep(args) -> int:
             if args.threads != 1:
                 jobs = [replace(job, threads=args.threads) for job in jobs]
             t1 = time.perf_counter()
-            report = sweep.run_sweep(jobs, tuned_dir / "runs", executor, progress=not args.quiet,
+            report = runner.run_sweep(jobs, tuned_dir / "runs", executor, progress=not args.quiet,
                                      wait=args.wait, reuse_from=args.out / "runs")
             _print_report("tuned view", report, t1, tuned_dir)
             failed |= bool(report.failed)
         if want_matched:
             t1 = time.perf_counter()
-            report = sweep.run_sweep(matched, args.out / "runs", executor, progress=not args.quiet,
+            report = runner.run_sweep(matched, args.out / "runs", executor, progress=not args.quiet,
                                      wait=args.wait,
                                      reuse_from=tuned_dir / "runs" if want_tuned else None)
             _print_report("matched view" if want_tuned else "sweep", report, t1, args.out)
             failed |= bool(report.failed)
-    except sweep.SweepLocked as exc:
+    except runner.SweepLocked as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except tune.TuningFailed as exc:
@@ -212,16 +212,16 @@ def _sweep(args) -> int:
     finally:
         close()
     if not args.no_plots:
-        from . import plot
+        from experiments.figures.make import make_all
         figures = []
         for directory, wanted in ((args.out, want_matched), (tuned_dir, want_tuned)):
             if wanted:
-                figures += sorted({str(Path(p).parent) for p in plot.make_all(directory, gate_limit=args.gate_limit)})
+                figures += sorted({str(Path(p).parent) for p in make_all(directory, gate_limit=args.gate_limit)})
         print(f"figures and summary in {', '.join(figures)}")
         print(f"total {time.perf_counter() - t0:.0f} s")
     return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    from .cli import exit_with
+    from experiments.cli import exit_with
     exit_with(main())

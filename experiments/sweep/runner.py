@@ -14,18 +14,21 @@ import platform
 import shutil
 import time
 import traceback
-from concurrent.futures import as_completed
+from concurrent.futures import ProcessPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .execute import init_worker, jobs_in_this_process, run_job, sigint_ignored
-from .job import Job
-from .runfiles import TMP_SUFFIX, read_run
+from experiments.sweep.execute import run_job
+from experiments.sweep.interrupts import init_worker, jobs_in_this_process, sigint_ignored, stop_children
+from experiments.sweep.job import Job
+from experiments.sweep.runfiles import TMP_SUFFIX, read_run
 
 __all__ = ["SweepReport", "SweepLocked", "SweepInterrupted", "LOCK_NAME", "sweep_lock", "plan",
            "default_executor", "open_executor", "as_executor", "run_sweep"]
 
 LOCK_NAME = ".sweep.lock"
+#: After a Ctrl-C, how long the jobs already running may take to stop and be counted.
+WIND_DOWN_SECONDS = 60
 
 
 @dataclass
@@ -163,7 +166,6 @@ def _reuse(job, source_dir: Path, runs_dir: Path) -> bool:
 def default_executor(workers=2, threads=1):
     """A process pool of ``workers`` spawned processes with ``threads`` threads each."""
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be an int >= 1, got {workers!r}")
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
@@ -255,23 +257,46 @@ def _run_planned(jobs, runs_dir, executor, progress, reuse_from=None) -> SweepRe
                     else:
                         settle(job, outcome)
         else:
-            with sigint_ignored():  # pool workers start with Ctrl-C ignored (see _init_worker)
-                futures = {executor.submit(run_job, job, str(runs_dir)): job for job in todo}
-            try:
-                for future in as_completed(futures):
-                    try:
-                        outcome = future.result()
-                    except Exception as exc:
-                        settle(futures[future], error="".join(
-                            traceback.format_exception(type(exc), exc, exc.__traceback__)))
-                    else:
-                        settle(futures[future], outcome)
-            except BaseException:
-                for future in futures:
-                    future.cancel()
-                raise
+            _run_in_executor(executor, todo, runs_dir, settle)
     except KeyboardInterrupt as exc:
         raise SweepInterrupted(report) from exc
     finally:
         bar.close()
     return report
+
+
+def _settle_future(future, job, settle) -> None:
+    try:
+        outcome = future.result()
+    except Exception as exc:
+        settle(job, error="".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+    else:
+        settle(job, outcome)
+
+
+def _run_in_executor(executor, todo, runs_dir, settle) -> None:
+    with sigint_ignored():  # pool workers start with Ctrl-C ignored (see init_worker)
+        futures = {executor.submit(run_job, job, str(runs_dir)): job for job in todo}
+    settled = set()
+    try:
+        for future in as_completed(futures):
+            settled.add(future)
+            _settle_future(future, futures[future], settle)
+    except BaseException:
+        # Ctrl-C or SIGTERM: wind down with further signals held off, so that the jobs
+        # already finishing are counted and no worker outlives the sweep.
+        with sigint_ignored():
+            for future in futures:
+                future.cancel()
+            pool = isinstance(executor, ProcessPoolExecutor)
+            if pool:
+                stop_children()
+            _, running = wait(futures, timeout=WIND_DOWN_SECONDS)
+            if running and pool:
+                stop_children(kill=True)  # stuck: their runs are redone on restart
+            for future, job in futures.items():
+                if future not in settled and future.done() and not future.cancelled() \
+                        and future.exception() is None:
+                    _settle_future(future, job, settle)
+        raise
+

@@ -20,7 +20,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from .job import json_line, parse_json_line
+from experiments.sweep.job import json_line, parse_json_line
 
 __all__ = ["FORMAT", "TMP_SUFFIX", "Run", "RunFileWarning", "read_run", "is_complete", "load_runs",
            "write_run", "runs_dir_of"]

@@ -27,6 +27,7 @@ import numpy as np
 import btype
 import btype.export as bx
 import btype.search
+from experiments.cli import parser_for
 
 
 def train_machine(task, args):
@@ -69,7 +70,7 @@ def side_by_side(left, right, titles, out):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = parser_for("draw-machine", __doc__.split("\n\n")[0])
     parser.add_argument("--task", default="add1", help="a btype.tasks name with few inputs")
     parser.add_argument("--gates", type=int, default=32)
     parser.add_argument("--layers", type=int, default=6)

@@ -7,18 +7,13 @@ from pathlib import Path
 
 import numpy as np
 
-from . import stats
-from .plots import by_method, growth_of
+from experiments.analysis import stats
+from experiments.analysis.groups import by_method, natural_key
+from experiments.analysis.growth import growth_of
+from experiments.sweep.spec import task_size
 
 __all__ = ["final_value", "task_rows", "scaling_rows", "link_rows", "summary_markdown", "write_summary",
-           "natural_key", "network_text", "chosen_lines", "baseline_lines"]
-
-
-def natural_key(name: str):
-    """Sort key putting ``parity10`` after ``parity9``."""
-    head = name.rstrip("0123456789")
-    tail = name[len(head):]
-    return (head, int(tail) if tail else -1, name)
+           "network_text", "chosen_lines", "baseline_lines"]
 
 
 def final_value(run, key):
@@ -83,11 +78,10 @@ def scaling_rows(runs, *, axes=("evaluations", "gate_evals", "seconds"), n_boot=
     """Growth of cost-to-solve with input count per (task family, method, axis).
 
     Keys: ``family``, ``method``, ``axis``, ``inputs`` (the input counts), ``growth``
-    (:class:`~experiments.stats.Growth`, or None when fewer than two runs solved). Only
+    (:class:`~experiments.analysis.stats.Growth`, or None when fewer than two runs solved). Only
     families with two or more input counts, and runs whose header gives the input
     count, take part.
     """
-    from .plots import task_size
     families = {}
     for run in runs:
         size, inputs = task_size(run.task), run.header.get("task", {}).get("n_inputs")

@@ -82,7 +82,7 @@ class Job:
         but not part of the job's identity.
     kind : {"train", "baseline"}
         ``"train"``: a B-type trained by ``method``. ``"baseline"``: a classic classifier
-        of :data:`experiments.baselines.BASELINES` (``method`` names it) fitted on the
+        of :data:`experiments.sweep.baselines.BASELINES` (``method`` names it) fitted on the
         task's binarised inputs; ``budget`` and ``network`` are then empty.
     variant : str
         A plain name telling apart runs of one (task, method, seed) with other settings
@@ -117,7 +117,7 @@ class Job:
                              f"no '__'), got {self.variant!r}")
         import btype
         if self.kind == "baseline":
-            from .baselines import BASELINES
+            from experiments.sweep.baselines import BASELINES
             if self.method not in BASELINES:
                 raise ValueError(f"Job method of a baseline must be one of {sorted(BASELINES)}, "
                                  f"got {self.method!r}")
