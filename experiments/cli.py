@@ -60,12 +60,13 @@ def parser_for(command: str, description: str, **kwargs) -> argparse.ArgumentPar
 
 def _listing() -> str:
     width = max(map(len, COMMANDS))
-    return "\n".join(f"  {name:<{width}}  {about}" for name, (_, about) in COMMANDS.items())
+    return "\n".join(f"  {name:<{width}}  {about} ({module.removesuffix('.__main__')})"
+                     for name, (module, about) in COMMANDS.items())
 
 
 def _parser():
     p = argparse.ArgumentParser(prog="btype", usage="btype [--version] [-h] COMMAND [ARGS ...]",
-                                description=__doc__.split("\n\n")[0],
+                                description="The btype command: every script of the package as one subcommand.",
                                 epilog=f"commands:\n{_listing()}\n\n`btype COMMAND --help` for each one's options.",
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"btype {version()}",

@@ -175,10 +175,10 @@ def summary(rows, sets=SETS, tasks=TASKS, methods=METHODS) -> str:
 
 def main(argv=None):
     parser = parser_for("bench-boolean", __doc__.splitlines()[0])
-    parser.add_argument("--out", default="bench_boolean.jsonl")
-    parser.add_argument("--sets", nargs="+", default=list(SETS), choices=SETS)
-    parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=TASKS)
-    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    parser.add_argument("--out", default="bench_boolean.jsonl", help="JSON Lines file of results, resumed if present (default bench_boolean.jsonl)")
+    parser.add_argument("--sets", nargs="+", default=list(SETS), choices=SETS, help="machine sets (default all)")
+    parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=TASKS, help="tasks (default all)")
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS, help="methods (default all)")
     parser.add_argument("--gd-methods", nargs="+", choices=METHODS,
                         help="methods on the gd set (default: --methods); the search's class vote makes es slow there")
     parser.add_argument("--seeds", type=seeds_arg, default=list(range(20)), help="e.g. 0-19 or 0-4,10")

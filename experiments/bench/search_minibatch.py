@@ -55,8 +55,8 @@ def run_one(task, net, evaluations, **options):
 
 def main(argv=None) -> int:
     p = parser_for("search-minibatch", __doc__.split("\n\n")[0])
-    p.add_argument("--tasks", nargs="+", default=["pla", "fashion"], choices=["pla", "fashion"])
-    p.add_argument("--gates", type=int, default=10000)
+    p.add_argument("--tasks", nargs="+", default=["pla", "fashion"], choices=["pla", "fashion"], help="tasks (default both)")
+    p.add_argument("--gates", type=int, default=10000, help="gates of the machine (default 10,000)")
     p.add_argument("--evaluations", type=float, default=None,
                    help="budget of the minibatch runs (default 2e6 on pla, 2e4 on fashion; the "
                         "full-data run on fashion gets a tenth)")

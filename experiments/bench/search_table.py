@@ -70,11 +70,11 @@ def table(runs, tasks):
 def main(argv=None):
     import btype  # here, not at the top: pool workers import this module before their initializer runs
     parser = parser_for("search-table", __doc__.splitlines()[0])
-    parser.add_argument("--tasks", nargs="+", default=list(SIZES), choices=list(SIZES))
-    parser.add_argument("--seeds", type=int, default=20)
-    parser.add_argument("--evaluations", type=int, default=10_000_000)
-    parser.add_argument("--method", default="es", choices=btype.trainers("search"))
-    parser.add_argument("--link", default="switch", choices=["switch", "turing"])
+    parser.add_argument("--tasks", nargs="+", default=list(SIZES), choices=list(SIZES), help="tasks (default all)")
+    parser.add_argument("--seeds", type=int, default=20, help="seeds per task (default 20)")
+    parser.add_argument("--evaluations", type=int, default=10_000_000, help="evaluations per run (default 1e7)")
+    parser.add_argument("--method", default="es", choices=btype.trainers("search"), help="search method (default es)")
+    parser.add_argument("--link", default="switch", choices=["switch", "turing"], help="link mode (default switch)")
     parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                         help="method option, e.g. --option lam=4 (value read as JSON when it parses)")
     parser.add_argument("--workers", type=int, default=2, help="processes (default 2); 0: in this process")

@@ -1,15 +1,16 @@
 """One sgd run on a data task by optimiser steps, for screening options: hardened and relaxed
 figures at the last records and seconds per step.
 
-    python -m experiments.sgd_data_screen fashion 64000 4 800 1200 '{"tau_end": 0.1}'
-    THREADS=2 python -m experiments.sgd_data_screen digits-t3 16000 4 160 5000
-    VALID=0.1 python -m experiments.sgd_data_screen digits-t3 32000 4 320 5000 '{"tau_end": 0.1}'
+    btype sgd-data-screen fashion 64000 4 800 1200 '{"tau_end": 0.1}'
+    btype sgd-data-screen digits-t3 16000 4 160 5000 --threads 2
+    btype sgd-data-screen digits-t3 32000 4 320 5000 '{"tau_end": 0.1}' --valid 0.1
 
 Arguments: task (a ``btype.tasks.get`` name), gates, layers, outputs per class, steps,
-optionally a JSON object of ``sgd.train`` options. ``THREADS`` (default 1) sets torch's
-and Numba's threads; ``VALID`` (default none) holds out that fraction of the training
-rows as a validation split, which then picks the kept machine and stops the run
-(``select="auto"``). ``SEED`` (default 0) seeds the wiring and the run. Prints one JSON
+optionally a JSON object of ``sgd.train`` options. ``--threads`` (default 1, or the
+``THREADS`` variable) sets torch's and Numba's threads; ``--valid`` (or ``VALID``; default
+none) holds out that fraction of the training rows as a validation split, which then
+picks the kept machine and stops the run (``select="auto"``). ``--seed`` (or ``SEED``;
+default 0) seeds the wiring and the run. Prints one JSON
 line (final hardened test accuracy, the relaxed one on at most ``relaxed_rows`` test rows,
 stop reason, wall seconds, seconds per step, the load average) and the last records as (step, seconds, hardened test, relaxed test).
 """
@@ -21,12 +22,29 @@ import sys
 import time
 
 
+def _parser():
+    from experiments.cli import parser_for
+    from experiments.sweep.args import threads_arg
+    p = parser_for("sgd-data-screen", __doc__.split("\n\n")[0])
+    p.add_argument("task", help="a btype.tasks.get name, e.g. digits-t3 or fashion")
+    p.add_argument("gates", type=int, help="gates of the machine")
+    p.add_argument("layers", type=int, help="layers of the machine")
+    p.add_argument("per_class", type=int, help="outputs per class (the vote readout)")
+    p.add_argument("steps", type=int, help="optimiser steps")
+    p.add_argument("options", nargs="?", type=json.loads, default={},
+                   help="a JSON object of sgd.train options, e.g. '{\"tau_end\": 0.1}'")
+    p.add_argument("--threads", type=threads_arg, default=int(os.environ.get("THREADS", "1")),
+                   help="torch and Numba threads (default: $THREADS or 1)")
+    p.add_argument("--valid", type=float, default=float(os.environ["VALID"]) if os.environ.get("VALID") else None,
+                   help="fraction of the training rows held out for validation (default: $VALID or none)")
+    p.add_argument("--seed", type=int, default=int(os.environ.get("SEED", "0")),
+                   help="seed of the wiring and the run (default: $SEED or 0)")
+    return p
+
+
 def main(argv=None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if len(argv) not in (5, 6):
-        print(__doc__)
-        return 2
-    threads = int(os.environ.get("THREADS", "1"))
+    args = _parser().parse_args(argv)
+    threads = args.threads
     os.environ.setdefault("NUMBA_NUM_THREADS", str(threads))
     import numba
     import torch
@@ -36,10 +54,8 @@ def main(argv=None) -> int:
 
     torch.set_num_threads(threads)
     numba.set_num_threads(threads)
-    name, gates, layers, per_class, steps = argv[0], *map(int, argv[1:5])
-    options = json.loads(argv[5]) if len(argv) == 6 else {}
-    valid = float(os.environ["VALID"]) if os.environ.get("VALID") else None
-    seed = int(os.environ.get("SEED", "0"))
+    name, gates, layers, per_class, steps = args.task, args.gates, args.layers, args.per_class, args.steps
+    options, valid, seed = args.options, args.valid, args.seed
     task = btype.tasks.get(name, **({} if valid is None else {"valid": valid}))
     net = btype.random_network(task.n_inputs, gates, task.n_classes * per_class, layers=layers, seed=seed)
     t0 = time.perf_counter()

@@ -94,10 +94,10 @@ def delta_speedup(net, X, flips=2000, seed=0):
 
 def main(argv=None):
     parser = parser_for("throughput", __doc__.split("\n")[0])
-    parser.add_argument("--gates", type=int, default=2000)
-    parser.add_argument("--samples", type=int, default=65536)
-    parser.add_argument("--layers", type=int, default=None)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--gates", type=int, default=2000, help="gates of the machine (default 2,000)")
+    parser.add_argument("--samples", type=int, default=65536, help="samples evaluated (default 65,536)")
+    parser.add_argument("--layers", type=int, default=None, help="layers (default: random_network's)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the machine and inputs (default 0)")
     args = parser.parse_args(argv)
 
     print(f"machine: {machine_name()}")

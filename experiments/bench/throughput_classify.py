@@ -96,9 +96,9 @@ def measure(label, net, n_classes, X, P):
 def main(argv=None):
     ap = parser_for("throughput-classify", __doc__.split("\n")[0])
     ap.add_argument("--inputs", type=int, default=196, help="input bits (196: 14x14, 784: 28x28)")
-    ap.add_argument("--samples", type=int, default=65536)
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--samples", type=int, default=65536, help="samples classified (default 65,536)")
+    ap.add_argument("--threads", type=int, default=1, help="Numba threads (default 1)")
+    ap.add_argument("--seed", type=int, default=0, help="seed of the machine and inputs (default 0)")
     args = ap.parse_args(argv)
     print(machine_name())
     print(f"{args.samples} samples, {args.inputs} inputs, {args.threads} thread(s)")

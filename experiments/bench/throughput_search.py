@@ -120,11 +120,11 @@ def _baseline_rows(path, args):
 
 def main(argv=None):
     parser = parser_for("throughput-search", __doc__.splitlines()[0])
-    parser.add_argument("--task", default="parity8")
-    parser.add_argument("--gates", type=int, default=1000)
-    parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--lam", type=int, nargs="+", default=[1, 4])
-    parser.add_argument("--mutation", nargs="+", default=["flips", "cone"])
+    parser.add_argument("--task", default="parity8", help="task searched (default parity8)")
+    parser.add_argument("--gates", type=int, default=1000, help="gates of the machine (default 1,000)")
+    parser.add_argument("--seconds", type=float, default=5.0, help="seconds per measurement (default 5)")
+    parser.add_argument("--lam", type=int, nargs="+", default=[1, 4], help="offspring per generation measured (default 1 4)")
+    parser.add_argument("--mutation", nargs="+", default=["flips", "cone"], help="mutation kinds measured (default flips cone)")
     parser.add_argument("--baseline", help="another btype checkout to measure side by side")
     args = parser.parse_args(argv)
     import numba

@@ -159,15 +159,15 @@ def min_bytes(net, batch, value_bytes):
 
 def main(argv=None):
     ap = parser_for("throughput-sgd", __doc__.splitlines()[0])
-    ap.add_argument("--gates", type=int, default=48_000)
-    ap.add_argument("--layers", type=int, default=6)
-    ap.add_argument("--inputs", type=int, default=256)
-    ap.add_argument("--outputs", type=int, default=1000)
-    ap.add_argument("--batch", type=int, default=1024)
-    ap.add_argument("--device", default="cpu")
-    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--gates", type=int, default=48_000, help="gates of the machine (default 48,000)")
+    ap.add_argument("--layers", type=int, default=6, help="layers (default 6)")
+    ap.add_argument("--inputs", type=int, default=256, help="inputs (default 256)")
+    ap.add_argument("--outputs", type=int, default=1000, help="outputs (default 1,000)")
+    ap.add_argument("--batch", type=int, default=1024, help="batch size (default 1,024)")
+    ap.add_argument("--device", default="cpu", help="torch device (default cpu)")
+    ap.add_argument("--repeats", type=int, default=5, help="timed repeats, best kept (default 5)")
     ap.add_argument("--bf16", action="store_true", help="also time bfloat16 node values (CUDA)")
-    ap.add_argument("--skip-baseline", action="store_true")
+    ap.add_argument("--skip-baseline", action="store_true", help="leave out the plain-PyTorch baseline")
     ap.add_argument("--json", help="write the figures to this file")
     args = ap.parse_args(argv)
 

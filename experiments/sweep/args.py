@@ -19,7 +19,7 @@ from btype._checks import MAX_COUNT
 from experiments.sweep.spec import MAX_SEEDS
 
 __all__ = ["Budget", "AXIS_SUFFIXES", "budget_arg", "seeds_arg", "workers_arg", "threads_arg", "device_arg",
-           "MAX_PROCESSES", "MAX_SEEDS", "out_dir_problem", "dask_problem", "format_budget"]
+           "MAX_PROCESSES", "MAX_SEEDS", "out_arg", "out_dir_problem", "dask_problem", "format_budget"]
 
 #: Workers and threads: at most four per CPU core (and never more than 1,024).
 MAX_PROCESSES = min(1024, 4 * (os.cpu_count() or 1))
@@ -96,6 +96,13 @@ def device_arg(text) -> str:
     if not _DEVICE.match(text):
         raise argparse.ArgumentTypeError(f"must be auto, cpu, cuda, cuda:N or mps, got {text!r}")
     return text
+
+
+def out_arg(text) -> Path:
+    """An output folder's path; an empty one is refused (``Path("")`` would be the current folder)."""
+    if not str(text).strip():
+        raise argparse.ArgumentTypeError("must name a folder, got an empty path")
+    return Path(text)
 
 
 def out_dir_problem(path, *, create: bool = True) -> str | None:

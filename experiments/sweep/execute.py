@@ -18,6 +18,7 @@ from experiments.sweep.job import Job, json_ready, strict_json
 from experiments.sweep.machines import random_network_args
 from experiments.sweep.host import machine_info, versions
 from experiments.sweep.runfiles import FORMAT, is_complete, write_run
+from experiments.sweep.taskfiles import build_task
 
 __all__ = ["run_job", "load_task", "build_network", "train_job", "solution_size", "check_devices",
            "DeviceUnavailable"]
@@ -25,13 +26,13 @@ __all__ = ["run_job", "load_task", "build_network", "train_job", "solution_size"
 
 @functools.lru_cache(maxsize=8)
 def _cached_task(name, args_json):
-    import btype
-    return btype.tasks.get(name, **json.loads(args_json))
+    return build_task(name, **json.loads(args_json))
 
 
 def load_task(name, **task_args):
-    """The task of a job: ``btype.tasks.get(name, **task_args)``, cached per process
-    so that a worker loads a data set once for all its jobs."""
+    """The task of a job (:func:`experiments.sweep.taskfiles.build_task`: a built-in name,
+    a data file or a factory), cached per process so that a worker loads a data set once
+    for all its jobs."""
     return _cached_task(name, json.dumps(strict_json(task_args), sort_keys=True))
 
 

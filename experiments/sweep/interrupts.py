@@ -47,6 +47,7 @@ class State:
         self.writing = False
         self.stopped = None  # the signal (or "parent gone") that stopped this process
         self.raised = False
+        self.in_hook = False
 
     def reset(self):
         self.__init__()
@@ -59,6 +60,9 @@ def _stop_running_job(signum, frame):
     if STATE.stopped is None:
         STATE.stopped = signum
     if STATE.running is None or STATE.writing or STATE.raised:
+        return
+    if STATE.in_hook:  # inside the hook that redelivers a swallowed one: it would be lost there
+        _redeliver_later()
         return
     lock = sys.modules.get("numba.core.compiler_lock")
     if lock is not None and lock.global_compiler_lock.is_locked():
@@ -110,10 +114,18 @@ def _redeliver_swallowed_interrupt(unraisable):
     delivered again instead of printed, so that it stops the job."""
     if isinstance(unraisable.exc_value, KeyboardInterrupt) and STATE.running is not None:
         STATE.raised = False  # it never reached the job
-        # from another thread, a moment later: delivered here, it would land in this hook
-        threading.Timer(0.001, _interrupt_main_if_running).start()
+        STATE.in_hook = True
+        try:
+            _redeliver_later()
+        finally:
+            STATE.in_hook = False
     else:
         _hook_before[0](unraisable)
+
+
+def _redeliver_later() -> None:
+    # from another thread, a moment later: delivered in the hook, it would be swallowed again
+    threading.Timer(0.001, _interrupt_main_if_running).start()
 
 
 def _interrupt_main_if_running() -> None:

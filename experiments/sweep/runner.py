@@ -29,6 +29,8 @@ __all__ = ["SweepReport", "SweepLocked", "SweepInterrupted", "LOCK_NAME", "sweep
 LOCK_NAME = ".sweep.lock"
 #: After a Ctrl-C, how long the jobs already running may take to stop and be counted.
 WIND_DOWN_SECONDS = 60
+#: How long connecting to a Dask scheduler may take.
+DASK_TIMEOUT_SECONDS = 10
 
 
 @dataclass
@@ -178,7 +180,11 @@ def open_executor(workers=2, threads=1, *, dask=None):
     process) for ``workers=0``. Call ``close()`` when done."""
     if dask:
         from dask.distributed import Client
-        client = Client(dask)
+        try:
+            client = Client(dask, timeout=DASK_TIMEOUT_SECONDS)
+        except Exception as exc:  # a refused, silent or foreign server fails in many ways
+            raise ValueError(f"cannot connect to a Dask scheduler at {dask} within "
+                             f"{DASK_TIMEOUT_SECONDS} s: {type(exc).__name__}: {exc}") from None
         return client.get_executor(), client.close
     if workers == 0:
         return None, lambda: None

@@ -2,8 +2,8 @@
 
 A preset is plain data (the named ones are in :mod:`experiments.sweep.presets`); :meth:`Preset.jobs` turns it into :class:`~experiments.sweep.job.Job`
 objects. For each (task, seed) every method gets the same machine (the wiring seed is
-the run's seed) and the same budget on the preset's axis (``seconds``, ``gate_evals``
-or ``evaluations``); records carry both wall time and gate-evaluations whichever axis
+the run's seed) and the same budget on the preset's axis (``seconds``, ``gate_evals``,
+``evaluations`` or ``steps``); records carry both wall time and gate-evaluations whichever axis
 stops the runs.
 
 The link-mode study reruns some tasks on turing-mode B-types (same wiring, same
@@ -21,7 +21,7 @@ from experiments.sweep.machines import shaped
 
 __all__ = ["Preset", "TaskSetup", "TuneSpec", "task_size", "task_family", "AXES", "MAX_SEEDS", "TUNE_SEED0"]
 
-AXES = ("seconds", "gate_evals", "evaluations")
+AXES = ("seconds", "gate_evals", "evaluations", "steps")
 #: More seeds than any sweep needs: a larger count is a typo, not a plan.
 MAX_SEEDS = 1_000
 
@@ -39,11 +39,16 @@ class TaskSetup:
         Multiplies the preset's budget for this task (real data sets need more).
     options : dict
         ``{method: {option: value}}``, merged over the preset's per-method options.
+    task_args : dict
+        How a worker builds the task when it is not a built-in name: ``{"file": PATH}``
+        or ``{"factory": "module:function", "args": {...}}`` (see
+        :mod:`experiments.sweep.taskfiles`); JSON-ready.
     """
 
     network: dict
     scale: float = 1.0
     options: dict = field(default_factory=dict)
+    task_args: dict = field(default_factory=dict)
 
 
 #: Tuning seeds start here; evaluation seeds are 0 .. MAX_SEEDS - 1, so the two never meet.
@@ -120,7 +125,7 @@ class Preset:
         Default: every registered trainer (``btype.trainers()``).
     seeds : int
         Seeds 0 .. seeds-1.
-    axis : {"seconds", "gate_evals", "evaluations"}
+    axis : {"seconds", "gate_evals", "evaluations", "steps"}
         What stops a run.
     budget : float
         How much of ``axis`` each run gets (times the task's ``scale``).
@@ -228,7 +233,12 @@ class Preset:
         return main
 
     def task_args(self, task, mnist_dir=None) -> dict:
-        return {"directory": str(mnist_dir)} if mnist_dir is not None and task in self.mnist else {}
+        """How a worker builds ``task``: its setup's ``task_args``, and the MNIST folder."""
+        setup = self.main_tasks(mnist_dir).get(task) or self.link_tasks.get(task)
+        args = dict(setup.task_args) if setup is not None else {}
+        if mnist_dir is not None and task in self.mnist:
+            args["directory"] = str(mnist_dir)
+        return args
 
     def sweep_facts(self, n_seeds, view, budget=None) -> dict:
         return {"preset": self.name, "view": view, "seeds": list(range(n_seeds)), "axis": self.axis,
@@ -317,27 +327,6 @@ class Preset:
         if baselines:
             jobs += preset.baseline_jobs(tasks=tasks, mnist_dir=mnist_dir, seeds=n_seeds)
         return jobs
-
-    def describe(self) -> str:
-        """A one-paragraph summary of the sweep for the command line."""
-        unit = {"seconds": "s", "gate_evals": " gate-evals", "evaluations": " evaluations"}[self.axis]
-        cap = (f" (or {self.cap_seconds:g} s)" if self.cap_seconds is not None and self.axis != "seconds"
-               else "")
-        plateau = (f", plateau rule {self.plateau:g}-fold after {self.plateau_min:.3g} gate-evals "
-                   f"(times the scale)" if self.plateau is not None else "")
-        tuning = ""
-        if self.tune is not None:
-            tuning = (f" Tuning stage: {len(self.tune.shapes)} machine shapes x each method's options "
-                      f"on {self.tune.seeds} tuning seeds, rungs at {', '.join(f'{r:g}' for r in self.tune.rungs)}"
-                      f" of the budget, keeping {self.tune.keep:.2g} after each; then the tuned view "
-                      f"beside the matched view.")
-        classify = [t for t, s in {**self.tasks, **self.mnist}.items() if "outputs_per_class" in s.network]
-        base = (f" Baselines on {', '.join(t + (' (with --mnist)' if t in self.mnist else '') for t in classify)}"
-                f": {', '.join(self.baselines)}." if self.baselines and classify else "")
-        return (f"preset {self.name!r}: {len(self.tasks)} tasks x {len(self.methods_here())} methods x "
-                f"{self.seeds} seeds at {self.budget:g}{unit}{cap} per run (times each task's scale)"
-                f"{plateau}; link study on {', '.join(self.link_tasks) or 'no tasks'}.{tuning}{base} "
-                f"{self.description}")
 
 
 _FAMILY_SIZE = re.compile(r"^([a-z_]+?)(\d+)$")
