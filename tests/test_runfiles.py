@@ -21,7 +21,6 @@ from hypothesis import strategies as st
 from experiments import compare
 from experiments import plot as plot_command
 from experiments.analysis import stats
-from experiments.figures import make as plot
 from experiments.sweep import execute, interrupts, presets, runfiles
 from experiments.sweep import runner as sweep
 from experiments.sweep.job import Job

@@ -9,7 +9,7 @@ import pytest
 import btype
 from experiments import compare
 from experiments import train as train_command
-from experiments.sweep import machines, presets, runfiles, session, taskfiles
+from experiments.sweep import machines, presets, runfiles, taskfiles
 from experiments.sweep.args import budget_arg
 from experiments.sweep.sweepfile import SweepFileError, preset_from_dict, read_sweep_file
 

@@ -29,7 +29,6 @@ if it parses, else as a string): that is how the study's variants were run.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os

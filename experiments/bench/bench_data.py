@@ -18,7 +18,6 @@ in :data:`OPTIONS` (passed explicitly; the trainers' own defaults are left alone
 """
 from __future__ import annotations
 
-import argparse
 import json
 import multiprocessing
 import os

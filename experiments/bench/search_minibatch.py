@@ -14,7 +14,6 @@ run reports) and test accuracy. Run it from another checkout to compare versions
 """
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time

@@ -12,7 +12,6 @@ markdown table: machine size, success rate, median evaluations and seconds to so
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time

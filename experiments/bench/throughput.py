@@ -11,7 +11,6 @@ figures depend on the machine, which is printed first.
 """
 from __future__ import annotations
 
-import argparse
 import time
 
 import numba

@@ -22,7 +22,6 @@ one call costs on a fresh network with and without pruning.
 """
 from __future__ import annotations
 
-import argparse
 import time
 
 import numpy as np

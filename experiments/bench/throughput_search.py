@@ -19,7 +19,6 @@ one, so both figures come from one run on the same (possibly busy) machine.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess

@@ -19,7 +19,6 @@ evaluations (docs/design.md section 4).
 """
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import time

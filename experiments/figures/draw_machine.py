@@ -14,7 +14,6 @@ Example (the README figure)::
 """
 from __future__ import annotations
 
-import argparse
 import json
 import pathlib
 import shutil

@@ -15,7 +15,6 @@ import socket
 from pathlib import Path
 from typing import NamedTuple
 
-from btype._checks import MAX_COUNT
 from experiments.sweep.spec import MAX_SEEDS
 
 __all__ = ["Budget", "AXIS_SUFFIXES", "budget_arg", "seeds_arg", "workers_arg", "threads_arg", "device_arg",
@@ -59,7 +58,7 @@ def budget_arg(text) -> Budget:
     except ValueError:
         raise argparse.ArgumentTypeError(f"must start with a number, got {text!r}") from None
     axis = AXIS_SUFFIXES.get(m.group(2)) if m.group(2) else None
-    if not math.isfinite(amount) or amount <= 0 or amount > MAX_COUNT:
+    if not math.isfinite(amount) or amount <= 0 or amount > 2 ** 62:  # btype's largest count
         raise argparse.ArgumentTypeError(f"must be finite and > 0, got {text!r}")
     if axis in ("gate_evals", "evaluations", "steps") and amount != math.floor(amount):
         raise argparse.ArgumentTypeError(f"{axis} must be a whole number, got {text!r}")

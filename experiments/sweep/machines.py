@@ -12,8 +12,6 @@ recurrent machine is refused (a recurrent machine has neither), never trimmed.
 """
 from __future__ import annotations
 
-from btype._checks import check_choice, check_int
-
 __all__ = ["KINDS", "LINKS", "KEYS", "layered", "recurrent", "shaped", "with_overrides", "default_spec",
            "check_spec", "random_network_args"]
 
@@ -25,13 +23,15 @@ MAX_GATES = 10_000_000
 
 
 def layered(n_gates, layers, **extra) -> dict:
-    """A layered machine: ``n_gates`` in ``layers`` layers (``reach=``, ``outputs_per_class=`` ...)."""
-    return check_spec({"n_gates": n_gates, "kind": "layered", "layers": layers, **extra})
+    """A layered machine: ``n_gates`` in ``layers`` layers (``reach=``, ``outputs_per_class=`` ...).
+    Checked where it is used (:func:`random_network_args`), so that writing the presets'
+    machines imports nothing."""
+    return {"n_gates": n_gates, "kind": "layered", "layers": layers, **extra}
 
 
 def recurrent(n_gates, **extra) -> dict:
     """A recurrent machine of ``n_gates`` gates (no layers, no reach)."""
-    return check_spec({"n_gates": n_gates, "kind": "recurrent", **extra})
+    return {"n_gates": n_gates, "kind": "recurrent", **extra}
 
 
 def check_spec(spec: dict, where: str = "machine") -> dict:
@@ -39,6 +39,7 @@ def check_spec(spec: dict, where: str = "machine") -> dict:
 
     Raises ValueError (TypeError for a wrong kind of value) naming ``where`` and the key.
     """
+    from btype._checks import check_choice, check_int
     if not isinstance(spec, dict):
         raise TypeError(f"{where} must be a dict of {', '.join(KEYS)}, got {spec!r}")
     unknown = sorted(set(spec) - set(KEYS))
@@ -93,9 +94,9 @@ def default_spec(task) -> dict:
     layers of reach 2 (a recurrent machine of 8 gates per input for a clocked task), ten
     outputs per class for a classification task."""
     if task.is_clocked:
-        return recurrent(max(8, 8 * int(task.n_inputs)))
+        return check_spec(recurrent(max(8, 8 * int(task.n_inputs))))
     extra = {"outputs_per_class": 10} if task.n_classes is not None else {}
-    return layered(max(64, 32 * int(task.n_inputs)), 10, reach=2, **extra)
+    return check_spec(layered(max(64, 32 * int(task.n_inputs)), 10, reach=2, **extra))
 
 
 def random_network_args(network: dict, task) -> dict:
