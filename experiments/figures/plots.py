@@ -301,9 +301,10 @@ def plot_link_modes(runs, *, x="seconds", y="train_fitness", ax=None, n_boot=100
     return ax
 
 
-def plot_references(runs, *, ax, key="test_accuracy"):
+def plot_references(runs, *, ax=None, key="test_accuracy"):
     """Horizontal dotted lines at each reference run's final ``key`` (the scikit-learn
     baselines of a data task), labelled with the baseline's name."""
+    ax = _axes(ax)
     for i, run in enumerate(sorted(runs, key=lambda r: r.method)):
         value = (run.footer or {}).get(key)
         if value is None:
