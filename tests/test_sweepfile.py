@@ -184,3 +184,20 @@ def test_btype_train_checkpoints_and_resumes_a_data_file_task(tmp_path, capsys):
     assert train_command.main(argv) == 0
     assert (out / train_command.CHECKPOINT_FILE).is_file()
     assert json.loads((out / train_command.REPORT_FILE).read_text())["task"] == "small"
+
+
+def test_python_users_give_a_task_factory(tmp_path):
+    from experiments.sweep import runner
+    from experiments.sweep.spec import Preset
+    from experiments.sweep.sweepfile import setup_for
+    setup = setup_for("maj5", factory=btype.tasks.majority, task_args={"n": 5},
+                      network=machines.layered(64, 6, reach=2))
+    assert setup.task_args == {"factory": "btype.tasks.truth:majority", "args": {"n": 5}}
+    preset = Preset(name="py", description="", tasks={"maj5": setup}, methods=("es",), seeds=1,
+                    axis="evaluations", budget=2000, link_tasks={})
+    report = runner.run_sweep(preset.jobs(), tmp_path, None, progress=False)
+    assert report.done == ["maj5__es__seed0"] and not report.failed
+    run = runfiles.read_run(tmp_path / "maj5__es__seed0.jsonl")
+    assert run.header["task"]["n_inputs"] == 5
+    with pytest.raises(ValueError, match="top of an importable module"):
+        setup_for("x", factory=lambda: btype.tasks.majority(3))

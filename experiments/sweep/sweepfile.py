@@ -100,9 +100,17 @@ def _machine(spec, where, default=None) -> tuple[dict | None, bool]:
     return machines.check_spec(network, f"{where} machine"), link != "switch"
 
 
-def setup_for(name: str, *, network=None, scale=1.0, options=None, task_args=None, task=None) -> TaskSetup:
+def setup_for(name: str, *, network=None, scale=1.0, options=None, task_args=None, task=None,
+              factory=None) -> TaskSetup:
     """A :class:`TaskSetup` for ``name``: ``network`` when given, else a default machine
-    for the task (built with ``task_args`` when ``task`` is not given, to see its size)."""
+    for the task (built with ``task_args`` when ``task`` is not given, to see its size).
+
+    ``factory``: a module-level function returning the task (or its ``"module:function"``
+    name), for Python users: every worker builds the task by importing it. A task object
+    itself can be written with :func:`experiments.sweep.taskfiles.save_task` and named by
+    its file (``task_args={"file": PATH}``)."""
+    if factory is not None:
+        task_args = {"factory": taskfiles.factory_name(factory), "args": dict(task_args or {})}
     if network is None:
         if task is None:
             task = taskfiles.build_task(name, **(task_args or {}))
