@@ -179,17 +179,39 @@ def open_executor(workers=2, threads=1, *, dask=None):
     scheduler, else a pool of ``workers`` processes, or None (jobs one by one in this
     process) for ``workers=0``. Call ``close()`` when done."""
     if dask:
-        from dask.distributed import Client
-        try:
-            client = Client(dask, timeout=DASK_TIMEOUT_SECONDS)
-        except Exception as exc:  # a refused, silent or foreign server fails in many ways
-            raise ValueError(f"cannot connect to a Dask scheduler at {dask} within "
-                             f"{DASK_TIMEOUT_SECONDS} s: {type(exc).__name__}: {exc}") from None
+        client = _dask_client(dask)
         return client.get_executor(), client.close
     if workers == 0:
         return None, lambda: None
     pool = default_executor(workers, threads)
     return pool, lambda: pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _dask_client(address):
+    """A ``dask.distributed.Client`` of the scheduler at ``address``, or ValueError saying
+    what failed. The connection is made in a thread and given up after
+    :data:`DASK_TIMEOUT_SECONDS`: a server that answers but is no Dask scheduler can hold
+    the client's own timeout off."""
+    import threading
+    from dask.distributed import Client
+    made = {}
+
+    def connect():
+        try:
+            made["client"] = Client(address, timeout=DASK_TIMEOUT_SECONDS)
+        except BaseException as exc:  # a refused, silent or foreign server fails in many ways
+            made["error"] = exc
+
+    thread = threading.Thread(target=connect, daemon=True, name="btype-dask-connect")
+    thread.start()
+    thread.join(DASK_TIMEOUT_SECONDS + 5)
+    if "client" in made:
+        return made["client"]
+    error = made.get("error")
+    reason = (f"{type(error).__name__}: {error}" if error is not None else
+              "no answer a Dask scheduler would give (is another server listening on that port?)")
+    raise ValueError(f"cannot connect to a Dask scheduler at {address} within "
+                     f"{DASK_TIMEOUT_SECONDS + 5} s: {reason}")
 
 
 def as_executor(executor):
