@@ -56,6 +56,18 @@ class SweepFileError(ValueError):
     """A sweep file that cannot be run; the message names the file and the entry."""
 
 
+def _toml():
+    try:
+        import tomllib  # Python 3.11+
+    except ImportError:
+        try:
+            import tomli as tomllib
+        except ImportError:
+            raise SweepFileError("reading a TOML sweep file needs Python 3.11 or the tomli package; "
+                                 "or write it as JSON (.json)") from None
+    return tomllib
+
+
 def read_sweep_file(path) -> Preset:
     """The sweep that the TOML (``.toml``) or JSON (``.json``) file at ``path`` describes."""
     path = Path(path)
@@ -67,8 +79,7 @@ def read_sweep_file(path) -> Preset:
         if path.suffix.lower() == ".json":
             data = json.loads(text)
         else:
-            import tomllib
-            data = tomllib.loads(text.decode("utf-8"))
+            data = _toml().loads(text.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError and TOMLDecodeError are ValueErrors
         raise SweepFileError(f"{path}: not valid {'JSON' if path.suffix.lower() == '.json' else 'TOML'}: "
                              f"{exc}") from None
