@@ -111,3 +111,11 @@ def test_plot_refuses_a_huge_run_file_with_an_error_line(tmp_path, monkeypatch, 
     assert plot.main([str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "huge.jsonl" in err and "more than a run file may hold" in err
+
+
+def test_the_sweep_commands_load_no_numba_before_a_worker_sets_its_threads():
+    # a spawned pool worker imports the command's module before its initializer runs
+    code = ("import sys, experiments.compare, experiments.train, experiments.estimate; "
+            "print(sorted(m for m in ('numba', 'torch', 'btype') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=ENV, capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip() == "[]", done.stderr

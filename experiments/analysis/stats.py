@@ -11,12 +11,13 @@ resampling traces on a grid, and the median band of many curves with missing val
 """
 from __future__ import annotations
 
-import numbers
 import warnings
 from typing import NamedTuple
 
 import numpy as np
 from scipy import stats as sps
+
+from btype._checks import check_fraction, check_int
 
 __all__ = ["Estimate", "iqm", "median_ci", "iqm_ci", "bootstrap_ci", "wilson_interval",
            "success_rate", "solve_point", "solve_points", "ecdf", "ecdf_at", "step_resample",
@@ -32,19 +33,11 @@ class Estimate(NamedTuple):
 
 
 def _check_confidence(confidence):
-    if isinstance(confidence, bool) or not isinstance(confidence, numbers.Real):
-        raise TypeError(f"confidence must be a number, got {confidence!r}")
-    if not 0.0 < confidence < 1.0:
-        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
-    return float(confidence)
+    return check_fraction(confidence, "confidence", lo_open=True, hi_open=True)
 
 
 def _check_count(value, name, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
-    return int(value)
+    return check_int(value, name, minimum)
 
 
 def _as_sample(values, name="values"):

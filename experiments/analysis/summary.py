@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from btype._checks import check_int
 from experiments.analysis import stats
 from experiments.analysis.groups import by_method, natural_key
 from experiments.analysis.growth import growth_of
@@ -334,11 +335,7 @@ def summary_markdown(runs, *, caption="", command="", n_boot=2000, seed=0, view=
 
 def check_gate_limit(value) -> int:
     """A gate limit: a whole number >= 1 (ValueError / TypeError naming it otherwise)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"gate_limit must be a whole number of gates, got {value!r}")
-    if value < 1:
-        raise ValueError(f"gate_limit must be >= 1, got {value!r}")
-    return int(value)
+    return check_int(value, "gate_limit", 1)
 
 
 def write_summary(runs, path, **kwargs) -> Path:

@@ -168,8 +168,8 @@ def _reuse(job, source_dir: Path, runs_dir: Path) -> bool:
 def default_executor(workers=2, threads=1):
     """A process pool of ``workers`` spawned processes with ``threads`` threads each."""
     import multiprocessing
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be an int >= 1, got {workers!r}")
+    from btype._checks import check_int
+    check_int(workers, "workers", 1)
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                initializer=init_worker, initargs=(threads,))
 

@@ -91,6 +91,9 @@ class TuneSpec:
     tasks: dict = field(default_factory=dict)
 
     def __post_init__(self):
+        # checked by hand, not with btype._checks: the presets are built when this module is
+        # imported, and importing btype loads numba, which pool workers must not do before
+        # their initializer has set the thread counts
         if isinstance(self.seeds, bool) or not isinstance(self.seeds, int) \
                 or not 1 <= self.seeds <= MAX_SEEDS:
             raise ValueError(f"TuneSpec seeds must be an int from 1 to {MAX_SEEDS}, got {self.seeds!r}")
@@ -191,7 +194,7 @@ class Preset:
         if self.axis not in AXES:
             raise ValueError(f"Preset axis must be one of {AXES}, got {self.axis!r}")
         if isinstance(self.budget, bool) or not isinstance(self.budget, numbers.Real) \
-                or not math.isfinite(self.budget) or self.budget <= 0:
+                or not math.isfinite(self.budget) or self.budget <= 0:  # by hand: see TuneSpec
             raise ValueError(f"Preset budget must be a finite number > 0, got {self.budget!r}")
 
     def _budget(self, setup: TaskSetup, fraction: float = 1.0) -> dict:
@@ -247,9 +250,8 @@ class Preset:
     def check_filters(self, *, seeds=None, methods=None, tasks=None, mnist_dir=None) -> int:
         """Validate the command line's filters; returns the number of seeds."""
         n_seeds = self.seeds if seeds is None else seeds
-        if isinstance(n_seeds, bool) or not isinstance(n_seeds, numbers.Integral) \
-                or not 1 <= n_seeds <= MAX_SEEDS:
-            raise ValueError(f"seeds must be an int from 1 to {MAX_SEEDS:,}, got {seeds!r}")
+        from btype._checks import check_int
+        check_int(n_seeds, "seeds", 1, MAX_SEEDS)
         own = self.methods_here()
         unknown = set(methods or ()) - set(own)
         if unknown:
