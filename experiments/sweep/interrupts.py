@@ -59,6 +59,8 @@ STATE = State()
 def _stop_running_job(signum, frame):
     if STATE.stopped is None:
         STATE.stopped = signum
+    if stop_signals.received is None:  # the command's own process (jobs run in it): its exit status
+        stop_signals.received = signum
     if STATE.running is None or STATE.writing or STATE.raised:
         return
     if STATE.in_hook:  # inside the hook that redelivers a swallowed one: it would be lost there
