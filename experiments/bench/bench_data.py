@@ -27,6 +27,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from experiments.cli import parser_for
+from experiments.sweep.args import threads_arg
 
 __all__ = ["SETUPS", "main", "train_one"]
 
@@ -163,7 +164,7 @@ def parse_args(argv=None):
     p.add_argument("--steps", type=int, help="optimiser steps per sgd run (default: each task's)")
     p.add_argument("--gates", type=int, help="gates of every machine (default: each task's)")
     p.add_argument("--seed", type=int, default=0, help="seed of the wiring and the runs (default 0)")
-    p.add_argument("--threads", type=int, default=2, help="threads per trainer (default 2)")
+    p.add_argument("--threads", type=threads_arg, default=2, help="threads per trainer (default 2)")
     p.add_argument("--mlp", action="store_true", help="add the MLP baseline (slower)")
     p.add_argument("--mnist", type=Path, metavar="DIR", help="directory of MNIST IDX files (for mnist tasks)")
     p.add_argument("--json", type=Path, help="also write the rows to this JSON file")

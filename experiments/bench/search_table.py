@@ -25,6 +25,7 @@ from experiments.sweep.host import cpu_name
 from experiments.sweep.runfiles import read_run
 from experiments.sweep.runner import open_executor, run_sweep
 from experiments.cli import parser_for
+from experiments.sweep.args import workers_arg
 
 # Machines that ES solves within the default budget (layered, ports reach 2 layers back).
 SIZES = {
@@ -76,7 +77,7 @@ def main(argv=None):
     parser.add_argument("--link", default="switch", choices=["switch", "turing"], help="link mode (default switch)")
     parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                         help="method option, e.g. --option lam=4 (value read as JSON when it parses)")
-    parser.add_argument("--workers", type=int, default=2, help="processes (default 2); 0: in this process")
+    parser.add_argument("--workers", type=workers_arg, default=2, help="processes (default 2); 0: in this process")
     parser.add_argument("--out", type=Path, default=Path("results/search_table"),
                         help="results directory; its runs/ makes the table resumable")
     args = parser.parse_args(argv)

@@ -33,6 +33,7 @@ from btype.simulate import using_threads
 from btype.tasks.base import classify as vote_unpacked
 from experiments.bench.throughput import best_time, machine_name
 from experiments.cli import parser_for
+from experiments.sweep.args import threads_arg
 
 
 def machines(n_inputs, seed):
@@ -96,7 +97,7 @@ def main(argv=None):
     ap = parser_for("throughput-classify", __doc__.split("\n")[0])
     ap.add_argument("--inputs", type=int, default=196, help="input bits (196: 14x14, 784: 28x28)")
     ap.add_argument("--samples", type=int, default=65536, help="samples classified (default 65,536)")
-    ap.add_argument("--threads", type=int, default=1, help="Numba threads (default 1)")
+    ap.add_argument("--threads", type=threads_arg, default=1, help="Numba threads (default 1)")
     ap.add_argument("--seed", type=int, default=0, help="seed of the machine and inputs (default 0)")
     args = ap.parse_args(argv)
     print(machine_name())
