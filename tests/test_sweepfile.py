@@ -183,7 +183,15 @@ def test_btype_train_checkpoints_and_resumes_a_data_file_task(tmp_path, capsys):
             "--layers", "4"]
     assert train_command.main(argv) == 0
     assert (out / train_command.CHECKPOINT_FILE).is_file()
-    assert json.loads((out / train_command.REPORT_FILE).read_text())["task"] == "small"
+    report = json.loads((out / train_command.REPORT_FILE).read_text())
+    assert report["task"] == "small"
+    first = btype.Network.load(out / report["machine_file"])
+    for name in (report["machine_file"], report["trace_file"], train_command.REPORT_FILE):
+        (out / name).unlink()
+    # resumed from the finished run's checkpoint: the same machine again
+    assert train_command.main(argv[:-5] + ["--resume", "--gates", "32", "--layers", "4"]) == 0
+    again = btype.Network.load(out / report["machine_file"])
+    assert np.array_equal(again.wiring, first.wiring) and np.array_equal(again.enabled, first.enabled)
 
 
 def test_python_users_give_a_task_factory(tmp_path):
