@@ -34,6 +34,8 @@ COMMANDS = {
     "throughput-search": ("experiments.bench.throughput_search", "search throughput"),
     "throughput-sgd": ("experiments.bench.throughput_sgd", "gradient-descent throughput"),
     "throughput-classify": ("experiments.bench.throughput_classify", "classification throughput (packed group vote)"),
+    "roofline-sgd": ("experiments.bench.roofline_sgd", "gradient-descent step times beside the CPU's roofline"),
+    "classify-vs-c": ("experiments.bench.classify_vs_c", "btype.classify beside a compiled C network of the same machine"),
 }
 
 

@@ -40,15 +40,6 @@ from btype.plan import link_masks
 from btype.vote import classify_packed
 
 
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.lower().startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown CPU"
 
 
 # --------------------------------------------------------------------------- the C program
@@ -223,16 +214,19 @@ def best_time(f, repeats):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    from experiments.cli import parser_for
+    from experiments.sweep.host import cpu_name
+
+    ap = parser_for("classify-vs-c", __doc__.splitlines()[0])
     ap.add_argument("--gates", type=int, default=32000, help="gates of the trained machine (4 layers)")
     ap.add_argument("--seconds", type=int, default=60, help="training time per task")
     ap.add_argument("--samples", type=int, default=1 << 17, help="samples timed (test rows, repeated)")
-    ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--tasks", nargs="+", default=["fashion", "fashion28"])
+    ap.add_argument("--repeats", type=int, default=5, help="timed calls per figure (the best is shown)")
+    ap.add_argument("--tasks", nargs="+", default=["fashion", "fashion28"], help="data tasks to train and time on (default: %(default)s)")
     args = ap.parse_args(argv)
     if shutil.which("gcc") is None:
         raise SystemExit("error: gcc is not on PATH")
-    print(f"# {cpu_model()}; load {os.getloadavg()[0]:.2f}; one thread everywhere")
+    print(f"# {cpu_name()}; load {os.getloadavg()[0]:.2f}; one thread everywhere")
     print(f"{'task':>10} {'inputs':>6} {'gates':>6} {'pruned':>6} {'test acc':>8} {'gcc s':>6} "
           f"{'C M/s':>7} {'classify M/s':>12} {'packed M/s':>10} {'classify/C':>10} {'load':>5}")
     for name in args.tasks:

@@ -48,15 +48,6 @@ BYTES_DRAM = 16      # the batch's values kept: each written once and read once,
 BYTES_DRAM_16 = 12   # the same with 16-bit values (gradients float32)
 
 
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.lower().startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown CPU"
 
 
 def load():
@@ -222,7 +213,10 @@ def measure(code, impl, gates, inputs, batch, threads, steps):
 # --------------------------------------------------------------------------- the report
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    from experiments.cli import parser_for
+    from experiments.sweep.host import cpu_name
+
+    ap = parser_for("roofline-sgd", __doc__.splitlines()[0])
     ap.add_argument("--before", default=BEFORE, help="git revision to compare against (default: %(default).12s)")
     ap.add_argument("--repeats", type=int, default=2, help="alternations per configuration")
     ap.add_argument("--quick", action="store_true", help="4 x 8,000 gates only, fewer steps")
@@ -238,7 +232,7 @@ def main(argv=None):
     if args.worker:
         return worker(args)
 
-    print(f"# {cpu_model()}, {os.cpu_count()} CPUs; load {load():.2f}; before = {args.before[:12]}")
+    print(f"# {cpu_name()}, {os.cpu_count()} CPUs; load {load():.2f}; before = {args.before[:12]}")
     print("# measuring the machine's limits (float32) ...", flush=True)
     lim = {t: limits(t) for t in (1, 2)}
     for t, (dram, llc, peak) in lim.items():
