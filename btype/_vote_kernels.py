@@ -230,3 +230,35 @@ def _count_wrong(Y, rows, ptr, offsets, n_bits, labels):
         for i in range(min(S, 64 * w1) - 64 * w0):
             wrong += pred[i] != labels[64 * w0 + i]
     return wrong
+
+
+@njit(cache=True, boundscheck=False)
+def _pack_range(X, w0, w1, P):
+    """Pack the rows of samples ``64 * w0 .. 64 * w1`` of ``X`` (S, n) bool into words
+    ``w0:w1`` of ``P`` (n, W) uint64: bit ``s % 64`` of ``P[i, s // 64]`` is ``X[s, i]``.
+
+    A block of 64 samples is gathered in ``n`` accumulators, one sample row (contiguous)
+    at a time, so every load reads consecutive bytes and the inner loop vectorises.
+    """
+    S, n = X.shape
+    acc = np.empty(n, np.uint64)
+    for w in range(w0, w1):
+        for i in range(n):
+            acc[i] = 0
+        s0 = 64 * w
+        for b in range(min(64, S - s0)):
+            row = X[s0 + b]
+            shift = np.uint64(b)
+            for i in range(n):
+                acc[i] |= np.uint64(row[i]) << shift
+        for i in range(n):
+            P[i, w] = acc[i]
+
+
+@njit(cache=True, parallel=True, boundscheck=False)
+def _pack_blocks(X, block, P):
+    """:func:`_pack_range` over blocks of ``block`` words, one block per thread at a time."""
+    W = P.shape[1]
+    n_blocks = (W + block - 1) // block
+    for bi in prange(n_blocks):
+        _pack_range(X, bi * block, min(W, (bi + 1) * block), P)

@@ -1,9 +1,9 @@
 """Packing samples into bits: sample ``s`` is bit ``s % 64`` of word ``s // 64``."""
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
+
+from ._checks import check_bool_array, check_int
 
 __all__ = ["pack", "unpack", "n_words", "tail_mask", "popcount"]
 
@@ -23,23 +23,14 @@ def tail_mask(n_samples: int) -> np.ndarray:
     return mask
 
 
-def _check_bool_matrix(X, name="X"):
-    X = np.asarray(X)
-    if X.dtype != bool:
-        if not np.issubdtype(X.dtype, np.integer) or (X.size and not np.isin(X, (0, 1)).all()):
-            raise TypeError(f"{name} must be boolean (or 0/1 integers), got dtype {X.dtype}")
-        X = X.astype(bool)
-    if X.ndim != 2:
-        raise ValueError(f"{name} must be 2-dimensional (samples, columns), got shape {X.shape}")
-    return X
-
-
 def pack(X) -> np.ndarray:
     """Pack a (S, n) boolean matrix into (n, ceil(S/64)) uint64 words.
 
     Padding bits in the last word are zero.
     """
-    X = _check_bool_matrix(X)
+    X = check_bool_array(X, "X")
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-dimensional (samples, columns), got shape {X.shape}")
     S, n = X.shape
     W = n_words(S)
     padded = np.zeros((n, W * 64), bool)
@@ -55,8 +46,7 @@ def unpack(P, n_samples) -> np.ndarray:
         raise TypeError(f"P must be uint64 words, got dtype {P.dtype}")
     if P.ndim != 2:
         raise ValueError(f"P must be 2-dimensional (columns, words), got shape {P.shape}")
-    if isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral) or n_samples < 0:
-        raise ValueError(f"n_samples must be a non-negative int, got {n_samples!r}")
+    n_samples = check_int(n_samples, "n_samples", 0)
     if n_samples > P.shape[1] * 64:
         raise ValueError(f"n_samples = {n_samples} exceeds the {P.shape[1] * 64} samples that P holds")
     n = P.shape[0]

@@ -1,7 +1,9 @@
-"""Private Numba kernels. Arrays and scalars in, arrays out; no globals.
+"""The simulator's Numba kernels. Arrays, scalars and named records of arrays in,
+arrays out; no globals.
 
-Callers (``btype.simulate``) validate everything first: kernels trust their
-arguments. Every link ``(g, p)`` is described by two uint64 masks:
+Callers (``btype.simulate``, ``btype.search``) validate everything first: kernels
+trust their arguments (except :func:`delta_flip`, which checks its links before it
+flips any, so that a refused flip changes nothing). Every link ``(g, p)`` is described by two uint64 masks:
 
 * ``xm[g, p]``: all ones where the link inverts (turing mode, modified, passing);
 * ``om[g, p]``: all ones where the link is interrupted (delivers constant 1).
@@ -11,8 +13,14 @@ So a link delivers ``(v ^ xm) | om`` and a gate computes
 In clocked turing mode a modified link is a register instead (``reg`` flag):
 the gate reads ``L`` and the register loads ``~v | om``.
 
+Delta propagation reads two named records, :data:`DeltaPlan` (the machine's
+structure) and :data:`DeltaState` (what it updates), instead of a long list of
+arrays; the search passes its own records, which carry the same field names.
+
 Caching: through ``btype.jit.njit`` (``BTYPE_NO_CACHE=1`` compiles in memory only).
 """
+from collections import namedtuple
+
 import numpy as np
 from numba import prange
 
@@ -23,7 +31,7 @@ from .jit import njit
 # combinational evaluation, blocked over words
 # ---------------------------------------------------------------------------
 @njit(cache=True)
-def _slot_plan(n_in, src, rows_out):
+def slot_plan(n_in, src, rows_out):
     """Assign every node a buffer row ("slot") that is reused once the node is dead.
 
     A node is live from its computation to its last reader (outputs stay live
@@ -75,6 +83,17 @@ def _slot_plan(n_in, src, rows_out):
     return src_slot, dst_slot, out_slot, n_slots
 
 
+@njit(cache=True)
+def gate_levels(n_in, src):
+    """(G,) level of every gate of a feed-forward wiring: ``1 + max`` of its sources'
+    (inputs are level 0). The caller checks that every gate reads lower nodes."""
+    G = src.shape[0]
+    level = np.zeros(n_in + G, np.int64)
+    for g in range(G):
+        level[n_in + g] = 1 + max(level[src[g, 0]], level[src[g, 1]])
+    return level[n_in:]
+
+
 @njit(cache=True, inline="always")
 def _gate_word(a, b, xa, oa, xb, ob):
     """One word of a gate: NAND of its two links, each inverted by ``x*`` (turing
@@ -89,7 +108,7 @@ def _gate_at(rows, src, xm, om, g, k):
 
 
 @njit(cache=True, inline="always")
-def _eval_gates(rows, src, dst, xm, om, bw):
+def eval_gates(rows, src, dst, xm, om, bw):
     """Gates in order: ``rows[dst[g], :bw]`` = gate ``g`` of ``rows[src[g, 0]]``,
     ``rows[src[g, 1]]``. The one combinational pass of the simulator and the search."""
     for g in range(src.shape[0]):
@@ -105,8 +124,8 @@ def _eval_gates(rows, src, dst, xm, om, bw):
 
 
 @njit(cache=True, boundscheck=False)
-def _eval_chunk(inputs, src_slot, dst_slot, xm, om, out_slot, n_slots, block, c, n_chunks, out):
-    """Blocks c, c + n_chunks, ... of :func:`_eval_blocks` (one thread's share)."""
+def eval_chunk(inputs, src_slot, dst_slot, xm, om, out_slot, n_slots, block, c, n_chunks, out):
+    """Blocks c, c + n_chunks, ... of :func:`eval_blocks` (one thread's share)."""
     n_in, W = inputs.shape
     n_blocks = (W + block - 1) // block
     buf = np.empty((max(n_slots, 1), block), np.uint64)
@@ -116,7 +135,7 @@ def _eval_chunk(inputs, src_slot, dst_slot, xm, om, out_slot, n_slots, block, c,
         for i in range(n_in):
             for k in range(bw):
                 buf[i, k] = inputs[i, w0 + k]
-        _eval_gates(buf, src_slot, dst_slot, xm, om, bw)
+        eval_gates(buf, src_slot, dst_slot, xm, om, bw)
         for j in range(out_slot.shape[0]):
             row = buf[out_slot[j]]
             for k in range(bw):
@@ -124,17 +143,17 @@ def _eval_chunk(inputs, src_slot, dst_slot, xm, om, out_slot, n_slots, block, c,
 
 
 @njit(cache=True, parallel=True, boundscheck=False)
-def _eval_blocks(inputs, src_slot, dst_slot, xm, om, out_slot, n_slots, block, n_chunks, out):
-    """Evaluate a feed-forward machine planned by :func:`_slot_plan`.
+def eval_blocks(inputs, src_slot, dst_slot, xm, om, out_slot, n_slots, block, n_chunks, out):
+    """Evaluate a feed-forward machine planned by :func:`slot_plan`.
 
     inputs (n_in, W) uint64; out (R, W) receives the planned output rows.
     Words are processed in blocks of ``block`` so that one block of every live
     node stays in cache; thread ``c`` of ``n_chunks`` takes blocks c, c + n, ...
-    A single chunk should go to :func:`_eval_chunk` directly: entering a
+    A single chunk should go to :func:`eval_chunk` directly: entering a
     parallel region costs more than a small machine's whole evaluation.
     """
     for c in prange(n_chunks):
-        _eval_chunk(inputs, src_slot, dst_slot, xm, om, out_slot, n_slots, block, c, n_chunks, out)
+        eval_chunk(inputs, src_slot, dst_slot, xm, om, out_slot, n_slots, block, c, n_chunks, out)
 
 
 # ---------------------------------------------------------------------------
@@ -170,7 +189,7 @@ def _clock_step(cur, nxt, lreg, src, om, reg, bw):
 
 
 @njit(cache=True, inline="always")
-def _clock_block(frames, held, initial, w0, bw, steps, src, om, reg, cur, nxt, lreg, history):
+def clock_block(frames, held, initial, w0, bw, steps, src, om, reg, cur, nxt, lreg, history):
     """Words ``w0 .. w0+bw`` of a clocked run; ``cur`` holds every node at time ``steps``.
 
     frames (T, n_in, W): at time t the inputs hold frame ``min(t, T-1)`` if
@@ -205,9 +224,9 @@ def _clock_block(frames, held, initial, w0, bw, steps, src, om, reg, cur, nxt, l
 
 
 @njit(cache=True, boundscheck=False)
-def _run_chunk(frames, held, src, om, reg, initial, steps, rows_out, block, c, n_chunks,
+def run_chunk(frames, held, src, om, reg, initial, steps, rows_out, block, c, n_chunks,
                out, history):
-    """Chunk ``c`` of ``n_chunks`` contiguous block ranges of :func:`_run_blocks`."""
+    """Chunk ``c`` of ``n_chunks`` contiguous block ranges of :func:`run_blocks`."""
     n_in, W = frames.shape[1], frames.shape[2]
     G = src.shape[0]
     n_blocks = (W + block - 1) // block
@@ -218,23 +237,23 @@ def _run_chunk(frames, held, src, om, reg, initial, steps, rows_out, block, c, n
     for bi in range(c * per_chunk, min(n_blocks, (c + 1) * per_chunk)):
         w0 = bi * block
         bw = min(block, W - w0)
-        _clock_block(frames, held, initial, w0, bw, steps, src, om, reg, cur, nxt, lreg, history)
+        clock_block(frames, held, initial, w0, bw, steps, src, om, reg, cur, nxt, lreg, history)
         for j in range(rows_out.shape[0]):
             for k in range(bw):
                 out[j, w0 + k] = cur[rows_out[j], k]
 
 
 @njit(cache=True, parallel=True, boundscheck=False)
-def _run_blocks(frames, held, src, om, reg, initial, steps, rows_out, block, n_chunks,
+def run_blocks(frames, held, src, om, reg, initial, steps, rows_out, block, n_chunks,
                 out, history):
-    """Run a machine for ``steps`` clock steps (see :func:`_clock_block`).
+    """Run a machine for ``steps`` clock steps (see :func:`clock_block`).
 
     om (G, 2) interrupt masks; reg (G, 2) bool register links. out (R, W)
     receives the nodes ``rows_out`` at time ``steps``. A single chunk should go
-    to :func:`_run_chunk` directly.
+    to :func:`run_chunk` directly.
     """
     for c in prange(n_chunks):
-        _run_chunk(frames, held, src, om, reg, initial, steps, rows_out, block, c, n_chunks,
+        run_chunk(frames, held, src, om, reg, initial, steps, rows_out, block, c, n_chunks,
                    out, history)
 
 
@@ -278,7 +297,7 @@ def _heap_pop(heap, size):
 
 
 @njit(cache=True, inline="always")
-def _toggle_link(xm, om, g, p, turing):
+def toggle_link(xm, om, g, p, turing):
     """Flip the modifier state of link (g, p) in the kernel masks."""
     om[g, p] ^= ~np.uint64(0)
     if turing:
@@ -286,28 +305,45 @@ def _toggle_link(xm, om, g, p, turing):
 
 
 @njit(cache=True, inline="always")
-def _enqueue(heap, size, queued, g):
-    """Queue gate ``g`` for :func:`_propagate` unless it is queued; returns the heap size."""
+def enqueue(heap, size, queued, g):
+    """Queue gate ``g`` for :func:`propagate` unless it is queued; returns the heap size."""
     if queued[g]:
         return size
     queued[g] = True
     return _heap_push(heap, size, g)
 
 
-@njit(cache=True, inline="always")
-def _propagate(values, n_in, src, xm, om, tail, rd_ptr, rd_idx, out_ptr, out_idx, heap, size,
-               queued, undo_gates, undo_rows, record_undo, dirty_list, res):
-    """Recompute the queued gates ``heap[:size]`` and, in gate order, every gate
-    downstream of one whose value changed; ``values`` (n_in + G, W) is updated in place.
+#: What delta propagation reads about a machine, built once (see :func:`propagate`):
+#: ``n_in`` inputs; ``turing`` link mode; ``src`` (G, 2) wiring; ``tail`` (W,) real
+#: sample bits; ``rd_ptr``/``rd_idx`` CSR readers of each node; ``out_ptr``/``out_idx``
+#: CSR outputs each node is (``out_ptr`` all zeros where outputs are not tracked).
+DeltaPlan = namedtuple("DeltaPlan", ["n_in", "turing", "src", "tail", "rd_ptr", "rd_idx",
+                                     "out_ptr", "out_idx"])
+#: What delta propagation updates: ``values`` (n_in + G, W) node rows; ``xm``/``om``
+#: (G, 2) link masks; ``heap``/``queued`` (G,) the gate queue (``queued`` all False
+#: between calls); ``undo_gates``/``undo_rows`` ((G,), (G, W)) the changed gates and
+#: their old rows, or one row where no undo is kept; ``dirty`` (n_outputs,) outputs
+#: fed by a changed gate; ``res`` (>= 2,) counts (gates changed, dirty outputs).
+DeltaState = namedtuple("DeltaState", ["values", "xm", "om", "heap", "queued", "undo_gates",
+                                       "undo_rows", "dirty", "res"])
 
-    A gate whose real sample bits (``tail``) do not change stops the propagation
-    (its padding bits may change: nothing reads them). With ``record_undo`` the
-    changed gates and their old rows go to undo_gates/undo_rows ((G,), (G, W))
-    for :func:`_undo_rows`; otherwise undo_rows needs one row. The outputs that
-    changed gates feed (CSR ``out_ptr``/``out_idx``) go to ``dirty_list``.
-    queued is all False on exit. Returns the gates recomputed; res[0], res[1] =
-    gates changed, dirty outputs.
+
+@njit(cache=True, inline="always")
+def propagate(plan, state, size, record_undo):
+    """Recompute the queued gates ``state.heap[:size]`` and, in gate order, every gate
+    downstream of one whose value changed; ``state.values`` is updated in place.
+
+    ``plan`` and ``state`` are records with the fields of :data:`DeltaPlan` and
+    :data:`DeltaState` (any named tuple with those fields: the search's problem and
+    work records have them). A gate whose real sample bits (``tail``) do not change
+    stops the propagation (its padding bits may change: nothing reads them). With
+    ``record_undo`` the changed gates and their old rows go to ``undo_gates`` /
+    ``undo_rows`` for :func:`restore_rows`. The outputs that changed gates feed go
+    to ``dirty``. Returns the gates recomputed; ``res[0], res[1]`` = gates changed,
+    dirty outputs.
     """
+    values, heap, queued = state.values, state.heap, state.queued
+    n_in, src, tail = plan.n_in, plan.src, plan.tail
     W = values.shape[1]
     recomputed = 0
     changed = 0
@@ -318,31 +354,31 @@ def _propagate(values, n_in, src, xm, om, tail, rd_ptr, rd_idx, out_ptr, out_idx
         recomputed += 1
         node = n_in + g
         rr = values[node]
-        old = undo_rows[changed if record_undo else 0]
+        old = state.undo_rows[changed if record_undo else 0]
         # one pass: write the new row, keep the old one in the next undo slot
         diff = np.uint64(0)
         for k in range(W):
-            new = _gate_at(values, src, xm, om, g, k)
+            new = _gate_at(values, src, state.xm, state.om, g, k)
             old[k] = rr[k]
             diff |= (new ^ rr[k]) & tail[k]
             rr[k] = new
         if diff == 0:
             continue
-        undo_gates[changed if record_undo else 0] = g
+        state.undo_gates[changed if record_undo else 0] = g
         changed += 1
-        for e in range(out_ptr[node], out_ptr[node + 1]):
-            dirty_list[dirty] = out_idx[e]
+        for e in range(plan.out_ptr[node], plan.out_ptr[node + 1]):
+            state.dirty[dirty] = plan.out_idx[e]
             dirty += 1
-        for e in range(rd_ptr[node], rd_ptr[node + 1]):
-            size = _enqueue(heap, size, queued, rd_idx[e])
-    res[0] = changed
-    res[1] = dirty
+        for e in range(plan.rd_ptr[node], plan.rd_ptr[node + 1]):
+            size = enqueue(heap, size, queued, plan.rd_idx[e])
+    state.res[0] = changed
+    state.res[1] = dirty
     return recomputed
 
 
 @njit(cache=True, inline="always")
-def _undo_rows(values, n_in, undo_gates, undo_rows, n_changed):
-    """Put back the rows a :func:`_propagate` with ``record_undo`` changed."""
+def restore_rows(values, n_in, undo_gates, undo_rows, n_changed):
+    """Put back the rows a :func:`propagate` with ``record_undo`` changed."""
     W = values.shape[1]
     for c in range(n_changed - 1, -1, -1):
         row = values[n_in + undo_gates[c]]
@@ -351,24 +387,40 @@ def _undo_rows(values, n_in, undo_gates, undo_rows, n_changed):
 
 
 @njit(cache=True, boundscheck=False)
-def _delta_flip(values, n_in, src, xm, om, turing, rd_ptr, rd_idx, flips, tail, heap, queued,
-                scratch_gate, scratch_row, res):
-    """Flip links ``flips`` ((k, 2) gate, port) and bring ``values`` up to date
-    (:class:`btype.simulate.DeltaEvaluator`); returns the gates recomputed."""
+def delta_flip(plan, state, flips, enabled, modifiers):
+    """Flip links ``flips`` ((k, 2) gate, port) in the masks and in ``enabled`` (G, 2)
+    and bring ``state.values`` up to date (:class:`btype.simulate.DeltaEvaluator`);
+    returns the gates recomputed, or ``-1 - f`` (and changes nothing) when ``flips[f]``
+    is the first that is not a link or carries no modifier (``modifiers`` (G, 2))."""
+    G = plan.src.shape[0]
+    for f in range(flips.shape[0]):
+        g, p = flips[f, 0], flips[f, 1]
+        if g < 0 or g >= G or p < 0 or p > 1 or not modifiers[g, p]:
+            return -1 - f
     size = 0
     for f in range(flips.shape[0]):
-        _toggle_link(xm, om, flips[f, 0], flips[f, 1], turing)
-        size = _enqueue(heap, size, queued, flips[f, 0])
-    no_outputs = np.zeros(values.shape[0] + 1, np.int64)
-    return _propagate(values, n_in, src, xm, om, tail, rd_ptr, rd_idx, no_outputs, no_outputs[:0],
-                      heap, size, queued, scratch_gate, scratch_row, False, no_outputs[:0], res)
+        g, p = flips[f, 0], flips[f, 1]
+        toggle_link(state.xm, state.om, g, p, plan.turing)
+        enabled[g, p] = not enabled[g, p]
+        size = enqueue(state.heap, size, state.queued, g)
+    return propagate(plan, state, size, False)
+
+
+@njit(cache=True, inline="always")
+def _propagate(values, n_in, src, xm, om, tail, rd_ptr, rd_idx, out_ptr, out_idx, heap, size,
+               queued, undo_gates, undo_rows, record_undo, dirty_list, res):
+    """:func:`propagate` with its fields spelled out, for ``btype.search`` until it passes
+    its records to :func:`propagate` directly."""
+    return propagate(DeltaPlan(n_in, False, src, tail, rd_ptr, rd_idx, out_ptr, out_idx),
+                     DeltaState(values, xm, om, heap, queued, undo_gates, undo_rows, dirty_list, res),
+                     size, record_undo)
 
 
 # ---------------------------------------------------------------------------
 # the machine's own peak for the fused gate operation (throughput baseline)
 # ---------------------------------------------------------------------------
 @njit(cache=True, boundscheck=False)
-def _fused_peak(a, b, out, repeats):
+def fused_peak(a, b, out, repeats):
     """``repeats`` passes of the fused gate operation over in-cache rows."""
     n = a.shape[0]
     acc = np.uint64(0)
@@ -378,3 +430,9 @@ def _fused_peak(a, b, out, repeats):
             out[k] = ~(((a[k] ^ xa) | xa) & ((b[k] ^ xa) | xa))
         acc ^= out[r % n]
     return acc
+
+
+# Names that btype.search and experiments.throughput import today; they go once those
+# callers use the public names above (and pass their records to :func:`propagate`).
+_clock_block, _enqueue, _eval_gates, _toggle_link = clock_block, enqueue, eval_gates, toggle_link
+_undo_rows, _fused_peak = restore_rows, fused_peak

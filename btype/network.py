@@ -7,18 +7,29 @@ and :meth:`Network.with_enabled` returns a copy.
 """
 from __future__ import annotations
 
-import numbers
 import os
 
 import numpy as np
 
 from . import _npz
+from ._checks import check_bool_array, check_choice, check_int
+from .plan import gate_levels
 
 LINK_MODES = ("switch", "turing")
 FILE_FORMAT = "btype.Network"
 FILE_VERSION = 1
 
-__all__ = ["Network", "LINK_MODES"]
+#: Most nodes (inputs + gates) a network may have; node ids stay far inside int64.
+MAX_NODES = 2 ** 32
+
+__all__ = ["Network", "LINK_MODES", "MAX_NODES", "check_network"]
+
+
+def check_network(net, name="net"):
+    """``net`` if it is a :class:`Network`; TypeError naming ``name`` otherwise."""
+    if not isinstance(net, Network):
+        raise TypeError(f"{name} must be a btype.Network, got {type(net).__name__}")
+    return net
 
 
 def _as_array(value, name):
@@ -45,11 +56,7 @@ def _as_int_array(value, name, ndim):
 
 
 def _as_bool_array(value, name, shape):
-    arr = _as_array(value, name)
-    if arr.dtype != bool:
-        if not np.issubdtype(arr.dtype, np.integer) or (arr.size and not np.isin(arr, (0, 1)).all()):
-            raise TypeError(f"{name} must be boolean (or 0/1 integers), got dtype {arr.dtype}")
-        arr = arr.astype(bool)
+    arr = check_bool_array(_as_array(value, name), name)
     if arr.shape != shape:
         raise ValueError(f"{name} must have shape {shape}, got {arr.shape}")
     return arr
@@ -73,7 +80,8 @@ class Network:
     ----------
     n_inputs : int
         Number of input nodes (may be 0). Inputs are nodes ``0 .. n_inputs-1``;
-        gate ``g`` is node ``n_inputs + g``.
+        gate ``g`` is node ``n_inputs + g``. Inputs and gates together are at
+        most :data:`MAX_NODES` (2**32).
     wiring : array_like of int, shape (G, 2)
         ``wiring[g, p]`` is the node feeding port ``p`` of gate ``g``.
     outputs : array_like of int, shape (n_outputs,)
@@ -90,17 +98,16 @@ class Network:
     __slots__ = ("n_inputs", "wiring", "outputs", "enabled", "modifiers", "link", "_memo")
 
     def __init__(self, n_inputs, wiring, outputs, enabled=None, modifiers=None, link="switch"):
-        if isinstance(n_inputs, bool) or not isinstance(n_inputs, numbers.Integral):
-            raise TypeError(f"n_inputs must be an int, got {n_inputs!r}")
-        if n_inputs < 0:
-            raise ValueError(f"n_inputs must be >= 0, got {n_inputs}")
-        n_inputs = int(n_inputs)
+        n_inputs = check_int(n_inputs, "n_inputs", 0, MAX_NODES)
         wiring = _as_array(wiring, "wiring")
         wiring = _as_int_array(wiring, "wiring", 2) if wiring.size else np.zeros((0, 2), np.int64)
         if wiring.shape[1] != 2:
             raise ValueError(f"wiring must have shape (n_gates, 2), got {wiring.shape}")
         n_gates = wiring.shape[0]
         n_nodes = n_inputs + n_gates
+        if n_nodes > MAX_NODES:
+            raise ValueError(f"a network has at most MAX_NODES = 2**32 nodes, got n_inputs = {n_inputs} "
+                             f"and {n_gates} gates")
         bad = (wiring < 0) | (wiring >= n_nodes)
         if bad.any():
             g, p = np.argwhere(bad)[0]
@@ -111,8 +118,7 @@ class Network:
         if bad.any():
             j = int(np.argmax(bad))
             raise ValueError(f"outputs[{j}] = {outputs[j]} is not a node id in [0, {n_nodes})")
-        if not isinstance(link, str) or link not in LINK_MODES:
-            raise ValueError(f"link must be one of {LINK_MODES}, got {link!r}")
+        check_choice(link, "link", LINK_MODES)
         shape = (n_gates, 2)
         modifiers = np.ones(shape, bool) if modifiers is None else _as_bool_array(modifiers, "modifiers", shape)
         if enabled is None:
@@ -172,15 +178,12 @@ class Network:
         """Level of every gate in a feed-forward machine (inputs are level 0).
 
         Gate ``g`` has level ``1 + max(level of its two sources)``; gates of one
-        level can be evaluated together.
+        level can be evaluated together. Computed once per network by
+        :func:`btype.plan.gate_levels` (the one place levels are computed).
         """
         if not self.is_feedforward:
             raise ValueError("levels() needs a feed-forward network (is_feedforward is False)")
-        level = np.zeros(self.n_nodes, np.int64)
-        for g in range(self.n_gates):
-            a, b = self.wiring[g]
-            level[self.n_inputs + g] = 1 + max(level[a], level[b])
-        return level[self.n_inputs:]
+        return self._derived("levels", lambda net: gate_levels(net.n_inputs, net.wiring)).copy()
 
     # -- copies ---------------------------------------------------------------
     def with_enabled(self, bits) -> "Network":

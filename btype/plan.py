@@ -2,7 +2,8 @@
 
 Every consumer of link semantics or graph structure reads it from here: the
 simulator's kernel masks, the search's output cone and reader lists, export's
-pruning (link literals, active gates) and the relaxation's link coefficients.
+pruning (link literals, active gates), the relaxation's link coefficients and
+the gate levels of a feed-forward machine (:func:`gate_levels`, :func:`level_groups`).
 
 Link semantics (docs/design.md section 1), the one place they are written down: a
 link without a modifier delivers its source ``v``; a modified link that is
@@ -14,8 +15,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import kernels
+
 __all__ = ["PASSING_INVERTS", "link_terms", "link_masks", "readers", "csr", "cone",
-           "wired_cone", "active_cone"]
+           "wired_cone", "active_cone", "gate_levels", "level_groups"]
 
 #: Whether a passing modified link delivers ``NOT v`` (by link mode).
 PASSING_INVERTS = {"switch": False, "turing": True}
@@ -105,3 +108,35 @@ def active_cone(net):
         live, _ = link_terms(net)
         return _frozen(cone(net.n_inputs, np.where(live, net.wiring, -1), net.outputs))[0]
     return net._derived("active_cone", make)
+
+
+def _wiring_of(n_inputs, wiring):
+    wiring = np.ascontiguousarray(wiring, dtype=np.int64).reshape(-1, 2)
+    gate_nodes = int(n_inputs) + np.arange(len(wiring))
+    if not np.all(wiring < gate_nodes[:, None]):
+        raise ValueError("gate levels need a feed-forward wiring (every gate reading lower-numbered "
+                         "nodes); this one has loops")
+    return wiring
+
+
+def gate_levels(n_inputs, wiring):
+    """(G,) int64 level of every gate of a feed-forward machine: inputs are level 0,
+    gate ``g`` is ``1 + max`` of its two sources' levels.
+
+    Gates of one level read only lower levels, so they can be evaluated together.
+    ``wiring`` is (G, 2) node ids (a network's ``wiring``, or the relaxation's);
+    a wiring with loops raises ``ValueError``. :meth:`btype.Network.levels` is this,
+    cached on the network.
+    """
+    return kernels.gate_levels(int(n_inputs), _wiring_of(n_inputs, wiring))
+
+
+def level_groups(n_inputs, wiring):
+    """The gates of a feed-forward machine grouped by level, as CSR lists ``(ptr, gates)``:
+    the gates of level ``k + 1`` are ``gates[ptr[k]:ptr[k + 1]]``, ascending (see
+    :func:`gate_levels`). ``len(ptr) - 1`` is the depth (0 for a machine without gates)."""
+    level = gate_levels(n_inputs, wiring)
+    gates = np.argsort(level, kind="stable")
+    ptr = np.searchsorted(level[gates], np.arange(1, level.max(initial=0) + 2))
+    ptr[0] = 0
+    return ptr.astype(np.int64), gates.astype(np.int64)

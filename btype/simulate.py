@@ -7,43 +7,35 @@ bits, recomputes only the gates downstream of the change.
 """
 from __future__ import annotations
 
-import numbers
 from contextlib import contextmanager
 
 import numba
 import numpy as np
 
 from . import kernels
+from ._checks import MAX_COUNT, check_bool, check_bool_array, check_int
 from .bits import n_words, pack, tail_mask, unpack
-from .network import Network
+from .network import Network, check_network
 from .plan import link_masks, readers
 
 __all__ = ["evaluate", "evaluate_packed", "run", "node_values", "DeltaEvaluator",
-           "link_masks", "fanout", "using_threads", "choose_block"]
+           "link_masks", "fanout", "using_threads", "choose_block", "MAX_GATE_EVALS"]
 
 BLOCK_BYTES = 256 * 1024  # cache budget of one block: half a typical per-core L2
 _ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
+#: Default ceiling on the work of one :func:`run`: gate evaluations, steps x gates x samples
+#: (samples counted in whole 64-sample words). 10**12 takes minutes on one core.
+MAX_GATE_EVALS = 10 ** 12
 
 
 # ---------------------------------------------------------------------------
 # validation helpers
 # ---------------------------------------------------------------------------
-def _check_network(net):
-    if not isinstance(net, Network):
-        raise TypeError(f"net must be a btype.Network, got {type(net).__name__}")
-
-
-def _check_bool(X, name):
-    X = np.asarray(X)
-    if X.dtype != bool:
-        if not np.issubdtype(X.dtype, np.integer) or (X.size and not np.isin(X, (0, 1)).all()):
-            raise TypeError(f"{name} must be boolean (or 0/1 integers), got dtype {X.dtype}")
-        X = X.astype(bool)
-    return X
+_check_network = check_network   # the name btype.vote imports
 
 
 def _check_inputs(net, X, allow_sequence):
-    X = _check_bool(X, "X")
+    X = check_bool_array(X, "X")
     ndims = (2, 3) if allow_sequence else (2,)
     if X.ndim not in ndims:
         shape = "(S, n_inputs) or (S, T, n_inputs)" if allow_sequence else "(S, n_inputs)"
@@ -53,14 +45,6 @@ def _check_inputs(net, X, allow_sequence):
     if X.ndim == 3 and X.shape[1] == 0:
         raise ValueError(f"X holds sequences of length 0 (shape {X.shape})")
     return X
-
-
-def _check_positive_int(value, name, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
 
 
 def _check_feedforward(net):
@@ -75,7 +59,7 @@ def using_threads(n):
     if n is None:
         yield numba.get_num_threads()
         return
-    n = _check_positive_int(n, "threads")
+    n = check_int(n, "threads", 1)
     if n > numba.config.NUMBA_NUM_THREADS:
         raise ValueError(f"threads = {n} exceeds the {numba.config.NUMBA_NUM_THREADS} threads "
                          "Numba was started with (NUMBA_NUM_THREADS)")
@@ -94,7 +78,7 @@ def _plan(net, rows):
     """The kernel plan for ``rows`` ("outputs" or "nodes"), made once per network."""
     def make(net):
         wanted = net.outputs if rows == "outputs" else np.arange(net.n_nodes)
-        return kernels._slot_plan(net.n_inputs, np.ascontiguousarray(net.wiring), wanted.astype(np.int64))
+        return kernels.slot_plan(net.n_inputs, np.ascontiguousarray(net.wiring), wanted.astype(np.int64))
     return net._derived(f"plan_{rows}", make)
 
 
@@ -134,9 +118,9 @@ def _eval_rows(net, P, rows, block=None):
         n_chunks = _chunks(W, block)
         args = (np.ascontiguousarray(P), src_slot, dst_slot, xm, om, out_slot, n_slots, block)
         if n_chunks == 1:  # no parallel region: its start-up outweighs a small evaluation
-            kernels._eval_chunk(*args, 0, 1, out)
+            kernels.eval_chunk(*args, 0, 1, out)
         else:
-            kernels._eval_blocks(*args, n_chunks, out)
+            kernels.eval_blocks(*args, n_chunks, out)
     return out
 
 
@@ -167,12 +151,12 @@ def evaluate_packed(net, P, *, threads=None, block=None):
     -------
     (n_outputs, W) uint64
     """
-    _check_network(net)
+    check_network(net)
     _check_feedforward(net)
     P = _check_packed(net, P)
     if block is not None:
         # more words than the machine has would only allocate an oversized buffer
-        block = min(_check_positive_int(block, "block"), max(P.shape[1], 1))
+        block = min(check_int(block, "block", 1), max(P.shape[1], 1))
     with using_threads(threads):
         return _eval_rows(net, P, "outputs", block)
 
@@ -189,7 +173,7 @@ def evaluate(net, X, *, threads=None):
     -------
     (S, n_outputs) bool
     """
-    _check_network(net)
+    check_network(net)
     _check_feedforward(net)
     X = _check_inputs(net, X, allow_sequence=False)
     S = X.shape[0]
@@ -201,7 +185,7 @@ def evaluate(net, X, *, threads=None):
 
 def node_values(net, P, *, threads=None):
     """Every node's packed value, (n_nodes, W) uint64, for a feed-forward machine."""
-    _check_network(net)
+    check_network(net)
     _check_feedforward(net)
     P = _check_packed(net, P)
     with using_threads(threads):
@@ -215,7 +199,7 @@ def _pack_initial(net, initial, S):
     W = n_words(S)
     if initial is None:
         return np.zeros((net.n_gates, W), np.uint64)
-    init = _check_bool(initial, "initial")
+    init = check_bool_array(initial, "initial")
     G = net.n_gates
     if init.shape == (G,):
         return np.where(init[:, None], _ONES, np.uint64(0)).repeat(W, axis=1).astype(np.uint64)
@@ -225,7 +209,7 @@ def _pack_initial(net, initial, S):
                      f"got {init.shape}")
 
 
-def run(net, X, steps, initial=None, record=False, *, threads=None):
+def run(net, X, steps, initial=None, record=False, *, threads=None, max_gate_evals=MAX_GATE_EVALS):
     """Clocked evaluation (Turing's dynamics) of any machine.
 
     Parameters
@@ -242,17 +226,29 @@ def run(net, X, steps, initial=None, record=False, *, threads=None):
         start at 1.
     record : bool
         Return the whole history of gate states instead of the outputs.
+    threads : int, optional
+        Numba threads to use (restored afterwards); default: Numba's setting.
+    max_gate_evals : int
+        Refuse a run of more gate evaluations than this: ``steps x n_gates x S``,
+        with ``S`` rounded up to whole 64-sample words (default
+        :data:`MAX_GATE_EVALS`, 10**12, minutes on one core). Raise it for a
+        longer run.
 
     Returns
     -------
     (S, n_outputs) bool: output node values at time ``steps``; or, with
     ``record``, (steps + 1, S, n_gates) bool gate states at times 0..steps.
     """
-    _check_network(net)
+    check_network(net)
     X = _check_inputs(net, X, allow_sequence=True)
-    steps = _check_positive_int(steps, "steps", minimum=0)
-    if not isinstance(record, (bool, np.bool_)):
-        raise TypeError(f"record must be a bool, got {record!r}")
+    steps = check_int(steps, "steps", 0, MAX_COUNT)
+    record = check_bool(record, "record")
+    max_gate_evals = check_int(max_gate_evals, "max_gate_evals", 0)
+    work = steps * max(net.n_gates, 1) * 64 * n_words(X.shape[0])
+    if work > max_gate_evals:
+        raise ValueError(f"steps = {steps} on {X.shape[0]} samples and {net.n_gates} gates is {work:.3g} "
+                         f"gate evaluations, more than max_gate_evals = {max_gate_evals:.3g}; "
+                         "pass a larger max_gate_evals= to run it")
     S, G = X.shape[0], net.n_gates
     W = n_words(S)
     init = _pack_initial(net, initial, S)
@@ -274,9 +270,9 @@ def run(net, X, steps, initial=None, record=False, *, threads=None):
             args = (np.ascontiguousarray(frames), held, np.ascontiguousarray(net.wiring), om, reg, init,
                     steps, np.asarray(net.outputs, np.int64), block)
             if n_chunks == 1:
-                kernels._run_chunk(*args, 0, 1, out, history)
+                kernels.run_chunk(*args, 0, 1, out, history)
             else:
-                kernels._run_blocks(*args, n_chunks, out, history)
+                kernels.run_blocks(*args, n_chunks, out, history)
     if record:
         return np.stack([unpack(history[t], S) for t in range(steps + 1)]) if G else \
             np.zeros((steps + 1, S, 0), bool)
@@ -305,7 +301,7 @@ class DeltaEvaluator:
     """
 
     def __init__(self, net, X):
-        _check_network(net)
+        check_network(net)
         _check_feedforward(net)
         X = _check_inputs(net, X, allow_sequence=False)
         self._net = net
@@ -314,17 +310,20 @@ class DeltaEvaluator:
         P = pack(X) if net.n_inputs else np.zeros((0, W), np.uint64)
         self._values = _eval_rows(net, P, "nodes")
         xm, om, _ = link_masks(net)
-        self._xm, self._om = xm.copy(), om.copy()  # flips update them in place
-        self._wiring = np.ascontiguousarray(net.wiring)
-        self._ptr, self._idx = fanout(net)
-        self._tail = tail_mask(self.n_samples)
+        ptr, idx = fanout(net)
         G = net.n_gates
-        self._heap = np.zeros(max(G, 1), np.int64)
-        self._queued = np.zeros(max(G, 1), bool)
-        self._scratch_gate = np.zeros(1, np.int64)
-        self._scratch_row = np.zeros((1, W), np.uint64)
-        self._res = np.zeros(2, np.int64)
+        none = np.zeros(0, np.int64)   # outputs are not tracked: no output lists, no dirty list
+        self._plan = kernels.DeltaPlan(
+            n_in=net.n_inputs, turing=net.link == "turing", src=np.ascontiguousarray(net.wiring),
+            tail=tail_mask(self.n_samples), rd_ptr=ptr, rd_idx=idx,
+            out_ptr=np.zeros(net.n_nodes + 1, np.int64), out_idx=none)
+        self._state = kernels.DeltaState(
+            values=self._values, xm=xm.copy(), om=om.copy(),   # flips update the masks in place
+            heap=np.zeros(max(G, 1), np.int64), queued=np.zeros(max(G, 1), bool),
+            undo_gates=np.zeros(1, np.int64), undo_rows=np.zeros((1, W), np.uint64),
+            dirty=none, res=np.zeros(2, np.int64))
         self._enabled = np.array(net.enabled)
+        self._modifiers = np.ascontiguousarray(net.modifiers)
         self.recomputed = 0
 
     @property
@@ -367,21 +366,16 @@ class DeltaEvaluator:
         links = links.reshape(-1, 2) if links.ndim == 1 and links.size == 2 else links
         if links.ndim != 2 or links.shape[1] != 2:
             raise ValueError(f"links must have shape (k, 2), got {links.shape}")
-        g, p = links[:, 0], links[:, 1]
-        bad = (g < 0) | (g >= self._net.n_gates) | (p < 0) | (p > 1)
-        if bad.any():
-            raise ValueError(f"links contains {links[np.argmax(bad)].tolist()}, not a (gate, port) "
+        n = int(kernels.delta_flip(self._plan, self._state, np.ascontiguousarray(links, dtype=np.int64),
+                                   self._enabled, self._modifiers))
+        if n < 0:   # the kernel checked the links and changed nothing
+            self._refuse(links[-1 - n])
+        self.recomputed += n
+        return n
+
+    def _refuse(self, link):
+        g, p = int(link[0]), int(link[1])
+        if not (0 <= g < self._net.n_gates and 0 <= p <= 1):
+            raise ValueError(f"links contains {[g, p]}, not a (gate, port) "
                              f"of this {self._net.n_gates}-gate network")
-        unmodified = ~self._net.modifiers[g, p]
-        if unmodified.any():
-            raise ValueError(f"link {links[np.argmax(unmodified)].tolist()} carries no modifier "
-                             "and cannot be flipped")
-        links = np.ascontiguousarray(links, dtype=np.int64)
-        n = kernels._delta_flip(self._values, self._net.n_inputs, self._wiring, self._xm, self._om,
-                                self._net.link == "turing", self._ptr, self._idx, links, self._tail,
-                                self._heap, self._queued, self._scratch_gate, self._scratch_row,
-                                self._res)
-        for gi, pi in links:
-            self._enabled[gi, pi] = ~self._enabled[gi, pi]
-        self.recomputed += int(n)
-        return int(n)
+        raise ValueError(f"link {[g, p]} carries no modifier and cannot be flipped")

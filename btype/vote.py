@@ -20,7 +20,8 @@ import numba
 import numpy as np
 
 from . import _vote_kernels as kernels
-from .bits import n_words, pack
+from ._checks import check_int
+from .bits import n_words
 from .export.prune import prune as _prune
 from .network import Network
 from .simulate import (_check_feedforward, _check_inputs, _check_network, _check_packed,
@@ -152,21 +153,41 @@ def classify(net, X, n_classes, *, threads=None, prune=True):
     n_classes = _check_classes(net, n_classes)
     X = _check_inputs(net, X, allow_sequence=False)
     S = X.shape[0]
-    P = pack(X) if net.n_inputs else np.zeros((0, n_words(S)), np.uint64)
+    with using_threads(threads):
+        P = _packed(np.ascontiguousarray(X), numba.get_num_threads())
     return _classify_words(net, P, S, n_classes, threads, _check_flag(prune, "prune"))
 
 
-def count_correct(net, P, labels, n_classes, *, threads=None, prune=True) -> int:
+def _packed(X, n_threads):
+    """``btype.pack(X)`` of a C-contiguous (S, n) bool ``X``, by a kernel that reads its rows
+    as they lie in memory (``pack`` transposes them first)."""
+    S, n = X.shape
+    W = n_words(S)
+    P = np.empty((n, W), np.uint64)
+    if n and W:
+        if n_threads == 1 or W < 64:
+            kernels._pack_range(X.view(np.uint8), 0, W, P)
+        else:
+            kernels._pack_blocks(X.view(np.uint8), -(-W // n_threads), P)
+    return P
+
+
+def count_correct(net, P, labels, n_classes, *, n_samples=None, threads=None, prune=True) -> int:
     """Number of samples that a feed-forward machine classifies as ``labels`` say.
 
     Parameters
     ----------
     net : Network
     P : (n_inputs, W) uint64
-        Packed inputs of ``len(labels)`` samples.
+        Packed inputs.
     labels : (S,) int
-        Classes in ``[0, n_classes)``.
+        Classes in ``[0, n_classes)``, one per sample that ``P`` holds.
     n_classes : int
+    n_samples : int, optional
+        Samples held in ``P`` (packed words do not record how many they hold);
+        ``labels`` must then have exactly this many entries, so that no padding
+        bit of the last word is counted as a sample. Default: ``len(labels)``,
+        which the caller then guarantees.
     threads, prune
         As in :func:`classify_packed`.
 
@@ -186,6 +207,11 @@ def count_correct(net, P, labels, n_classes, *, threads=None, prune=True) -> int
             raise ValueError(f"labels[{i}] = {labels[i]} is not a class in [0, {n_classes})")
     _check_network(net)
     P = _check_packed(net, P)
+    if n_samples is not None:
+        n_samples = check_int(n_samples, "n_samples", 0, 64 * P.shape[1])
+        if len(labels) != n_samples:
+            raise ValueError(f"{len(labels)} labels for the n_samples = {n_samples} samples P holds: "
+                             "give one label per sample")
     if P.shape[1] != n_words(len(labels)):
         raise ValueError(f"P holds {P.shape[1]} words but {len(labels)} labels need {n_words(len(labels))}")
     pred = classify_packed(net, P, len(labels), n_classes, threads=threads, prune=prune)

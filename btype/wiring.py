@@ -2,27 +2,22 @@
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
-from .network import LINK_MODES, Network
-from .train import check_seed
+from ._checks import check_choice, check_int, check_real, check_seed
+from .network import LINK_MODES, MAX_NODES, Network
 
-__all__ = ["random_network", "default_layers"]
+__all__ = ["random_network", "default_layers", "MAX_GATES"]
+
+#: Most gates :func:`random_network` builds: 2**27, whose arrays take about 2.5 GiB
+#: (more while they are drawn).
+MAX_GATES = 2 ** 27
 
 
 def default_layers(n_gates: int) -> int:
     """The default layer count of a layered machine: about log2 of its size."""
     return max(1, min(n_gates, math.ceil(math.log2(n_gates + 1))))
-
-
-def _check_count(value, name, minimum):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
 
 
 def random_network(n_inputs, n_gates, n_outputs, *, kind="layered", layers=None, reach=1,
@@ -32,7 +27,10 @@ def random_network(n_inputs, n_gates, n_outputs, *, kind="layered", layers=None,
     Parameters
     ----------
     n_inputs, n_gates, n_outputs : int
-        Sizes. Outputs are the last ``n_outputs`` gates.
+        Sizes. Outputs are the last ``n_outputs`` gates. ``n_gates`` is at
+        most :data:`MAX_GATES` (2**27), ``n_inputs`` at most 2**32 - 2**27
+        (:data:`btype.network.MAX_NODES` in all), checked before anything is
+        allocated.
     kind : {"layered", "recurrent"}
         ``"layered"``: gates are split evenly into ``layers`` layers and each port
         reads a node of the previous ``reach`` layers (inputs are layer 0); the two
@@ -52,28 +50,23 @@ def random_network(n_inputs, n_gates, n_outputs, *, kind="layered", layers=None,
         between a WB-type. Exactly ``round(fraction * 2 * n_gates)`` links are
         chosen. Modified links start in random states.
     """
-    n_inputs = _check_count(n_inputs, "n_inputs", 0)
-    n_gates = _check_count(n_gates, "n_gates", 1)
-    n_outputs = _check_count(n_outputs, "n_outputs", 0)
+    n_inputs = check_int(n_inputs, "n_inputs", 0, MAX_NODES - MAX_GATES)
+    n_gates = check_int(n_gates, "n_gates", 1, MAX_GATES)
+    n_outputs = check_int(n_outputs, "n_outputs", 0)
     if n_outputs > n_gates:
         raise ValueError(f"n_outputs ({n_outputs}) must not exceed n_gates ({n_gates})")
-    if kind not in ("layered", "recurrent"):
-        raise ValueError(f"kind must be 'layered' or 'recurrent', got {kind!r}")
-    if link not in LINK_MODES:
-        raise ValueError(f"link must be one of {LINK_MODES}, got {link!r}")
-    if isinstance(modified_fraction, bool) or not isinstance(modified_fraction, numbers.Real):
-        raise TypeError(f"modified_fraction must be a number, got {modified_fraction!r}")
-    if not 0.0 <= modified_fraction <= 1.0:
-        raise ValueError(f"modified_fraction must be in [0, 1], got {modified_fraction}")
+    check_choice(kind, "kind", ("layered", "recurrent"))
+    check_choice(link, "link", LINK_MODES)
+    modified_fraction = check_real(modified_fraction, "modified_fraction", 0.0, 1.0)
     rng = np.random.default_rng(check_seed(seed))
 
     if kind == "recurrent":
         wiring = rng.integers(0, n_inputs + n_gates, size=(n_gates, 2))
     else:
-        layers = default_layers(n_gates) if layers is None else _check_count(layers, "layers", 1)
+        layers = default_layers(n_gates) if layers is None else check_int(layers, "layers", 1)
         if layers > n_gates:
             raise ValueError(f"layers ({layers}) must not exceed n_gates ({n_gates})")
-        reach = _check_count(reach, "reach", 1)
+        reach = check_int(reach, "reach", 1)
         if n_inputs == 0:
             raise ValueError("a layered network needs n_inputs >= 1 (its first layer reads the inputs); "
                              "use kind='recurrent' for a machine without inputs")

@@ -24,6 +24,8 @@ import os
 import numpy as np
 import torch
 
+import btype
+
 BACKENDS = ("auto", "numba", "triton", "torch")
 
 
@@ -41,7 +43,9 @@ class Plan:
         self.wiring = torch.as_tensor(self.wiring_np, device=device)
         self.sources = self.wiring.reshape(-1)
         self.outputs = torch.as_tensor(self.outputs_np, device=device)
-        self.levels = self._levels() if self.feedforward else None
+        # gate levels as the network defines them (btype.Network.levels)
+        self.levels = (self._levels(btype.Network(self.n_inputs, self.wiring_np, self.outputs_np).levels())
+                       if self.feedforward else None)
         self._pool = {}
 
     def take(self, shape, dtype):
@@ -60,14 +64,9 @@ class Plan:
         if len(free) < 2:
             free.append(tensor)
 
-    def _levels(self):
+    def _levels(self, gate_level):
         """Per level: (first gate, last gate + 1) if contiguous else None, gate ids, source ids."""
-        level = np.zeros(self.n_nodes, np.int64)
         w = self.wiring_np
-        n_in = self.n_inputs
-        for g in range(self.n_gates):
-            level[n_in + g] = 1 + max(level[w[g, 0]], level[w[g, 1]])
-        gate_level = level[n_in:]
         order = np.argsort(gate_level, kind="stable")
         bounds = np.searchsorted(gate_level[order], np.arange(1, gate_level.max(initial=0) + 2))
         out = []

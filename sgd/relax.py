@@ -185,10 +185,21 @@ class RelaxedNetwork(nn.Module):
             return (z > 0).to(soft.dtype) + (soft - soft.detach())
         return soft
 
-    def coefficients(self, mode="soft", **kwargs):
-        """Link coefficients ``(alpha, beta)``: a link delivers ``alpha + beta * v``."""
+    def coefficients(self, mode="soft", *, enables=None, **kwargs):
+        """Link coefficients ``(alpha, beta)``: a link delivers ``alpha + beta * v``.
+
+        ``enables``, a (n_gates, 2) tensor of pass probabilities in [0, 1], replaces
+        the module's own (``self.enables(mode, ...)``): for studies that build their
+        own parametrisation of the modifier states.
+        """
         # a modified link delivers e * (what it passes) + (1 - e) * 1 (btype.plan's link rule)
-        e = self.enables(mode, **kwargs)
+        if enables is None:
+            e = self.enables(mode, **kwargs)
+        elif not isinstance(enables, torch.Tensor) or tuple(enables.shape) != (self.n_gates, 2):
+            raise ValueError(f"enables must be a tensor of shape ({self.n_gates}, 2), got "
+                             f"{getattr(enables, 'shape', type(enables).__name__)}")
+        else:
+            e = enables
         one = torch.ones_like(e)
         if PASSING_INVERTS[self.link]:      # passes 1 - v
             alpha, beta = one, -e
@@ -198,7 +209,7 @@ class RelaxedNetwork(nn.Module):
         return torch.where(mod, alpha, one - one), torch.where(mod, beta, one)
 
     def forward(self, x, mode="soft", *, steps=None, initial=None, tau=None, generator=None,
-                straight_through=False):
+                straight_through=False, enables=None):
         """Relaxed outputs.
 
         Parameters
@@ -219,6 +230,9 @@ class RelaxedNetwork(nn.Module):
             Source of the gumbel noise.
         straight_through : bool
             Gumbel mode only: hard forward, soft gradient.
+        enables : tensor, optional
+            (n_gates, 2) pass probabilities to use instead of the module's own
+            (see :meth:`coefficients`); ``mode``, ``tau`` and ``generator`` are then unused.
 
         Returns
         -------
@@ -231,7 +245,7 @@ class RelaxedNetwork(nn.Module):
         plan = self._plan(self.theta.device)
         if x.device != self.theta.device:
             raise ValueError(f"x is on {x.device} but the module is on {self.theta.device}")
-        alpha, beta = self.coefficients(mode, tau=tau, generator=generator,
+        alpha, beta = self.coefficients(mode, enables=enables, tau=tau, generator=generator,
                                         straight_through=straight_through)
         if steps is None:
             if not plan.feedforward:

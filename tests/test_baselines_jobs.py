@@ -8,14 +8,16 @@ import numpy as np
 import pytest
 
 import btype
-from experiments import execute, plot, presets, runfiles, summary
-from experiments.job import Job
+from experiments.analysis import summary
+from experiments.figures import make as plot
+from experiments.sweep import execute, presets, runfiles, spec
+from experiments.sweep.job import Job
 
 sklearn = pytest.importorskip("sklearn")
 
 
 def _direct(task):
-    """The three baselines fitted here, independently of experiments.baselines."""
+    """The three baselines fitted here, independently of experiments.sweep.baselines."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.neighbors import KNeighborsClassifier
     from sklearn.tree import DecisionTreeClassifier
@@ -72,14 +74,14 @@ def test_only_classification_tasks_get_baselines():
                   if j.kind == "baseline"}
     assert with_mnist == {"mnist14-3v7"}
     with pytest.raises(ValueError, match="baselines"):
-        presets.Preset(name="x", description="", tasks={}, baselines=("svm",))
+        spec.Preset(name="x", description="", tasks={}, baselines=("svm",))
     with pytest.raises(ValueError, match="baseline"):
         Job(task="digits", method="svm", seed=0, budget={}, network={}, kind="baseline")
 
 
 def test_the_package_imports_without_sklearn():
-    code = ("import sys, btype, experiments.compare, experiments.presets, experiments.sweep, "
-            "experiments.tune, experiments.job, experiments.execute; "
-            "experiments.presets.get('standard').jobs(seeds=1); "
+    code = ("import sys, btype, experiments.compare, experiments.sweep.presets, experiments.sweep.runner, "
+            "experiments.sweep.tune, experiments.sweep.job, experiments.sweep.execute; "
+            "experiments.sweep.presets.get('standard').jobs(seeds=1); "
             "assert 'sklearn' not in sys.modules, 'sklearn imported'")
     subprocess.run([sys.executable, "-c", code], check=True)

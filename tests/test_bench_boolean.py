@@ -1,4 +1,4 @@
-"""experiments.bench_boolean: the --sgd-options study of one option."""
+"""experiments.bench.bench_boolean: the --sgd-options study of one option."""
 import json
 
 import numba
@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import btype
-from experiments import bench_boolean
+from experiments.bench import bench_boolean
 
 
 @pytest.fixture(autouse=True)

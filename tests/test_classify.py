@@ -1,5 +1,7 @@
 """The packed group vote (btype.vote) against the vote on unpacked outputs."""
 
+import shutil
+
 import numba
 import numpy as np
 import pytest
@@ -132,6 +134,10 @@ X3 = np.zeros((5, 3), bool)
     (lambda: count_correct(NET, btype.pack(X3), [0, -1, 0, 0, 1], 2), ValueError, r"labels\[1\] = -1"),
     (lambda: count_correct(NET, btype.pack(np.zeros((70, 3), bool)), [0] * 5, 2), ValueError,
      "P holds 2 words but 5 labels need 1"),
+    (lambda: count_correct(NET, btype.pack(X3), [0] * 64, 2, n_samples=5), ValueError,
+     "64 labels for the n_samples = 5 samples"),
+    (lambda: count_correct(NET, btype.pack(X3), [0] * 5, 2, n_samples=65), ValueError, "n_samples must be in"),
+    (lambda: count_correct(NET, btype.pack(X3), [0] * 5, 2, n_samples=5.0), TypeError, "n_samples must be"),
 ])
 def test_errors_name_the_argument(call, error, words):
     with pytest.raises(error, match=words):
@@ -151,3 +157,72 @@ def test_kernel_for_search_counts_wrong_on_node_values(case, S, seed):
     wrong = _count_wrong(values, net.outputs, group * np.arange(n_classes + 1), np.zeros(n_classes, np.int64),
                          group.bit_length(), labels)
     assert wrong == int((vote_unpacked(btype.evaluate(net, X), n_classes) != labels).sum())
+
+
+def test_count_correct_takes_the_sample_count_and_never_counts_padding():
+    """16 samples packed and 64 labels: with the count given, the labels beyond it are refused;
+    with one label per sample, the count is the reference's."""
+    net = btype.random_network(6, 40, 6, seed=5)
+    X = random_inputs(11, (16, 6))
+    labels = np.random.default_rng(1).integers(0, 3, 64)
+    with pytest.raises(ValueError, match="64 labels for the n_samples = 16 samples"):
+        count_correct(net, btype.pack(X), labels, 3, n_samples=16)
+    want = int((vote_unpacked(reference.evaluate(net, X), 3) == labels[:16]).sum())
+    assert count_correct(net, btype.pack(X), labels[:16], 3, n_samples=16) == want
+
+
+@given(S=st.integers(0, 300), n=st.integers(0, 70), seed=st.integers(0, 10**6))
+def test_classify_packs_like_pack(S, n, seed):
+    """The packing kernel of classify, serial and by blocks, against btype.pack."""
+    X = random_inputs(seed, (S, n))
+    want = btype.pack(X) if n else np.zeros((0, -(-S // 64)), np.uint64)
+    for n_threads in (1, 3):
+        np.testing.assert_array_equal(packed_vote._packed(X, n_threads), want)
+    if S >= 64 * 64:
+        return
+    wide = random_inputs(seed, (64 * 70 + S, n))  # enough words for the blocks
+    np.testing.assert_array_equal(packed_vote._packed(wide, 2), btype.pack(wide) if n else
+                                  np.zeros((0, -(-len(wide) // 64)), np.uint64))
+
+
+@pytest.fixture(scope="module")
+def trained_digits():
+    """A classifier trained by gradient descent on digits (a machine shaped by data, not random)."""
+    sgd = pytest.importorskip("sgd")
+    task = btype.tasks.get("digits")
+    net = btype.random_network(task.n_inputs, 1200, 400, layers=3, seed=0)
+    result = sgd.train(net, task, budget=btype.Budget(steps=60), seed=0, progress=False, device="cpu")
+    return result.network, task
+
+
+def test_classify_on_a_trained_machine_equals_the_unpacked_vote(trained_digits):
+    net, task = trained_digits
+    X, y = task.split("test")
+    X = np.asarray(X, bool)
+    want = vote_unpacked(btype.evaluate(net, X), task.n_classes)
+    assert (want == np.asarray(y)).mean() > 0.3  # it learned something: the pruned machine is not trivial
+    for threads in sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)}):
+        np.testing.assert_array_equal(classify(net, X, task.n_classes, threads=threads), want)
+    assert count_correct(net, btype.pack(X), np.asarray(y), task.n_classes, n_samples=len(X)) == \
+        int((want == np.asarray(y)).sum())
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc")
+def test_generated_c_program_predicts_as_btype(trained_digits, tmp_path):
+    """The straight-line C program of the benchmark script, compiled and run, against btype.classify."""
+    from experiments.bench import classify_vs_c as cvc
+    net, task = trained_digits
+    X = np.asarray(task.split("test")[0], bool)[:1000]
+    source, pruned = cvc.c_program(net, task.n_classes)
+    binary, _ = cvc.compile_c(source, tmp_path)
+    _, pred = cvc.run_c(binary, btype.pack(X), tmp_path, 1)
+    np.testing.assert_array_equal(pred[:len(X)], classify(net, X, task.n_classes))
+    # and on a random machine whose outputs include inputs, constants and repeats
+    rng = np.random.default_rng(2)
+    rand = btype.Network(8, [rng.integers(0, 8 + g, 2) for g in range(30)], rng.integers(0, 38, 12),
+                         enabled=rng.random((30, 2)) < 0.7, link="turing")
+    Xr = random_inputs(3, (300, 8))
+    source, _ = cvc.c_program(rand, 4)
+    binary, _ = cvc.compile_c(source, tmp_path)
+    _, pred = cvc.run_c(binary, btype.pack(Xr), tmp_path, 1)
+    np.testing.assert_array_equal(pred[:300], vote_unpacked(reference.evaluate(rand, Xr), 4))

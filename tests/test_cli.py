@@ -64,7 +64,8 @@ def test_btype_export_describes_a_machine(tmp_path):
 
 
 def test_search_table_is_a_resumable_sweep(tmp_path, capsys):
-    from experiments import runfiles, search_table
+    from experiments.bench import search_table
+    from experiments.sweep import runfiles
     argv = ["--tasks", "parity3", "--seeds", "2", "--evaluations", "20000", "--workers", "0",
             "--out", str(tmp_path)]
     assert search_table.main(argv) == 0

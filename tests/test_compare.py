@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 
 import btype
-from experiments import compare, execute, presets, runfiles, sweep
-from experiments.job import Job
+from experiments import compare
+from experiments.sweep import execute, presets, runfiles, spec
+from experiments.sweep import runner as sweep
+from experiments.sweep.job import Job
 
 TIMING = {"seconds", "wall_seconds", "finished", "started"}
 
@@ -171,12 +173,12 @@ def test_full_preset_is_the_scaling_study():
     jobs = preset.jobs()
     sizes = {}
     for j in jobs:
-        family, size = presets.task_size(j.task)
+        family, size = spec.task_size(j.task)
         sizes.setdefault(family, set()).add(size)
     assert sizes == {"epar": set(range(3, 11)), "mux": {6, 11}, "addc": set(range(2, 7)),
                      "mul": {2, 3, 4}, "cmp": {2, 3, 4}}
     # every task with a published CGP median is in its family's scaling panel
-    from experiments.plots import CGP_MEDIANS
+    from experiments.analysis.anchors import CGP_MEDIANS
     assert set(CGP_MEDIANS) <= {j.task for j in jobs}
     # on the gate-evaluation axis, with the plateau rule and a time cap; bigger tasks, bigger budgets
     budgets = {j.task: j.budget for j in jobs}
@@ -211,7 +213,7 @@ def test_compare_command_runs_skips_and_plots(tmp_path, capsys):
 
 
 def test_standard_preset_stops_on_gate_evals_or_a_plateau_and_has_the_anchor_tasks():
-    from experiments.plots import CGP_MEDIANS
+    from experiments.analysis.anchors import CGP_MEDIANS
     preset = presets.get("standard")
     jobs = [j for j in preset.jobs() if j.kind == "train"]
     assert preset.axis == "gate_evals" and {j.task for j in jobs} >= set(CGP_MEDIANS)
@@ -245,9 +247,9 @@ def test_standard_preset_runs_end_to_end_on_a_tiny_override(tmp_path, capsys):
     chosen = json.loads((tmp_path / "tuned" / "chosen.json").read_text())
     assert {(c["method"], c["family"]) for c in chosen["choices"]} == {
         (m, f) for m in ("es", "sgd") for f in ("parity", "digits")}
-    assert chosen["rule"] and chosen["tuning_seeds"] == [presets.TUNE_SEED0]
+    assert chosen["rule"] and chosen["tuning_seeds"] == [spec.TUNE_SEED0]
     tuning = runfiles.load_runs(tmp_path / "tune")
-    assert tuning and all(r.seed >= presets.TUNE_SEED0 for r in tuning)
+    assert tuning and all(r.seed >= spec.TUNE_SEED0 for r in tuning)
     for view, directory in (("matched", tmp_path), ("tuned", tmp_path / "tuned")):
         runs = runfiles.load_runs(directory)
         assert {r.seed for r in runs} == {0}
@@ -299,7 +301,7 @@ def test_ctrl_c_that_a_library_turns_into_another_error_still_stops_the_sweep(tm
     import os
     import signal
 
-    from experiments import execute
+    from experiments.sweep import execute
     jobs = _jobs(methods=("random",), seeds=(0, 1, 2), evaluations=200)
     started = []
 

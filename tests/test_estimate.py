@@ -1,9 +1,10 @@
 """The wall-time plan from sampled runs: rates, stops and caps worked by hand."""
 import pytest
 
-from experiments import estimate, presets
-from experiments.job import Job
-from experiments.runfiles import FORMAT, Run
+from experiments.sweep import walltime as estimate
+from experiments.sweep import presets
+from experiments.sweep.job import Job
+from experiments.sweep.runfiles import FORMAT, Run
 
 
 def _run(task, method, *, gate_evals, seconds, wall, stop):
@@ -52,6 +53,6 @@ def test_estimate_counts_every_stage_of_a_tuned_preset():
     stages = result["stages"]
     assert set(stages) == {"matched", "tuning rung 1", "tuning rung 2", "tuned"}
     assert not result["missing"]
-    from experiments import tune
+    from experiments.sweep import tune
     assert [stages[f"tuning rung {i + 1}"]["runs"] for i in range(2)] == \
         tune.planned_budget(preset)["runs_per_rung"]

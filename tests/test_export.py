@@ -298,3 +298,35 @@ def test_cli_writes_every_format(tmp_path, capsys):
     done = subprocess.run([sys.executable, "-m", "btype.export", str(path), "-f", "describe"],
                           capture_output=True, text=True, check=True)
     assert json.loads(done.stdout) == bx.describe(net)
+
+
+def test_cli_output_that_cannot_be_written_ends_in_an_error_line(tmp_path):
+    path = tmp_path / "m.npz"
+    btype.random_network(3, 10, 1, seed=6).save(path)
+    for target in (tmp_path, tmp_path / "missing" / "m.v"):      # a directory, a missing folder
+        done = subprocess.run([sys.executable, "-m", "btype.export", str(path), "-o", str(target)],
+                              capture_output=True, text=True)
+        assert done.returncode == 2 and "Traceback" not in done.stderr
+        assert done.stderr.startswith(f"error: cannot write {target}: ")
+
+
+@pytest.mark.parametrize("name", ["top\n", "top\r\n", "\ntop", "top ", "", "a-b", "9lives"])
+def test_names_must_be_plain_identifiers_to_the_last_character(name):
+    net = btype.random_network(3, 6, 2, seed=0)
+    for write in (bx.to_verilog, bx.to_blif, bx.to_dot):
+        with pytest.raises(ValueError, match="plain identifier"):
+            write(net, name=name)
+
+
+def test_reserved_words_are_refused_where_the_language_reserves_them():
+    net = btype.random_network(3, 6, 2, seed=0)
+    for word in ("logic", "bit", "always_ff", "interface", "module", "xor"):
+        with pytest.raises(ValueError, match="verilog keyword"):
+            bx.to_verilog(net, name=word)
+        assert f".model {word}" in bx.to_blif(net, name=word)       # BLIF reserves none of them
+    for word in ("node", "Graph", "DIGRAPH", "strict"):                 # DOT's are case-insensitive
+        with pytest.raises(ValueError, match="dot keyword"):
+            bx.to_dot(net, name=word)
+    assert "module logic_unit" in bx.to_verilog(net, name="logic_unit")
+    with pytest.raises(TypeError, match="name"):
+        bx.to_verilog(net, name=b"top")

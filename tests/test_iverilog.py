@@ -203,3 +203,20 @@ def test_yosys_style_module_interface(tmp_path):
     X = truth_table(2)
     expected = np.stack([X[:, 0] & X[:, 1], X[:, 0], ~(X[:, 0] & X[:, 1])], axis=1)
     assert np.array_equal(sim, expected)
+
+
+def test_every_reserved_word_is_one_icarus_rejects(tmp_path):
+    """The reserved words refused as module names are the ones Icarus Verilog (in
+    SystemVerilog mode) refuses too, and an ordinary name passes both."""
+    from btype.export.names import VERILOG_KEYWORDS
+    src = tmp_path / "m.v"
+
+    def icarus_accepts(name):
+        src.write_text(f"module {name} (input wire a, output wire y);\n  assign y = ~a;\nendmodule\n")
+        done = subprocess.run(["iverilog", "-g2012", "-o", str(tmp_path / "m.out"), str(src)],
+                              capture_output=True, text=True)
+        return done.returncode == 0
+
+    assert icarus_accepts("logic_unit")
+    accepted = [word for word in sorted(VERILOG_KEYWORDS) if icarus_accepts(word)]
+    assert accepted == []

@@ -8,8 +8,11 @@ import pytest
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from experiments import plot, plots, summary  # noqa: E402
-from experiments.runfiles import FORMAT, Run, load_runs  # noqa: E402
+from experiments import plot as plot_command  # noqa: E402
+from experiments.analysis import summary  # noqa: E402
+from experiments.analysis.anchors import CGP_MEDIANS  # noqa: E402
+from experiments.figures import make as plot, plots  # noqa: E402
+from experiments.sweep.runfiles import FORMAT, Run, load_runs  # noqa: E402
 
 METHODS = ("es", "anneal", "ga", "random", "sgd")
 
@@ -179,7 +182,7 @@ def _write(runs, directory):
 def test_plot_remakes_every_figure_and_the_summary(runs, tmp_path, capsys):
     _write(runs, tmp_path)
     assert len(load_runs(tmp_path)) == len(runs)
-    assert plot.main([str(tmp_path)]) == 0
+    assert plot_command.main([str(tmp_path)]) == 0
     for stem in plot.FIGURES:
         for ext in ("png", "svg"):
             assert (tmp_path / "figures" / f"{stem}.{ext}").stat().st_size > 0, stem
@@ -193,7 +196,7 @@ def test_plot_remakes_every_figure_and_the_summary(runs, tmp_path, capsys):
 
 def test_plot_of_an_empty_directory_fails_clearly(tmp_path, capsys):
     (tmp_path / "runs").mkdir()
-    assert plot.main([str(tmp_path)]) == 2
+    assert plot_command.main([str(tmp_path)]) == 2
     assert "no finished runs" in capsys.readouterr().err
 
 
@@ -201,7 +204,7 @@ def test_a_single_size_family_with_a_published_median_gets_its_anchor():
     group = [_run("epar8", m, s, solve_at=2 if s < 3 else None) for m in ("es", "sgd") for s in range(4)]
     ax = plots.plot_scaling(group, family="epar", axis="evaluations")
     stars = [line for line in ax.get_lines() if line.get_marker() == "*"]
-    assert len(stars) == 1 and list(stars[0].get_ydata()) == [plots.CGP_MEDIANS["epar8"]]
+    assert len(stars) == 1 and list(stars[0].get_ydata()) == [CGP_MEDIANS["epar8"]]
     assert list(ax.get_xticks()) == [8]
     plt.close("all")
 
@@ -237,7 +240,7 @@ def test_gate_limit_is_checked(bad, error):
 
 def test_gate_limit_on_the_command_line(tmp_path, capsys):
     with pytest.raises(SystemExit):
-        plot.main([str(tmp_path), "--gate-limit", "0"])
+        plot_command.main([str(tmp_path), "--gate-limit", "0"])
     assert "--gate-limit: must be a whole number of gates >= 1, got '0'" in capsys.readouterr().err
 
 
@@ -299,8 +302,8 @@ def test_anchor_panel_puts_each_method_beside_the_published_median():
     ax = plots.plot_anchors(group, n_boot=50)
     assert [t.get_text() for t in ax.get_xticklabels()] == ["epar8", "mul3"]  # CGP_MEDIANS' order
     stars = [line for line in ax.get_lines() if line.get_marker() == "*"]
-    assert len(stars) == 1 and list(stars[0].get_ydata()) == [plots.CGP_MEDIANS["epar8"],
-                                                             plots.CGP_MEDIANS["mul3"]]
+    assert len(stars) == 1 and list(stars[0].get_ydata()) == [CGP_MEDIANS["epar8"],
+                                                             CGP_MEDIANS["mul3"]]
     medians = sorted(float(line.get_ydata()[0]) for line in ax.get_lines() if line.get_marker() == "o")
     assert medians == [20.0, 40.0]  # es: median of 20, 20, 20, unsolved; sgd: 40 in every seed
     triangles = [line for line in ax.get_lines() if line.get_marker() == "^"]

@@ -18,8 +18,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from experiments import compare, execute, plot, presets, runfiles, stats, sweep
-from experiments.job import Job
+from experiments import compare
+from experiments import plot as plot_command
+from experiments.analysis import stats
+from experiments.sweep import execute, interrupts, presets, runfiles
+from experiments.sweep import runner as sweep
+from experiments.sweep.job import Job
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -77,7 +81,7 @@ def test_plot_skips_a_damaged_and_a_foreign_file_with_a_warning(finished, tmp_pa
     (runs / f"{jobs[0].name}.jsonl").write_bytes(b"\x80\x81 not a run\n")
     (runs / "notes.jsonl").write_text('{"type": "header", "anything": 1}\n["a list"]\n')
     with pytest.warns(runfiles.RunFileWarning) as caught:
-        assert plot.main([str(tmp_path)]) == 0
+        assert plot_command.main([str(tmp_path)]) == 0
     named = sorted(Path(str(w.message).split(":")[0].split()[-1]).name for w in caught
                    if issubclass(w.category, runfiles.RunFileWarning))   # not a stray ResourceWarning
     assert named == sorted([f"{jobs[0].name}.jsonl", "notes.jsonl"])
@@ -167,7 +171,7 @@ def test_fuzzed_run_files_read_as_a_run_or_none(finished, tmp_path, edits):
 _HOLDER = """
 import sys
 from pathlib import Path
-from experiments import sweep
+from experiments.sweep import runner as sweep
 with sweep.sweep_lock(sys.argv[1]):
     Path(sys.argv[1], ".parity3__random__seed0.jsonl.1-live.tmp").write_text("in flight")
     print("locked", flush=True)
@@ -328,12 +332,9 @@ def _a_job_running_in_this_process():
     """As ``run_job`` under ``jobs_in_this_process``; the Ctrl-C it leaves behind
     raises KeyboardInterrupt on leaving, as in a sweep."""
     with pytest.raises(KeyboardInterrupt):
-        with execute.jobs_in_this_process():
-            execute._RUNNING.append("job")
-            try:
+        with interrupts.jobs_in_this_process():
+            with interrupts.running("job"):
                 yield
-            finally:
-                execute._RUNNING.remove("job")
 
 
 @pytest.mark.skipif(threading.current_thread() is not threading.main_thread(), reason="signals")

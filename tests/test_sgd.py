@@ -793,3 +793,29 @@ def test_checkpoint_holds_no_pickle_and_no_torch_files(resume_setting, stopped_r
     data = _npz.read(stopped_run)
     assert all(a.dtype.kind in "biufU" for a in data.values())
     assert str(data["__format__"]) == btype.checkpoint.FORMAT
+
+
+def test_plan_levels_are_the_networks_levels():
+    """The relaxation's per-level passes group the gates exactly as ``Network.levels`` does."""
+    net = btype.random_network(5, 60, 4, layers=6, reach=3, seed=9)
+    plan = sgd.RelaxedNetwork(net)._plan(torch.device("cpu"))
+    levels = net.levels()
+    assert len(plan.levels) == levels.max()
+    for k, (span, gates, sources) in enumerate(plan.levels, start=1):
+        np.testing.assert_array_equal(gates.numpy(), np.flatnonzero(levels == k))
+        np.testing.assert_array_equal(sources.numpy(), np.asarray(net.wiring)[gates.numpy()].ravel())
+        if span is not None:
+            assert span == (int(gates[0]), int(gates[-1]) + 1)
+
+
+def test_forward_with_given_enables_is_the_machine_with_those_bits():
+    # enables= replaces the module's own modifier states: 0/1 enables are exactly the
+    # machine with those bits, as the btype simulator evaluates it.
+    net = btype.random_network(5, 60, 3, layers=4, seed=3)
+    relaxed = sgd.RelaxedNetwork(net, init="bits")
+    bits = np.random.default_rng(0).random((net.n_gates, 2)) < 0.5
+    X = np.array([[(r >> i) & 1 for i in range(5)] for r in range(32)], dtype=bool)
+    out = relaxed(torch.as_tensor(X, dtype=torch.float32), enables=torch.as_tensor(bits, dtype=torch.float32))
+    np.testing.assert_array_equal(out.detach().numpy() > 0.5, btype.evaluate(net.with_enabled(bits), X))
+    with pytest.raises(ValueError, match="enables"):
+        relaxed(torch.zeros(2, 5), enables=torch.zeros(3, 2))

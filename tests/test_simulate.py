@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import btype
-from btype import reference
+from btype import plan, reference
 from btype.simulate import DeltaEvaluator, node_values
 from strategies import SAMPLE_COUNTS, networks, random_inputs
 
@@ -170,3 +170,29 @@ def test_remembered_plans_and_masks_stay_those_of_the_network():
     copy = pickle.loads(pickle.dumps(net))
     assert copy == net and copy._memo == {}
     assert np.array_equal(btype.evaluate(copy, X), first)
+
+
+@given(net=networks(feedforward=True))
+def test_gate_levels_match_a_plain_recursion(net):
+    """btype.plan's levels (the one place they are computed) against the definition:
+    inputs are level 0, a gate one more than its deeper source."""
+    def level(node):
+        if node < net.n_inputs:
+            return 0
+        a, b = net.wiring[node - net.n_inputs]
+        return 1 + max(level(a), level(b))
+    expected = np.array([level(net.n_inputs + g) for g in range(net.n_gates)], np.int64)
+    np.testing.assert_array_equal(net.levels(), expected)
+    np.testing.assert_array_equal(plan.gate_levels(net.n_inputs, net.wiring), expected)
+    ptr, gates = plan.level_groups(net.n_inputs, net.wiring)
+    assert len(ptr) == expected.max(initial=0) + 1 and ptr[-1] == net.n_gates
+    for k in range(len(ptr) - 1):
+        np.testing.assert_array_equal(gates[ptr[k]:ptr[k + 1]], np.flatnonzero(expected == k + 1))
+
+
+def test_gate_levels_need_a_feed_forward_wiring():
+    loop = btype.Network(1, [[0, 2], [1, 1]], [2])
+    with pytest.raises(ValueError, match="feed-forward"):
+        loop.levels()
+    with pytest.raises(ValueError, match="feed-forward"):
+        plan.level_groups(1, loop.wiring)

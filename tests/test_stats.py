@@ -1,10 +1,10 @@
-"""experiments.stats against values worked out by hand."""
+"""experiments.analysis.stats and .growth against values worked out by hand."""
 import math
 
 import numpy as np
 import pytest
 
-from experiments import stats
+from experiments.analysis import growth, stats
 
 
 def test_iqm_cuts_a_quarter_from_each_end():
@@ -185,7 +185,7 @@ def _synthetic_scaling(slope=0.7, budget=7.0, seed=0):
 def test_growth_rate_recovers_a_known_rate_from_censored_runs():
     n, cost, solved = _synthetic_scaling()
     assert 0.1 < (~solved).mean() < 0.5  # the largest tasks are mostly censored
-    g = stats.growth_rate(n, cost, solved, n_boot=100)
+    g = growth.growth_rate(n, cost, solved, n_boot=100)
     assert g.n_runs == 120 and g.n_censored == int((~solved).sum())
     assert g.factor.low < math.exp(0.7) < g.factor.high
     assert g.slope == pytest.approx(0.7, abs=0.05) and g.sigma == pytest.approx(0.5, abs=0.1)
@@ -198,7 +198,7 @@ def test_growth_rate_without_censoring_is_least_squares():
     rng = np.random.default_rng(4)
     n = np.repeat([2.0, 4.0, 6.0], 10)
     cost = np.exp(1.0 + 0.3 * n + rng.normal(0, 0.2, len(n)))
-    g = stats.growth_rate(n, cost, np.ones(len(n), bool), n_boot=50)
+    g = growth.growth_rate(n, cost, np.ones(len(n), bool), n_boot=50)
     slope, intercept = np.polyfit(n, np.log(cost), 1)
     assert g.slope == pytest.approx(slope, abs=1e-4) and g.intercept == pytest.approx(intercept, abs=1e-4)
 
@@ -210,4 +210,4 @@ def test_growth_rate_without_censoring_is_least_squares():
     ([3, 4], [1, 2, 3], [True] * 3, "one length")])
 def test_growth_rate_rejects_what_it_cannot_fit(inputs, costs, solved, match):
     with pytest.raises(ValueError, match=match):
-        stats.growth_rate(inputs, costs, solved, n_boot=10)
+        growth.growth_rate(inputs, costs, solved, n_boot=10)

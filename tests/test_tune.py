@@ -5,10 +5,11 @@ from dataclasses import replace
 
 import pytest
 
-from experiments import presets, sweep, tune
-from experiments.job import Job
-from experiments.presets import MAX_SEEDS, TUNE_SEED0, Preset, TaskSetup, TuneSpec
-from experiments.runfiles import FORMAT, read_run, write_run
+from experiments.sweep import presets, tune
+from experiments.sweep import runner as sweep
+from experiments.sweep.job import Job
+from experiments.sweep.runfiles import FORMAT, read_run, write_run
+from experiments.sweep.spec import MAX_SEEDS, TUNE_SEED0, Preset, TaskSetup, TuneSpec
 
 
 def _write_synthetic(directory, cid, seed, *, solve_at=None, fitness=0.5):

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import btype
+from btype import reference
 from btype.simulate import DeltaEvaluator
 
 
@@ -241,3 +242,59 @@ def test_simulator_validation():
         delta.flip([[0, 1]])
     with pytest.raises(ValueError, match="links"):
         delta.flip([[5, 0]])
+
+
+def test_sizes_are_checked_before_anything_is_allocated():
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"n_gates must be in \[1, 134217728\], got 10000000000"):
+            btype.random_network(3, 10**10, 2)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20
+    for n in (2**63, 10**12, 2**32 + 1):
+        with pytest.raises(ValueError, match=r"n_inputs must be in \[0, 4294967296\]"):
+            btype.Network(n, [[0, 1]], [0])
+    with pytest.raises(ValueError, match="n_inputs"):
+        btype.random_network(2**63, 10, 2)
+    # inputs and gates together: a node id has to stay a node id
+    with pytest.raises(ValueError, match="MAX_NODES"):
+        btype.Network(2**32, [[0, 1]], [0])
+    assert btype.Network(2**32 - 1, np.zeros((0, 2), int), [0]).n_nodes == 2**32 - 1
+    with pytest.raises(TypeError, match="n_samples"):
+        btype.unpack(np.zeros((1, 1), np.uint64), True)
+
+
+def test_run_refuses_unbounded_work_and_says_how_to_allow_it():
+    loop = btype.Network(1, [[0, 2], [1, 1]], [2])          # two gates, a loop
+    X = np.array([[0], [1], [1]], bool)                      # 3 samples: one 64-sample word
+    with pytest.raises(ValueError, match=r"max_gate_evals.*pass a larger max_gate_evals="):
+        btype.run(loop, X, steps=10**12)
+    with pytest.raises(ValueError, match="steps"):
+        btype.run(loop, X, steps=2**62 + 1, max_gate_evals=2**80)
+    # the work is steps x gates x samples in whole words: 10 x 2 x 64 = 1280
+    with pytest.raises(ValueError, match="1.28e\\+03 gate evaluations"):
+        btype.run(loop, X, steps=10, max_gate_evals=1279)
+    out = btype.run(loop, X, steps=10, max_gate_evals=1280)
+    np.testing.assert_array_equal(out, reference.run(loop, X, 10))
+    with pytest.raises(TypeError, match="max_gate_evals"):
+        btype.run(loop, X, steps=10, max_gate_evals=1e6)
+
+
+def test_a_refused_flip_changes_nothing():
+    partial = make(modifiers=[[True, False], [True, True]], enabled=[[True, True], [True, True]])
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], bool)
+    delta = DeltaEvaluator(partial, X)
+    before = delta.values.copy()
+    # the first link is fine; the kernel checks them all before it flips any
+    for links, match in (([[0, 0], [0, 1]], r"link \[0, 1\] carries no modifier"),
+                         ([[1, 0], [1, 2]], r"links contains \[1, 2\]"),
+                         ([[1, 0], [-1, 0]], r"links contains \[-1, 0\]"),
+                         (np.array([[1, 0], [2**63, 0]], np.uint64), r"links contains \[9223372036854775808, 0\]")):
+        with pytest.raises(ValueError, match=match):
+            delta.flip(links)
+        np.testing.assert_array_equal(delta.values, before)
+        assert delta.network == partial and delta.recomputed == 0
+    with pytest.raises(TypeError, match="links"):
+        delta.flip([[0.0, 1.0]])

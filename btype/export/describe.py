@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .prune import GATE_FUNCTIONS, _check_network, active_gates, gate_function, link_literals
+from ..network import check_network
+from .prune import GATE_FUNCTIONS, active_gates, gate_function, link_literals
 
 __all__ = ["describe"]
 
@@ -45,7 +46,7 @@ def describe(net) -> dict:
         be inverted: nand, or, implies), as a one-input NOT (``"not"``: not,
         buffer) and as a ``"constant"``.
     """
-    _check_network(net)
+    check_network(net)
     source, inverted = link_literals(net)
     active = active_gates(net)
     n_in = net.n_inputs

@@ -31,20 +31,27 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..network import Network
+from .._checks import check_bool
+from ..network import Network, check_network
 from ..plan import active_cone, link_terms
 
 __all__ = ["prune", "PruneMapping", "link_literals", "active_gates", "gate_function",
-           "GATE_FUNCTIONS"]
+           "GATE_FUNCTIONS", "check_clocked"]
 
 #: Every kind :func:`gate_function` can return.
 GATE_FUNCTIONS = ("nand", "or", "implies", "not", "buffer", "const0", "const1")
 
 
-def _check_network(net, name="net"):
-    if not isinstance(net, Network):
-        raise TypeError(f"{name} must be a btype.Network, got {type(net).__name__}")
-    return net
+def check_clocked(net, clocked):
+    """``clocked`` as a bool: None means the clocked form only for machines with loops;
+    ``False`` for a machine with loops raises ValueError."""
+    if clocked is None:
+        return not net.is_feedforward
+    clocked = check_bool(clocked, "clocked")
+    if not clocked and not net.is_feedforward:
+        raise ValueError("clocked=False (constant folding, the combinational form) needs a "
+                         "feed-forward network; this one has loops or backward links")
+    return clocked
 
 
 def link_literals(net):
@@ -63,7 +70,7 @@ def link_literals(net):
         True where the link delivers ``NOT v`` (a passing modified link in
         ``"turing"`` mode; in clocked runs that value is also one step late).
     """
-    _check_network(net)
+    check_network(net)
     live, inverted = link_terms(net)
     return np.where(live, net.wiring, -1).astype(np.int64), inverted.copy()
 
@@ -113,7 +120,7 @@ def active_gates(net):
     -------
     ndarray of bool, shape (G,)
     """
-    _check_network(net)
+    check_network(net)
     return active_cone(net).copy()
 
 
@@ -165,14 +172,8 @@ def prune(net, *, clocked=None):
         Same ``n_inputs``, ``n_outputs`` and link mode.
     mapping : PruneMapping
     """
-    _check_network(net)
-    if clocked is None:
-        clocked = not net.is_feedforward
-    if not isinstance(clocked, (bool, np.bool_)):
-        raise TypeError(f"clocked must be a bool or None, got {clocked!r}")
-    if not clocked and not net.is_feedforward:
-        raise ValueError("clocked=False (constant folding) needs a feed-forward network; "
-                         "this one has loops or backward links")
+    check_network(net)
+    clocked = check_clocked(net, clocked)
     return _prune_clocked(net) if clocked else _prune_combinational(net)
 
 

@@ -8,40 +8,14 @@ the combinational form for feed-forward machines and the clocked form otherwise;
 """
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
-from .prune import _check_network, active_gates, gate_function, link_literals, prune
+from .._checks import check_bool, check_bool_array, check_choice
+from ..network import check_network
+from .names import check_name
+from .prune import active_gates, check_clocked, gate_function, link_literals, prune
 
 __all__ = ["to_verilog", "to_blif", "to_dot"]
-
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-# a few Verilog keywords a caller might plausibly try as a module name
-_VERILOG_KEYWORDS = frozenset(
-    "always and assign begin buf case default else end endcase endmodule for function if "
-    "initial inout input integer module nand nor not or output parameter reg wire xor "
-    "xnor posedge negedge generate genvar localparam signed supply0 supply1".split())
-
-
-def _check_name(name, verilog=False):
-    if not isinstance(name, str):
-        raise TypeError(f"name must be a str, got {type(name).__name__}")
-    if not _IDENT.match(name) or (verilog and name in _VERILOG_KEYWORDS):
-        raise ValueError(f"name must be a plain identifier (letters, digits, _; "
-                         f"not a keyword), got {name!r}")
-    return name
-
-
-def _check_clocked(net, clocked):
-    if clocked is None:
-        return not net.is_feedforward
-    if not isinstance(clocked, (bool, np.bool_)):
-        raise TypeError(f"clocked must be a bool or None, got {clocked!r}")
-    if not clocked and not net.is_feedforward:
-        raise ValueError("clocked=False needs a feed-forward network; this one has loops "
-                         "or backward links, so only its clocked form exists")
-    return bool(clocked)
 
 
 def _check_initial(net, initial, clocked):
@@ -50,13 +24,10 @@ def _check_initial(net, initial, clocked):
     if not clocked:
         raise ValueError("initial only applies to the clocked form (clocked=True or a "
                          "machine with loops)")
-    arr = np.asarray(initial)
-    if arr.dtype != bool and not (np.issubdtype(arr.dtype, np.integer)
-                                  and np.isin(arr, (0, 1)).all()):
-        raise TypeError(f"initial must be boolean, got dtype {arr.dtype}")
+    arr = check_bool_array(initial, "initial")
     if arr.shape != (net.n_gates,):
         raise ValueError(f"initial must have shape ({net.n_gates},), got {arr.shape}")
-    return arr.astype(bool)
+    return arr
 
 
 def _sizes(net):
@@ -104,9 +75,9 @@ def to_verilog(net, name="btype_net", *, clocked=None, initial=None) -> str:
         register would hold 1 forever). After ``k`` clock edges with inputs
         held, ``y`` equals ``btype.run(net, X, steps=k, initial=initial)``.
     """
-    _check_network(net)
-    _check_name(name, verilog=True)
-    clocked = _check_clocked(net, clocked)
+    check_network(net)
+    check_name(name, "verilog")
+    clocked = check_clocked(net, clocked)
     init = _check_initial(net, initial, clocked)
     source, inverted = link_literals(net)
     reg = _turing_registers(net, source, inverted, clocked)
@@ -207,9 +178,9 @@ def to_blif(net, name="btype_net", *, clocked=None, initial=None) -> str:
         with init 1 loading ``NOT source``. Readable by ABC and Yosys and by
         :func:`btype.export.read_blif`.
     """
-    _check_network(net)
-    _check_name(name)
-    clocked = _check_clocked(net, clocked)
+    check_network(net)
+    check_name(name, "blif")
+    clocked = check_clocked(net, clocked)
     init = _check_initial(net, initial, clocked)
     source, inverted = link_literals(net)
     reg = _turing_registers(net, source, inverted, clocked)
@@ -278,12 +249,10 @@ def to_dot(net, *, pruned=False, interrupted="dashed", name="btype_net", title=N
         when no output depends on them), outputs ``y<j>`` (double circles,
         right). A turing inverting link ends in a hollow dot (``odot``).
     """
-    _check_network(net)
-    _check_name(name)
-    if not isinstance(pruned, (bool, np.bool_)):
-        raise TypeError(f"pruned must be a bool, got {pruned!r}")
-    if interrupted not in ("dashed", "omit"):
-        raise ValueError(f"interrupted must be 'dashed' or 'omit', got {interrupted!r}")
+    check_network(net)
+    check_name(name, "dot")
+    pruned = check_bool(pruned, "pruned")
+    check_choice(interrupted, "interrupted", ("dashed", "omit"))
     if title is not None and not isinstance(title, str):
         raise TypeError(f"title must be a str or None, got {type(title).__name__}")
     if pruned:

@@ -1,10 +1,10 @@
-"""Issue 14's long goal: Fashion-MNIST, at least 85% hardened test accuracy within 30 minutes
+"""The long goal: Fashion-MNIST, at least 85% hardened test accuracy within 30 minutes
 at most 100,000 gates on 2 CPU cores. One sgd run on a time budget with a validation split
 (early stopping, the machine kept by validation accuracy), checkpointed at every record so an
 interrupted run resumes where it stopped; the records go to a JSON Lines file.
 
     python -m experiments.studies.fashion_long.run --task fashion-t3 --gates 96000 --layers 4 \\
-        --seconds 1800 --out experiments/studies/fashion_long/fashion-t3.jsonl
+        --seconds 1800 --out docs/data/studies/fashion_long/fashion-t3.jsonl
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Which new sgd defaults (issue 13): AdamW with or without restarts on the goal tasks, and digits.
+"""Which sgd defaults: AdamW with or without restarts on the goal tasks, and digits.
 
 Seeds 100-103 (not the README table's 0-19), steps budgets, one thread. JSON lines to OUT (resumable).
 python -m experiments.studies.sgd_boolean.choose_defaults OUT [--digits]

@@ -1,4 +1,4 @@
-"""Own training loop around sgd.RelaxedNetwork's kernels (a study of issue 13 item 2; run from the repository root).
+"""Own training loop around sgd.RelaxedNetwork's kernels (run from the repository root).
 
 run(task, cfg, seed) -> dict of results. cfg keys (defaults = sgd.train's current defaults):
   init: "random" | "inverter" | "skip" | "pairs" | "bits"; scale: |theta| or std (None: package default)
@@ -18,7 +18,6 @@ torch.set_num_threads(1)
 import numba
 numba.set_num_threads(1)
 import btype, sgd
-from sgd import _ops
 
 MACHINES = {"parity5": (600, 14), "mux6": (400, 10), "add2": (400, 12), "mul2": (300, 10)}
 
@@ -80,8 +79,7 @@ def geo(a, b, frac):
 def run(task_name, cfg, seed):
     c = dict(DEFAULT, **cfg)
     task, net = make_net(task_name, seed)
-    rel = sgd.RelaxedNetwork(net, init="random", seed=seed)
-    plan = rel._plan(torch.device("cpu"))
+    rel = sgd.RelaxedNetwork(net, init="random", seed=seed, backend="numba")
     X = torch.as_tensor(np.array(task.X_train), dtype=torch.float32)
     Y = torch.as_tensor(np.array(task.Y_train), dtype=torch.float32)
     Yb = np.array(task.Y_train, bool)
@@ -133,7 +131,7 @@ def run(task_name, cfg, seed):
             e = torch.sigmoid(z / tau)
             if c["st"]:
                 e = (z > 0).float() + (e - e.detach())
-            out = _ops.feedforward(X, 1 - e, e, plan, "numba")
+            out = rel(X, enables=e)
             right = Y * out + (1 - Y) * (1 - out)
             if c["loss"] == "mse":
                 loss = ((1 - right).pow(2).mean(0) * wt).sum()
@@ -173,7 +171,7 @@ def run(task_name, cfg, seed):
             if step % c["check"] == 0 or i == seg - 1:
                 with torch.no_grad():
                     hb = (theta > 0).float()
-                    fh = fitness(_ops.feedforward(X, 1 - hb, hb, plan, "numba").numpy())
+                    fh = fitness(rel(X, enables=hb).numpy())
                 if fh > best[0]:
                     best = (fh, theta.detach().clone())
                 if fh == 1.0:
@@ -183,9 +181,9 @@ def run(task_name, cfg, seed):
             break
     with torch.no_grad():
         hb = (theta > 0).float()
-        final_hard = fitness(_ops.feedforward(X, 1 - hb, hb, plan, "numba").numpy())
+        final_hard = fitness(rel(X, enables=hb).numpy())
         e = torch.sigmoid(theta / tau)
-        final_relaxed = fitness(_ops.feedforward(X, 1 - e, e, plan, "numba").numpy())
+        final_relaxed = fitness(rel(X, enables=e).numpy())
     # check the best with the btype simulator (independent of the relaxed kernels)
     hn = net.with_enabled(best[1].numpy() > 0)
     sim = task.score(hn, "train")

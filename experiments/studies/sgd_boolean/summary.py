@@ -1,7 +1,7 @@
 """python summary.py [results.jsonl]: one markdown table per task, cells in file order."""
 import json, sys, statistics as st
 from collections import OrderedDict
-path = sys.argv[1] if len(sys.argv) > 1 else __import__("os").path.join(__import__("os").path.dirname(__file__), "results.jsonl")
+path = sys.argv[1] if len(sys.argv) > 1 else "docs/data/studies/sgd_boolean/results.jsonl"  # from the repository root
 cells = OrderedDict()
 for line in open(path):
     d = json.loads(line)

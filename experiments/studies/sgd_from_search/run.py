@@ -1,4 +1,4 @@
-"""Issue 13 item 3, the reverse question: does sgd started from a search-found machine
+"""Does sgd started from a search-found machine
 (init="bits") do better on a data task than sgd from its own initialisation, same steps?"""
 import json, sys, time
 import numpy as np, numba, torch

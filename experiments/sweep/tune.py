@@ -1,6 +1,6 @@
 """The tuning stage: each method at its best settings, chosen on seeds the evaluation never uses.
 
-For every (method, task family) of a preset with a :class:`~experiments.presets.TuneSpec`,
+For every (method, task family) of a preset with a :class:`~experiments.sweep.spec.TuneSpec`,
 the candidates are the spec's machine shapes (multipliers of the task's ``n_gates`` and
 ``layers``) times every combination of the method's option values. They are cut by
 successive halving on the family's tuning task: rung ``r`` runs every surviving candidate
@@ -9,7 +9,7 @@ at ``rungs[r]`` of the preset's per-run budget, and the best ``keep`` share goes
 next rung. The winner of the last rung is the family's setting for that method.
 
 The rung jobs are ordinary sweep jobs (``variant`` ``"c03-r1"``: candidate 3, rung 1) in
-``OUT/tune/runs``, run by :func:`experiments.sweep.run_sweep` through the same executor:
+``OUT/tune/runs``, run by :func:`experiments.sweep.runner.run_sweep` through the same executor:
 a restart skips the finished ones, and the choice, which depends only on the run files,
 comes out the same. The chosen settings, the rule and every candidate's score are
 written to ``OUT/tuned/chosen.json``; :func:`tuned_jobs` gives the evaluation on the
@@ -26,9 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .job import Job, json_ready
-from .presets import TUNE_SEED0, Preset, shaped, task_family, task_size
-from .runfiles import read_run
+from experiments.sweep.job import Job, json_ready
+from experiments.sweep.machines import shaped
+from experiments.sweep.spec import TUNE_SEED0, Preset, task_family, task_size
+from experiments.sweep.runfiles import read_run
 
 __all__ = ["Candidate", "RULE", "candidates", "tuning_tasks", "tuning_seeds", "rung_jobs", "score",
            "rank", "run_tuning", "tuned_jobs", "read_chosen", "planned_budget", "CHOSEN_FILE",
@@ -225,7 +226,7 @@ def run_tuning(preset: Preset, tune_dir, executor=None, *, seeds=None, methods=N
     ``seeds``: number of tuning seeds (default the spec's); ``eval_seeds``: number of
     evaluation seeds, recorded in the choice. Raises :class:`TuningFailed` when runs failed.
     """
-    from . import sweep
+    from experiments.sweep import runner
     spec = preset.tune
     if spec is None:
         raise ValueError(f"preset {preset.name!r} has no tuning stage")
@@ -242,7 +243,7 @@ def run_tuning(preset: Preset, tune_dir, executor=None, *, seeds=None, methods=N
             break
         jobs = rung_jobs(preset, rung, active, seeds=seeds, budget=budget, mnist_dir=mnist_dir,
                          device=device, tasks=tasks, threads=threads)
-        report = sweep.run_sweep(jobs, runs_dir, executor, progress=progress, wait=wait)
+        report = runner.run_sweep(jobs, runs_dir, executor, progress=progress, wait=wait)
         log(f"tuning rung {rung + 1}/{len(spec.rungs)} ({spec.rungs[rung]:g} of the budget): "
             f"{len(jobs)} runs, {len(report.done)} done, {len(report.skipped)} already finished, "
             f"{len(report.failed)} failed")

@@ -14,18 +14,23 @@ import platform
 import shutil
 import time
 import traceback
-from concurrent.futures import as_completed
+from concurrent.futures import ProcessPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .execute import init_worker, jobs_in_this_process, run_job, sigint_ignored
-from .job import Job
-from .runfiles import TMP_SUFFIX, read_run
+from experiments.sweep.execute import run_job
+from experiments.sweep.interrupts import init_worker, jobs_in_this_process, sigint_ignored, stop_children
+from experiments.sweep.job import Job
+from experiments.sweep.runfiles import TMP_SUFFIX, read_run
 
 __all__ = ["SweepReport", "SweepLocked", "SweepInterrupted", "LOCK_NAME", "sweep_lock", "plan",
            "default_executor", "open_executor", "as_executor", "run_sweep"]
 
 LOCK_NAME = ".sweep.lock"
+#: After a Ctrl-C, how long the jobs already running may take to stop and be counted.
+WIND_DOWN_SECONDS = 60
+#: How long connecting to a Dask scheduler may take.
+DASK_TIMEOUT_SECONDS = 10
 
 
 @dataclass
@@ -163,9 +168,8 @@ def _reuse(job, source_dir: Path, runs_dir: Path) -> bool:
 def default_executor(workers=2, threads=1):
     """A process pool of ``workers`` spawned processes with ``threads`` threads each."""
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be an int >= 1, got {workers!r}")
+    from btype._checks import check_int
+    check_int(workers, "workers", 1)
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                initializer=init_worker, initargs=(threads,))
 
@@ -175,13 +179,39 @@ def open_executor(workers=2, threads=1, *, dask=None):
     scheduler, else a pool of ``workers`` processes, or None (jobs one by one in this
     process) for ``workers=0``. Call ``close()`` when done."""
     if dask:
-        from dask.distributed import Client
-        client = Client(dask)
+        client = _dask_client(dask)
         return client.get_executor(), client.close
     if workers == 0:
         return None, lambda: None
     pool = default_executor(workers, threads)
     return pool, lambda: pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _dask_client(address):
+    """A ``dask.distributed.Client`` of the scheduler at ``address``, or ValueError saying
+    what failed. The connection is made in a thread and given up after
+    :data:`DASK_TIMEOUT_SECONDS`: a server that answers but is no Dask scheduler can hold
+    the client's own timeout off."""
+    import threading
+    from dask.distributed import Client
+    made = {}
+
+    def connect():
+        try:
+            made["client"] = Client(address, timeout=DASK_TIMEOUT_SECONDS)
+        except BaseException as exc:  # a refused, silent or foreign server fails in many ways
+            made["error"] = exc
+
+    thread = threading.Thread(target=connect, daemon=True, name="btype-dask-connect")
+    thread.start()
+    thread.join(DASK_TIMEOUT_SECONDS + 5)
+    if "client" in made:
+        return made["client"]
+    error = made.get("error")
+    reason = (f"{type(error).__name__}: {error}" if error is not None else
+              "no answer a Dask scheduler would give (is another server listening on that port?)")
+    raise ValueError(f"cannot connect to a Dask scheduler at {address} within "
+                     f"{DASK_TIMEOUT_SECONDS + 5} s: {reason}")
 
 
 def as_executor(executor):
@@ -255,23 +285,46 @@ def _run_planned(jobs, runs_dir, executor, progress, reuse_from=None) -> SweepRe
                     else:
                         settle(job, outcome)
         else:
-            with sigint_ignored():  # pool workers start with Ctrl-C ignored (see _init_worker)
-                futures = {executor.submit(run_job, job, str(runs_dir)): job for job in todo}
-            try:
-                for future in as_completed(futures):
-                    try:
-                        outcome = future.result()
-                    except Exception as exc:
-                        settle(futures[future], error="".join(
-                            traceback.format_exception(type(exc), exc, exc.__traceback__)))
-                    else:
-                        settle(futures[future], outcome)
-            except BaseException:
-                for future in futures:
-                    future.cancel()
-                raise
+            _run_in_executor(executor, todo, runs_dir, settle)
     except KeyboardInterrupt as exc:
         raise SweepInterrupted(report) from exc
     finally:
         bar.close()
     return report
+
+
+def _settle_future(future, job, settle) -> None:
+    try:
+        outcome = future.result()
+    except Exception as exc:
+        settle(job, error="".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+    else:
+        settle(job, outcome)
+
+
+def _run_in_executor(executor, todo, runs_dir, settle) -> None:
+    with sigint_ignored():  # pool workers start with Ctrl-C ignored (see init_worker)
+        futures = {executor.submit(run_job, job, str(runs_dir)): job for job in todo}
+    settled = set()
+    try:
+        for future in as_completed(futures):
+            settled.add(future)
+            _settle_future(future, futures[future], settle)
+    except BaseException:
+        # Ctrl-C or SIGTERM: wind down with further signals held off, so that the jobs
+        # already finishing are counted and no worker outlives the sweep.
+        with sigint_ignored():
+            for future in futures:
+                future.cancel()
+            pool = isinstance(executor, ProcessPoolExecutor)
+            if pool:
+                stop_children()
+            _, running = wait(futures, timeout=WIND_DOWN_SECONDS)
+            if running and pool:
+                stop_children(kill=True)  # stuck: their runs are redone on restart
+            for future, job in futures.items():
+                if future not in settled and future.done() and not future.cancelled() \
+                        and future.exception() is None:
+                    _settle_future(future, job, settle)
+        raise
+

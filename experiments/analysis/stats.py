@@ -11,12 +11,13 @@ resampling traces on a grid, and the median band of many curves with missing val
 """
 from __future__ import annotations
 
-import numbers
 import warnings
 from typing import NamedTuple
 
 import numpy as np
 from scipy import stats as sps
+
+from btype._checks import check_fraction, check_int
 
 __all__ = ["Estimate", "iqm", "median_ci", "iqm_ci", "bootstrap_ci", "wilson_interval",
            "success_rate", "solve_point", "solve_points", "ecdf", "ecdf_at", "step_resample",
@@ -32,19 +33,11 @@ class Estimate(NamedTuple):
 
 
 def _check_confidence(confidence):
-    if isinstance(confidence, bool) or not isinstance(confidence, numbers.Real):
-        raise TypeError(f"confidence must be a number, got {confidence!r}")
-    if not 0.0 < confidence < 1.0:
-        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
-    return float(confidence)
+    return check_fraction(confidence, "confidence", lo_open=True, hi_open=True)
 
 
 def _check_count(value, name, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
-    return int(value)
+    return check_int(value, name, minimum)
 
 
 def _as_sample(values, name="values"):
@@ -346,101 +339,3 @@ def common_grid(traces, x_key, n=200, log=None) -> np.ndarray:
     if log and len(positive):
         return np.geomspace(positive.min(), max(top, positive.min() * 10), n)
     return np.linspace(0.0, top if top > 0 else 1.0, n)
-
-
-class Growth(NamedTuple):
-    """A fitted growth rate: cost multiplies by ``factor`` per extra input."""
-
-    factor: Estimate   # exp(slope), with its bootstrap interval
-    slope: float       # d log(cost) / d inputs (natural log)
-    intercept: float
-    sigma: float       # spread of log(cost) around the line
-    n_runs: int
-    n_censored: int
-
-
-def _censored_line(x, logy, solved, start=None):
-    """Maximum-likelihood line through ``logy`` against ``x`` with normal errors, where an
-    unsolved run says only that its log-cost exceeds ``logy`` (right-censored: a Tobit
-    model). Returns (intercept, slope, sigma)."""
-    from scipy import optimize, special
-    if start is None:
-        if solved.sum() >= 2 and np.ptp(x[solved]) > 0:
-            slope, intercept = np.polyfit(x[solved], logy[solved], 1)
-        else:
-            slope, intercept = 0.0, float(np.mean(logy))
-        spread = float(np.std(logy[solved])) if solved.sum() > 1 else 1.0
-        start = (intercept, slope, np.log(max(spread, 1e-3)))
-
-    def nll(p):
-        a, b, log_s = p
-        z = (logy - a - b * x) / np.exp(log_s)
-        zs, zc = z[solved], z[~solved]
-        log_tail = special.log_ndtr(-zc)
-        value = 0.5 * np.sum(zs * zs) + len(zs) * log_s - np.sum(log_tail)
-        # d(-log-likelihood)/dz per run: z for a solved run, the inverse Mills ratio for a censored one
-        dz = np.empty_like(z)
-        dz[solved] = zs
-        dz[~solved] = np.exp(-0.5 * zc * zc - 0.5 * np.log(2 * np.pi) - log_tail)
-        grad_a = -np.sum(dz) / np.exp(log_s)
-        grad_b = -np.sum(dz * x) / np.exp(log_s)
-        grad_s = len(zs) - np.sum(dz * z)
-        return value, np.array([grad_a, grad_b, grad_s])
-
-    # the line search may probe a spread of ~0 (overflowing z); BFGS steps back from it
-    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        fit = optimize.minimize(nll, np.asarray(start, dtype=float), jac=True, method="BFGS")
-    a, b, log_s = fit.x
-    return float(a), float(b), float(np.exp(log_s))
-
-
-def growth_rate(inputs, costs, solved, *, n_boot=500, confidence=0.95, seed=0) -> Growth:
-    """Growth of cost-to-solve with input count: a censored log-linear fit.
-
-    ``log(cost) = intercept + slope * inputs + normal noise``, fitted by maximum
-    likelihood with each unsolved run right-censored at the cost it stopped at, so
-    the runs that hit the budget pull the line up instead of dropping out (which would
-    flatten it). The interval comes from a bootstrap that resamples runs within each
-    input count.
-
-    Parameters
-    ----------
-    inputs : 1-D array_like
-        Input count of each run's task.
-    costs : 1-D array_like, > 0
-        Cost to solve (evaluations, gate-evaluations, seconds), or where an unsolved
-        run stopped.
-    solved : 1-D array_like of bool
-    n_boot, confidence, seed
-        As in :func:`bootstrap_ci`.
-
-    Returns
-    -------
-    Growth
-        ``factor`` is ``exp(slope)``: how many times the cost grows per extra input.
-    """
-    x = _as_sample(inputs, "inputs")
-    c = _as_sample(costs, "costs")
-    s = np.asarray(solved, dtype=bool)
-    if not x.shape == c.shape == s.shape:
-        raise ValueError(f"inputs, costs and solved must have one length, got {x.shape}, {c.shape}, {s.shape}")
-    if len(np.unique(x)) < 2:
-        raise ValueError(f"inputs must hold at least two input counts, got {sorted(set(x))}")
-    if not np.all(np.isfinite(c)) or np.any(c <= 0):
-        raise ValueError("costs must be finite and > 0")
-    if s.sum() < 2:
-        raise ValueError(f"growth_rate needs at least 2 solved runs, got {int(s.sum())}")
-    n_boot = _check_count(n_boot, "n_boot")
-    alpha = (1.0 - _check_confidence(confidence)) / 2.0
-    logc = np.log(c)
-    a, b, sigma = _censored_line(x, logc, s)
-    rng = np.random.default_rng(seed)
-    groups = [np.flatnonzero(x == v) for v in np.unique(x)]
-    slopes = []
-    for _ in range(n_boot):
-        idx = np.concatenate([g[rng.integers(0, len(g), len(g))] for g in groups])
-        if s[idx].sum() >= 2:
-            slopes.append(_censored_line(x[idx], logc[idx], s[idx], start=(a, b, np.log(sigma)))[1])
-    low, high = np.quantile(slopes, [alpha, 1.0 - alpha]) if slopes else (np.nan, np.nan)
-    return Growth(Estimate(float(np.exp(b)), float(np.exp(low)), float(np.exp(high))), b, a, sigma,
-                  len(x), int((~s).sum()))

@@ -1,7 +1,7 @@
 """Search by minibatches of rows at data-set size: full data against minibatches.
 
-    python -m experiments.search_minibatch                 # both tasks
-    python -m experiments.search_minibatch --tasks pla     # the 6,400-row file only
+    btype search-minibatch                 # both tasks
+    btype search-minibatch --tasks pla     # the 6,400-row file only
 
 Two tasks: a learning-from-examples-like Boolean task written here (6,400 training
 rows, 196 random inputs, one output: a threshold of 21 of them, 1,600 test rows) and
@@ -14,12 +14,12 @@ run reports) and test accuracy. Run it from another checkout to compare versions
 """
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
 
 import numpy as np
+from experiments.cli import parser_for
 
 __all__ = ["pla_like", "main"]
 
@@ -53,10 +53,9 @@ def run_one(task, net, evaluations, **options):
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m experiments.search_minibatch",
-                                description=__doc__.split("\n\n")[0])
-    p.add_argument("--tasks", nargs="+", default=["pla", "fashion"], choices=["pla", "fashion"])
-    p.add_argument("--gates", type=int, default=10000)
+    p = parser_for("search-minibatch", __doc__.split("\n\n")[0])
+    p.add_argument("--tasks", nargs="+", default=["pla", "fashion"], choices=["pla", "fashion"], help="tasks (default both)")
+    p.add_argument("--gates", type=int, default=10000, help="gates of the machine (default 10,000)")
     p.add_argument("--evaluations", type=float, default=None,
                    help="budget of the minibatch runs (default 2e6 on pla, 2e4 on fashion; the "
                         "full-data run on fashion gets a tenth)")

@@ -82,7 +82,7 @@ class Job:
         but not part of the job's identity.
     kind : {"train", "baseline"}
         ``"train"``: a B-type trained by ``method``. ``"baseline"``: a classic classifier
-        of :data:`experiments.baselines.BASELINES` (``method`` names it) fitted on the
+        of :data:`experiments.sweep.baselines.BASELINES` (``method`` names it) fitted on the
         task's binarised inputs; ``budget`` and ``network`` are then empty.
     variant : str
         A plain name telling apart runs of one (task, method, seed) with other settings
@@ -116,8 +116,9 @@ class Job:
             raise ValueError(f"Job variant must be '' or a plain name (letters, digits, '_.+-', "
                              f"no '__'), got {self.variant!r}")
         import btype
+        from btype._checks import check_int
         if self.kind == "baseline":
-            from .baselines import BASELINES
+            from experiments.sweep.baselines import BASELINES
             if self.method not in BASELINES:
                 raise ValueError(f"Job method of a baseline must be one of {sorted(BASELINES)}, "
                                  f"got {self.method!r}")
@@ -126,8 +127,7 @@ class Job:
                 btype.registry.info(self.method)
             except ValueError as exc:
                 raise ValueError(f"Job method: {exc} (or give trainer=)") from None
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"Job seed must be an int >= 0, got {self.seed!r}")
+        check_int(self.seed, "Job seed", 0)
         for name in ("budget", "network", "options", "task_args", "sweep"):
             if not isinstance(getattr(self, name), dict):
                 raise TypeError(f"Job {name} must be a dict, got {getattr(self, name)!r}")
@@ -140,8 +140,7 @@ class Job:
             raise ValueError(f"Job network needs n_gates, got {self.network!r}")
         if self.trainer is not None and (not isinstance(self.trainer, str) or ":" not in self.trainer):
             raise ValueError(f"Job trainer must be 'module:function', got {self.trainer!r}")
-        if isinstance(self.threads, bool) or not isinstance(self.threads, int) or self.threads < 1:
-            raise ValueError(f"Job threads must be an int >= 1, got {self.threads!r}")
+        check_int(self.threads, "Job threads", 1)
 
     @property
     def link(self) -> str:

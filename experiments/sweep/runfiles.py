@@ -20,13 +20,16 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from .job import json_line, parse_json_line
+from experiments.sweep.job import json_line, parse_json_line
 
-__all__ = ["FORMAT", "TMP_SUFFIX", "Run", "RunFileWarning", "read_run", "is_complete", "load_runs",
+__all__ = ["FORMAT", "TMP_SUFFIX", "MAX_RUN_FILE_BYTES", "Run", "RunFileWarning", "RunFileTooLarge", "read_run", "is_complete", "load_runs",
            "write_run", "runs_dir_of"]
 
 FORMAT = 1
 TMP_SUFFIX = ".tmp"
+#: The largest run file read: a sweep's record schedule writes a few hundred records
+#: (about 300 bytes each); a file larger than this was not written by a sweep.
+MAX_RUN_FILE_BYTES = 64 * 2 ** 20
 
 
 def write_run(runs_dir, name, lines, network) -> bool:
@@ -66,6 +69,10 @@ def write_run(runs_dir, name, lines, network) -> bool:
             if path.exists():
                 path.unlink()
     return True
+
+
+class RunFileTooLarge(ValueError):
+    """A file too large to be a run file (a sweep's runs record a few hundred lines)."""
 
 
 class RunFileWarning(UserWarning):
@@ -172,11 +179,18 @@ def read_run(path) -> Run | None:
     (a truncated, damaged or foreign file): ``footer`` is set only when every line
     parsed and the last one is a footer after at least one record, so anything else
     counts as unfinished. Never raises for the file's contents; the tokens ``NaN`` and
-    ``Infinity`` of old files read as None.
+    ``Infinity`` of old files read as None. Raises :class:`RunFileTooLarge` (a ValueError)
+    for a file over :data:`MAX_RUN_FILE_BYTES`, before reading it.
     """
     path = Path(path)
     try:
         with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size > MAX_RUN_FILE_BYTES:
+                raise RunFileTooLarge(
+                    f"{path}: {size / 2**20:.0f} MiB is more than a run file may hold "
+                    f"({MAX_RUN_FILE_BYTES / 2**20:.0f} MiB, some {MAX_RUN_FILE_BYTES // 300:,} records); "
+                    f"it was not written by a sweep's record schedule: move it out of the folder")
             lines = fh.read().split(b"\n")
     except OSError:
         return None

@@ -14,7 +14,6 @@ Example (the README figure)::
 """
 from __future__ import annotations
 
-import argparse
 import json
 import pathlib
 import shutil
@@ -27,6 +26,7 @@ import numpy as np
 import btype
 import btype.export as bx
 import btype.search
+from experiments.cli import parser_for
 
 
 def train_machine(task, args):
@@ -69,17 +69,17 @@ def side_by_side(left, right, titles, out):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = parser_for("draw-machine", __doc__.split("\n\n")[0])
     parser.add_argument("--task", default="add1", help="a btype.tasks name with few inputs")
-    parser.add_argument("--gates", type=int, default=32)
-    parser.add_argument("--layers", type=int, default=6)
-    parser.add_argument("--reach", type=int, default=3)
-    parser.add_argument("--link", choices=btype.LINK_MODES, default="switch")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--method", default="es", choices=btype.trainers("search"))
+    parser.add_argument("--gates", type=int, default=32, help="gates of the machine (default 32)")
+    parser.add_argument("--layers", type=int, default=6, help="layers (default 6)")
+    parser.add_argument("--reach", type=int, default=3, help="layers a port may reach back (default 3)")
+    parser.add_argument("--link", choices=btype.LINK_MODES, default="switch", help="link mode (default switch)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the first try (default 0)")
+    parser.add_argument("--method", default="es", choices=btype.trainers("search"), help="search method (default es)")
     parser.add_argument("--evals", type=int, default=4000, help="evaluations per restart")
-    parser.add_argument("--restarts", type=int, default=40)
-    parser.add_argument("--out", default="docs/figures/pruned_add1.png")
+    parser.add_argument("--restarts", type=int, default=40, help="seeds tried until one solves (default 40)")
+    parser.add_argument("--out", default="docs/figures/pruned_add1.png", help="PNG written (default docs/figures/pruned_add1.png)")
     args = parser.parse_args(argv)
     if shutil.which("dot") is None:
         sys.exit("Graphviz 'dot' not found (apt-get install -y graphviz)")

@@ -1,8 +1,8 @@
 """Axes-level plots of sweep results (matplotlib, Agg).
 
 Every function takes a list of runs (objects with ``.method``, ``.task``, ``.link`` and
-``.records``, as :func:`experiments.runfiles.load_runs` returns), draws on ``ax`` (a new
-figure when None) and returns the axes. Numbers come from :mod:`experiments.stats`;
+``.records``, as :func:`experiments.sweep.runfiles.load_runs` returns), draws on ``ax`` (a new
+figure when None) and returns the axes. Numbers come from :mod:`experiments.analysis`;
 each method has one colour in every figure (:data:`METHOD_COLORS`).
 """
 from __future__ import annotations
@@ -13,16 +13,16 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-import btype  # noqa: E402
+from experiments.analysis import stats  # noqa: E402
+from experiments.analysis.anchors import CGP_MEDIANS  # noqa: E402
+from experiments.analysis.growth import fit_growth  # noqa: E402
+from experiments.analysis.groups import by_method  # noqa: E402
+from experiments.sweep.spec import task_size  # noqa: E402
 
-from . import stats  # noqa: E402
-from .presets import task_size  # noqa: E402,F401  (re-exported: summary and plot use it from here)
+__all__ = ["METHOD_COLORS", "LINK_STYLES", "AXIS_LABELS", "method_color", "plot_convergence", "plot_ecdf",
+           "plot_scaling", "plot_anchors", "plot_hardening_gap", "plot_link_modes", "plot_references",
+           "machine_caption"]
 
-__all__ = ["METHOD_COLORS", "METHOD_ORDER", "LINK_STYLES", "AXIS_LABELS", "method_color",
-           "by_method", "task_size", "growth_of", "plot_convergence", "plot_ecdf", "plot_scaling",
-           "plot_anchors", "plot_hardening_gap", "plot_link_modes", "plot_references", "machine_caption", "CGP_MEDIANS"]
-
-METHOD_ORDER = tuple(btype.trainers())  # the registry's order; colours below stay fixed per name
 METHOD_COLORS = {"es": "#1f77b4", "anneal": "#ff7f0e", "ga": "#2ca02c", "random": "#7f7f7f",
                  "sgd": "#d62728"}
 _SPARE_COLORS = ("#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf")
@@ -33,9 +33,6 @@ AXIS_LABELS = {"seconds": "wall time (s)", "gate_evals": "gate-evaluations",
                "relaxed_test_accuracy": "relaxed test accuracy"}
 _SIZE_IS_INPUTS = ("parity", "epar", "mux", "majority")
 
-#: Published Cartesian GP medians of evaluations to solve, on the General Boolean Function
-#: Benchmark Suite tasks that btype has under these names (as quoted in issue 12).
-CGP_MEDIANS = {"epar8": 1_877_298, "mul3": 317_891, "addc4": 864_099, "cmp4": 1_033_987}
 
 
 def method_color(method: str) -> str:
@@ -43,15 +40,6 @@ def method_color(method: str) -> str:
     if method in METHOD_COLORS:
         return METHOD_COLORS[method]
     return _SPARE_COLORS[sum(map(ord, method)) % len(_SPARE_COLORS)]
-
-
-def by_method(runs) -> dict:
-    """``{method: [runs]}`` in the fixed method order (unknown methods last, by name)."""
-    groups = {}
-    for run in runs:
-        groups.setdefault(run.method, []).append(run)
-    rank = {m: i for i, m in enumerate(METHOD_ORDER)}
-    return {m: groups[m] for m in sorted(groups, key=lambda m: (rank.get(m, len(rank)), m))}
 
 
 def _axes(ax):
@@ -139,34 +127,8 @@ def plot_ecdf(runs, *, axis="seconds", ax=None):
     return ax
 
 
-def growth_of(runs, axis, *, n_boot=200, seed=0):
-    """``stats.growth_rate`` of cost-to-solve on ``axis`` against input count (from each
-    run's header) over ``runs`` of one method and family; None when a run lacks its input
-    count or the fit is impossible (fewer than two input counts or two solved runs)."""
-    inputs = [r.header.get("task", {}).get("n_inputs") for r in runs]
-    if not all(isinstance(n, int) for n in inputs):
-        return None
-    values, solved = stats.solve_points([r.records for r in runs], axis)
-    try:
-        return stats.growth_rate(np.array(inputs, dtype=float), np.maximum(values, 1e-12), solved,
-                                 n_boot=n_boot, seed=seed)
-    except ValueError:
-        return None
-
-
-def _fit_growth(group, axis):
-    """The fitted growth of one method's runs of a family, or None: fewer than two sizes,
-    fewer than half its runs solved (the fit would be mostly extrapolation), or no fit."""
-    inputs = {task_size(r.task)[1]: r.header.get("task", {}).get("n_inputs") for r in group}
-    _, solved = stats.solve_points([r.records for r in group], axis)
-    if len(inputs) < 2 or 2 * solved.sum() < len(solved):
-        return None
-    growth = growth_of(group, axis, n_boot=1)
-    return None if growth is None else (inputs, growth)
-
-
 def _draw_growth(ax, fit, offset, color, ceiling):
-    """The dashed line of a fit from :func:`_fit_growth` over the family's sizes, below the budget."""
+    """The dashed line of a fit from :func:`fit_growth` over the family's sizes, below the budget."""
     inputs, growth = fit
     sizes = np.array(sorted(inputs), dtype=float)
     line = np.exp(growth.intercept + growth.slope * np.array([inputs[k] for k in sorted(inputs)], dtype=float))
@@ -228,7 +190,7 @@ def plot_scaling(runs, *, family="parity", axis="seconds", ax=None, n_boot=2000,
         cells = [[r for r in group if task_size(r.task)[1] == size] for size in sizes]
         lows += _draw_cells(ax, [size + offset for size in sizes], cells, axis, ceiling, color, method,
                             n_boot, seed)
-        fit = _fit_growth(group, axis)
+        fit = fit_growth(group, axis)
         if fit is not None:
             _draw_growth(ax, fit, offset, color, ceiling)
             ax.text(0.02, 0.97 - 0.07 * n_fits, f"{method} ×{fit[1].factor.value:.3g} per input",
@@ -339,9 +301,10 @@ def plot_link_modes(runs, *, x="seconds", y="train_fitness", ax=None, n_boot=100
     return ax
 
 
-def plot_references(runs, *, ax, key="test_accuracy"):
+def plot_references(runs, *, ax=None, key="test_accuracy"):
     """Horizontal dotted lines at each reference run's final ``key`` (the scikit-learn
     baselines of a data task), labelled with the baseline's name."""
+    ax = _axes(ax)
     for i, run in enumerate(sorted(runs, key=lambda r: r.method)):
         value = (run.footer or {}).get(key)
         if value is None:

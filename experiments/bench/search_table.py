@@ -1,18 +1,17 @@
 """The README table of search results: success rate and evaluations to solve.
 
-    python -m experiments.search_table [--seeds 20] [--evaluations 10000000] [--method es]
+    btype search-table [--seeds 20] [--evaluations 10000000] [--method es]
                                        [--tasks parity3 ...] [--workers 2] [--out DIR]
 
 For every task, ``--seeds`` runs (run ``s``: machine ``random_network(..., seed=s)``,
 search seed ``s``) of one search trainer with an evaluation budget, as a sweep
-(:func:`experiments.sweep.run_sweep`: a spawn pool, one Numba thread per worker, one
+(:func:`experiments.sweep.runner.run_sweep`: a spawn pool, one Numba thread per worker, one
 run file per run under ``DIR/runs``, finished runs skipped on restart). Prints a
 markdown table: machine size, success rate, median evaluations and seconds to solve
 (over the solved runs).
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -20,11 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
-from . import stats
-from .job import Job
-from .machine import cpu_name
-from .runfiles import read_run
-from .sweep import open_executor, run_sweep
+from experiments.analysis import stats
+from experiments.sweep.job import Job
+from experiments.sweep.host import cpu_name
+from experiments.sweep.runfiles import read_run
+from experiments.sweep.runner import open_executor, run_sweep
+from experiments.cli import parser_for
+from experiments.sweep.args import workers_arg
 
 # Machines that ES solves within the default budget (layered, ports reach 2 layers back).
 SIZES = {
@@ -68,16 +69,15 @@ def table(runs, tasks):
 
 def main(argv=None):
     import btype  # here, not at the top: pool workers import this module before their initializer runs
-    parser = argparse.ArgumentParser(prog="python -m experiments.search_table",
-                                     description=__doc__.splitlines()[0])
-    parser.add_argument("--tasks", nargs="+", default=list(SIZES), choices=list(SIZES))
-    parser.add_argument("--seeds", type=int, default=20)
-    parser.add_argument("--evaluations", type=int, default=10_000_000)
-    parser.add_argument("--method", default="es", choices=btype.trainers("search"))
-    parser.add_argument("--link", default="switch", choices=["switch", "turing"])
+    parser = parser_for("search-table", __doc__.splitlines()[0])
+    parser.add_argument("--tasks", nargs="+", default=list(SIZES), choices=list(SIZES), help="tasks (default all)")
+    parser.add_argument("--seeds", type=int, default=20, help="seeds per task (default 20)")
+    parser.add_argument("--evaluations", type=int, default=10_000_000, help="evaluations per run (default 1e7)")
+    parser.add_argument("--method", default="es", choices=btype.trainers("search"), help="search method (default es)")
+    parser.add_argument("--link", default="switch", choices=["switch", "turing"], help="link mode (default switch)")
     parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                         help="method option, e.g. --option lam=4 (value read as JSON when it parses)")
-    parser.add_argument("--workers", type=int, default=2, help="processes (default 2); 0: in this process")
+    parser.add_argument("--workers", type=workers_arg, default=2, help="processes (default 2); 0: in this process")
     parser.add_argument("--out", type=Path, default=Path("results/search_table"),
                         help="results directory; its runs/ makes the table resumable")
     args = parser.parse_args(argv)

@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import sys
 
-__all__ = ["cpu_name", "gpu_name", "machine_info", "versions"]
+__all__ = ["cpu_name", "gpu_name", "machine_info", "versions", "git_commit"]
 
 
 @functools.lru_cache(maxsize=None)
@@ -57,10 +57,33 @@ def machine_info() -> dict:
             "python": platform.python_version(), "host": platform.node(), "gpu": gpu_name()}
 
 
-def versions() -> dict:
-    """Versions of btype and of the numeric packages loaded in this process."""
+@functools.lru_cache(maxsize=None)
+def git_commit(directory=None) -> str | None:
+    """The short commit hash of the git checkout that holds the btype package (with
+    ``-dirty`` when its files differ from the commit), or None: no checkout, no git."""
     import btype
-    found = {"btype": btype.__version__}
+    where = directory or os.path.dirname(os.path.dirname(os.path.abspath(btype.__file__)))
+    try:
+        head = subprocess.run(["git", "-C", where, "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, timeout=10)
+        if head.returncode != 0 or not head.stdout.strip():
+            return None
+        status = subprocess.run(["git", "-C", where, "status", "--porcelain", "--untracked-files=no"],
+                                capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    dirty = "-dirty" if status.returncode == 0 and status.stdout.strip() else ""
+    return head.stdout.strip() + dirty
+
+
+def versions() -> dict:
+    """Versions of btype (and its git commit, where it runs from a checkout) and of the
+    numeric packages loaded in this process."""
+    from experiments.cli import version
+    found = {"btype": version()}
+    commit = git_commit()
+    if commit is not None:
+        found["git"] = commit
     for name in ("numpy", "numba", "torch"):
         module = sys.modules.get(name)
         if module is not None:

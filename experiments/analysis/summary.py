@@ -7,18 +7,14 @@ from pathlib import Path
 
 import numpy as np
 
-from . import stats
-from .plots import by_method, growth_of
+from btype._checks import check_int
+from experiments.analysis import stats
+from experiments.analysis.groups import by_method, natural_key
+from experiments.analysis.growth import growth_of
+from experiments.sweep.spec import task_size
 
 __all__ = ["final_value", "task_rows", "scaling_rows", "link_rows", "summary_markdown", "write_summary",
-           "natural_key", "network_text", "chosen_lines", "baseline_lines"]
-
-
-def natural_key(name: str):
-    """Sort key putting ``parity10`` after ``parity9``."""
-    head = name.rstrip("0123456789")
-    tail = name[len(head):]
-    return (head, int(tail) if tail else -1, name)
+           "network_text", "chosen_lines", "baseline_lines"]
 
 
 def final_value(run, key):
@@ -83,11 +79,10 @@ def scaling_rows(runs, *, axes=("evaluations", "gate_evals", "seconds"), n_boot=
     """Growth of cost-to-solve with input count per (task family, method, axis).
 
     Keys: ``family``, ``method``, ``axis``, ``inputs`` (the input counts), ``growth``
-    (:class:`~experiments.stats.Growth`, or None when fewer than two runs solved). Only
+    (:class:`~experiments.analysis.stats.Growth`, or None when fewer than two runs solved). Only
     families with two or more input counts, and runs whose header gives the input
     count, take part.
     """
-    from .plots import task_size
     families = {}
     for run in runs:
         size, inputs = task_size(run.task), run.header.get("task", {}).get("n_inputs")
@@ -227,6 +222,89 @@ def glance_lines(runs, rows) -> list[str]:
     return lines + [""]
 
 
+def _header_lines(runs, caption, command, view) -> list[str]:
+    budget = (runs[0].header.get("sweep", {}) if runs else {})
+    title, words = _VIEWS.get(view, (None, None))
+    lines = [f"# Sweep summary: {title.lower()}" if title else "# Sweep summary", ""]
+    if title:
+        lines += [f"**{title}**: {words}", ""]
+    if caption:
+        lines += [caption[0].upper() + caption[1:] + ".", ""]
+    if budget:
+        lines += [f"Preset `{budget.get('preset')}`, runs stopped by {budget.get('axis')} "
+                  f"(budget {budget.get('budget')} per run times the task's scale, or on solving).", ""]
+    if command:
+        lines += [f"Regenerate: `{command}`", ""]
+    return lines + ["Time and evaluations to solve are medians over seeds with 95% bootstrap intervals; "
+                    "runs that never solved count as not solved (censored), so a median is *not reached* "
+                    "when fewer than half the runs solved. Success intervals are Wilson intervals.", ""]
+
+
+def _task_lines(task, group, rows, references, gate_limit) -> list[str]:
+    machines = sorted({network_text(r) for r in group})
+    where = (f"{machines[0]}." if len(machines) == 1 else "Machines per method: " + "; ".join(
+        f"{m}: {network_text(next(r for r in group if r.method == m))}"
+        for m in sorted({r.method for r in group})) + ".")
+    lines = [f"## {task}", "", where, "",
+             "| method | solved | success rate (95% CI) | time to solve, s | evaluations to solve "
+             "| gate-evals to solve | final test accuracy, median (IQM) | stopped by "
+             "| pruned gates (depth), median of solved |"
+             + ("" if gate_limit is None else f" fit in {gate_limit:,} gates, pruned |"),
+             "|---|---|---|---|---|---|---|---|---|" + ("" if gate_limit is None else "---|")]
+    for row in rows:
+        fits = "" if gate_limit is None else (
+            f" {row['fits']}/{row['sized']} |" if row["sized"] else " – |")
+        s = row["success"]
+        lines.append(
+            f"| {row['method']} | {row['solved']}/{row['runs']} | {s.value:.0%} ({s.low:.0%}–{s.high:.0%}) "
+            f"| {_median_cell(row['seconds'], row['seconds_budget'])} "
+            f"| {_median_cell(row['evaluations'], row['evaluations_budget'])} "
+            f"| {_median_cell(row['gate_evals'], row['gate_evals_budget'])} "
+            f"| {_num(row['test_accuracy'])} ({_num(row['test_iqm'])}) "
+            f"| {', '.join(f'{k} {v}' for k, v in row['stop_reasons'].items())} "
+            f"| {_num(row['pruned_gates'])} ({_num(row['pruned_depth'])}) |{fits}")
+    return lines + baseline_lines(references) + [""]
+
+
+def _growth_lines(main, seed) -> list[str]:
+    scaling = scaling_rows(main, seed=seed)
+    if not scaling:
+        return []
+    lines = ["## Growth with input count", "",
+             "How many times the cost to solve grows per extra input: a log-linear fit with "
+             "unsolved runs censored where they stopped (maximum likelihood), 95% bootstrap "
+             "interval over runs resampled within each task.", "",
+             "| family | inputs | method | axis | growth per input (95% CI) | runs (unsolved) |",
+             "|---|---|---|---|---|---|"]
+    for row in scaling:
+        g = row["growth"]
+        cell = "–" if g is None else f"{g.factor.value:.3g}× ({g.factor.low:.3g}–{g.factor.high:.3g})"
+        runs_cell = "too few solved" if g is None else f"{g.n_runs} ({g.n_censored})"
+        lines.append(f"| {row['family']} | {', '.join(map(str, row['inputs']))} | {row['method']} "
+                     f"| {row['axis']} | {cell} | {runs_cell} |")
+    return lines + [""]
+
+
+def _link_lines(runs) -> list[str]:
+    link_tasks = sorted({r.task for r in runs if r.link != "switch"}, key=natural_key)
+    if not link_tasks:
+        return []
+    lines = ["## Link modes: switch against turing B-types", "",
+             "Same wiring and seeds. A turing-mode gate with both links modified computes "
+             "OR, a copy of one input, or 0, so a turing-mode B-type computes only ORs of its "
+             "inputs: no NOT, no AND, no parity.", "",
+             "| task | method | link | solved | success rate (95% CI) | final train fitness, "
+             "median | best |", "|---|---|---|---|---|---|---|"]
+    methods = {r.method for r in runs if r.link != "switch"}
+    for task in link_tasks:
+        for row in link_rows([r for r in runs if r.task == task and r.method in methods]):
+            s = row["success"]
+            lines.append(f"| {task} | {row['method']} | {row['link']} | {row['solved']}/{row['runs']} "
+                         f"| {s.value:.0%} ({s.low:.0%}–{s.high:.0%}) | {_num(row['train_fitness'])} "
+                         f"| {_num(row['best_train_fitness'])} |")
+    return lines + [""]
+
+
 def summary_markdown(runs, *, caption="", command="", n_boot=2000, seed=0, view=None,
                      chosen=None, gate_limit=None) -> str:
     """The whole summary: the view, one table per task (switch mode; the baselines of a
@@ -242,93 +320,22 @@ def summary_markdown(runs, *, caption="", command="", n_boot=2000, seed=0, view=
     runs = [r for r in runs if r.kind != "baseline"]
     main = [r for r in runs if r.link == "switch"]
     tasks = sorted({r.task for r in main}, key=natural_key)
-    budget = (runs[0].header.get("sweep", {}) if runs else {})
-    title, words = _VIEWS.get(view, (None, None))
-    lines = [f"# Sweep summary: {title.lower()}" if title else "# Sweep summary", ""]
-    if title:
-        lines += [f"**{title}**: {words}", ""]
-    if caption:
-        lines += [caption[0].upper() + caption[1:] + ".", ""]
-    if budget:
-        lines += [f"Preset `{budget.get('preset')}`, runs stopped by {budget.get('axis')} "
-                  f"(budget {budget.get('budget')} per run times the task's scale, or on solving).", ""]
-    if command:
-        lines += [f"Regenerate: `{command}`", ""]
-    lines += ["Time and evaluations to solve are medians over seeds with 95% bootstrap intervals; "
-              "runs that never solved count as not solved (censored), so a median is *not reached* "
-              "when fewer than half the runs solved. Success intervals are Wilson intervals.", ""]
+    lines = _header_lines(runs, caption, command, view)
     if chosen:
         lines += chosen_lines(chosen)
     rows = {task: task_rows([r for r in main if r.task == task], n_boot=n_boot, seed=seed,
                             gate_limit=gate_limit) for task in tasks}
     lines += glance_lines(main, rows)
     for task in tasks:
-        group = [r for r in main if r.task == task]
-        machines = sorted({network_text(r) for r in group})
-        where = (f"{machines[0]}." if len(machines) == 1 else "Machines per method: " + "; ".join(
-            f"{m}: {network_text(next(r for r in group if r.method == m))}"
-            for m in sorted({r.method for r in group})) + ".")
-        lines += [f"## {task}", "", where, "",
-                  "| method | solved | success rate (95% CI) | time to solve, s | evaluations to solve "
-                  "| gate-evals to solve | final test accuracy, median (IQM) | stopped by "
-                  "| pruned gates (depth), median of solved |"
-                  + ("" if gate_limit is None else f" fit in {gate_limit:,} gates, pruned |"),
-                  "|---|---|---|---|---|---|---|---|---|" + ("" if gate_limit is None else "---|")]
-        for row in rows[task]:
-            fits = "" if gate_limit is None else (
-                f" {row['fits']}/{row['sized']} |" if row["sized"] else " – |")
-            s = row["success"]
-            lines.append(
-                f"| {row['method']} | {row['solved']}/{row['runs']} | {s.value:.0%} ({s.low:.0%}–{s.high:.0%}) "
-                f"| {_median_cell(row['seconds'], row['seconds_budget'])} "
-                f"| {_median_cell(row['evaluations'], row['evaluations_budget'])} "
-                f"| {_median_cell(row['gate_evals'], row['gate_evals_budget'])} "
-                f"| {_num(row['test_accuracy'])} ({_num(row['test_iqm'])}) "
-                f"| {', '.join(f'{k} {v}' for k, v in row['stop_reasons'].items())} "
-                f"| {_num(row['pruned_gates'])} ({_num(row['pruned_depth'])}) |{fits}")
-        lines += baseline_lines([r for r in references if r.task == task])
-        lines.append("")
-    scaling = scaling_rows(main, seed=seed)
-    if scaling:
-        lines += ["## Growth with input count", "",
-                  "How many times the cost to solve grows per extra input: a log-linear fit with "
-                  "unsolved runs censored where they stopped (maximum likelihood), 95% bootstrap "
-                  "interval over runs resampled within each task.", "",
-                  "| family | inputs | method | axis | growth per input (95% CI) | runs (unsolved) |",
-                  "|---|---|---|---|---|---|"]
-        for row in scaling:
-            g = row["growth"]
-            cell = "–" if g is None else f"{g.factor.value:.3g}× ({g.factor.low:.3g}–{g.factor.high:.3g})"
-            runs_cell = "too few solved" if g is None else f"{g.n_runs} ({g.n_censored})"
-            lines.append(f"| {row['family']} | {', '.join(map(str, row['inputs']))} | {row['method']} "
-                         f"| {row['axis']} | {cell} | {runs_cell} |")
-        lines.append("")
-    link_tasks = sorted({r.task for r in runs if r.link != "switch"}, key=natural_key)
-    if link_tasks:
-        lines += ["## Link modes: switch against turing B-types", "",
-                  "Same wiring and seeds. A turing-mode gate with both links modified computes "
-                  "OR, a copy of one input, or 0, so a turing-mode B-type computes only ORs of its "
-                  "inputs: no NOT, no AND, no parity.", "",
-                  "| task | method | link | solved | success rate (95% CI) | final train fitness, "
-                  "median | best |", "|---|---|---|---|---|---|---|"]
-        methods = {r.method for r in runs if r.link != "switch"}
-        for task in link_tasks:
-            for row in link_rows([r for r in runs if r.task == task and r.method in methods]):
-                s = row["success"]
-                lines.append(f"| {task} | {row['method']} | {row['link']} | {row['solved']}/{row['runs']} "
-                             f"| {s.value:.0%} ({s.low:.0%}–{s.high:.0%}) | {_num(row['train_fitness'])} "
-                             f"| {_num(row['best_train_fitness'])} |")
-        lines.append("")
+        lines += _task_lines(task, [r for r in main if r.task == task], rows[task],
+                             [r for r in references if r.task == task], gate_limit)
+    lines += _growth_lines(main, seed) + _link_lines(runs)
     return "\n".join(lines)
 
 
 def check_gate_limit(value) -> int:
     """A gate limit: a whole number >= 1 (ValueError / TypeError naming it otherwise)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"gate_limit must be a whole number of gates, got {value!r}")
-    if value < 1:
-        raise ValueError(f"gate_limit must be >= 1, got {value!r}")
-    return int(value)
+    return check_int(value, "gate_limit", 1)
 
 
 def write_summary(runs, path, **kwargs) -> Path:
