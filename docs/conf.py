@@ -35,7 +35,7 @@ myst_enable_extensions = ["colon_fence", "deflist"]
 myst_heading_anchors = 3
 nb_execution_mode = "off"  # the tests run the notebooks; the build shows them as stored
 
-exclude_patterns = ["_build", "data", "bench_cgp", "**.ipynb_checkpoints", "Thumbs.db", ".DS_Store"]
+exclude_patterns = ["_build", "data", "**.ipynb_checkpoints", "Thumbs.db", ".DS_Store"]
 
 # API reference: autosummary writes one page per object from the numpydoc docstrings.
 autosummary_generate = True
