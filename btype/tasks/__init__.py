@@ -4,7 +4,9 @@
 ``btype.tasks.registry`` holds one line per family); the factories are also
 available directly.
 """
+from .arrays import from_arrays, split_rows
 from .base import Score, Task, classify
+from .binarize import Binarizer
 from .data import digits
 from .idx import read_idx
 from .images import FASHION_CLASSES, FASHION_DIR, MNIST_FILES, fashion, mnist
@@ -14,7 +16,7 @@ from .sequence import delay_xor, echo, stream_parity
 from .truth import (adder, adder_carry, alu, comparator, count_ones, decoder, even_parity,
                     identity_comparator, majority, multiplexer, multiplier, parity, truth_table_inputs)
 
-__all__ = ["Task", "Score", "classify", "get", "names", "parity", "majority", "multiplexer",
+__all__ = ["Task", "Score", "classify", "from_arrays", "split_rows", "Binarizer", "get", "names", "parity", "majority", "multiplexer",
            "adder", "multiplier", "comparator", "decoder", "even_parity", "adder_carry",
            "identity_comparator", "count_ones", "alu", "truth_table_inputs", "from_pla",
            "read_pla", "write_pla", "PLA", "PLAError", "digits", "mnist", "fashion", "read_idx",
