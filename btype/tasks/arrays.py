@@ -209,6 +209,10 @@ def from_arrays(X, y, *, X_test=None, y_test=None, test: float | None = None, va
     seed = check_seed(seed)
     if binarize is not None and not isinstance(binarize, Binarizer):
         raise TypeError(f"binarize must be a btype.tasks.Binarizer or None, got {binarize!r}")
+    if binarize is None:
+        X = _binary(X, "X", feature_names)
+        if X_test is not None:
+            X_test = _binary(X_test, "X_test", feature_names)
     kind = _kind(y, kind)
     classes = None
     if kind == "labels":
@@ -233,15 +237,7 @@ def from_arrays(X, y, *, X_test=None, y_test=None, test: float | None = None, va
             raise ValueError(f"classes {[classes[k] for k in missing]} have no training rows; use "
                              "smaller test/valid shares or more rows of them")
     if binarize is not None:
-        binarize = binarize.fit(X[train], feature_names=feature_names)
-        code = binarize.transform
-    else:
-        _nan_at(X, "X")
-        code = None
-        X = _binary(X, "X", feature_names)
-        if X_test is not None:
-            X_test = _binary(X_test, "X_test", feature_names)
-    if code is not None:
+        code = binarize.fit(X[train], feature_names=feature_names).transform
         parts = {k: code(X[rows]) for k, rows in (("train", train), ("test", held[0]), ("valid", held[1]))}
         if X_test is not None:
             parts["test"] = code(X_test)
