@@ -14,7 +14,8 @@ from .data import digits
 from .idx import read_idx
 from .mnist5k import mnist5k
 from .images import FASHION_CLASSES, FASHION_DIR, MNIST_FILES, fashion, mnist
-from .pla import PLA, PLAError, from_pla, read_pla, write_pla
+from .pla import PLA, PLAError, from_pla, read_pla
+from .pla_write import write_pla
 from .registry import get, names, register, unregister
 from .sequence import delay_xor, echo, stream_parity
 from .truth import (adder, adder_carry, alu, comparator, count_ones, decoder, even_parity,

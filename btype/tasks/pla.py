@@ -37,7 +37,7 @@ from .base import Task, check_int
 from ._conflicts import CONFLICTS, resolve_conflicts
 from ._io import DEFAULT_MAX_BYTES, opened, read_at_most
 
-__all__ = ["PLA", "PLAError", "read_pla", "from_pla", "write_pla", "DEFAULT_MAX_ROWS",
+__all__ = ["PLA", "PLAError", "read_pla", "from_pla", "DEFAULT_MAX_ROWS",
            "DEFAULT_MAX_CELLS"]
 
 #: Default limit on the number of rows a PLA may expand to.
@@ -405,39 +405,3 @@ def from_pla(train, test=None, valid=None, *, merge_valid: bool = False, as_clas
         task = task.as_classes(name=task.name)
     task.pla = tr
     return task
-
-
-def write_pla(path, X, Y, *, type: str = "fr", input_names=None, output_names=None) -> None:
-    """Write rows as a PLA file that :func:`read_pla` (and Espresso/ABC) read back.
-
-    Parameters
-    ----------
-    path : path
-    X : (S, n_inputs) bool
-    Y : (S, n_outputs) bool
-    type : ``"fr"`` (each row lists its outputs) or ``"f"`` (only rows' ON outputs count;
-        meant for complete truth tables).
-    input_names, output_names : sequences of str, optional (``.ilb``/``.ob``)
-    """
-    X, Y = np.asarray(X), np.asarray(Y)
-    if X.dtype != bool or Y.dtype != bool or X.ndim != 2 or Y.ndim != 2 or len(X) != len(Y):
-        raise ValueError(f"X and Y must be 2-D bool arrays with equal rows, got {X.dtype}{X.shape} "
-                         f"and {Y.dtype}{Y.shape}")
-    if type not in ("f", "fr"):
-        raise ValueError(f"type must be 'f' or 'fr', got {type!r}")
-    header = [f".i {X.shape[1]}", f".o {Y.shape[1]}"]
-    for key, names, count in ((".ilb", input_names, X.shape[1]), (".ob", output_names, Y.shape[1])):
-        if names is not None:
-            names = [str(n) for n in names]
-            if len(names) != count or any(not n or any(ch.isspace() for ch in n) for n in names):
-                raise ValueError(f"{key[1:]} names must be {count} non-empty names without spaces")
-            header.append(f"{key} {' '.join(names)}")
-    header += [f".p {len(X)}", f".type {type}"]
-    chars = np.frombuffer(b"01", np.uint8)
-    body = np.concatenate([chars[X.astype(np.uint8)], np.full((len(X), 1), ord(" "), np.uint8),
-                           chars[Y.astype(np.uint8)], np.full((len(X), 1), ord("\n"), np.uint8)],
-                          axis=1)
-    with open(path, "wb") as fh:
-        fh.write(("\n".join(header) + "\n").encode())
-        fh.write(body.tobytes())
-        fh.write(b".e\n")
