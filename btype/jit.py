@@ -24,7 +24,7 @@ import time
 import numba
 from numba.core import event
 
-__all__ = ["njit", "caching", "clear_cache", "cache_files", "NOTICE_AFTER"]
+__all__ = ["njit", "caching", "clear_cache", "cache_files", "notice", "NOTICE_AFTER"]
 
 #: Seconds of compiling after which the one-line notice is printed.
 NOTICE_AFTER = 2.0
@@ -136,5 +136,17 @@ def _notice_wanted() -> bool:
             and multiprocessing.parent_process() is None)
 
 
+_NOTICE = _CompileNotice(NOTICE_AFTER)
 if _notice_wanted():
-    event.register("numba:compile", _CompileNotice(NOTICE_AFTER))
+    event.register("numba:compile", _NOTICE)
+
+
+def notice() -> None:
+    """Print the compile notice now, unless this process has printed it already.
+
+    For a parent process whose workers will compile (their own notices are
+    silent): call it before starting them when :func:`cache_files` is empty.
+    Honours ``BTYPE_COMPILE_NOTICE=0`` and stays silent in worker processes.
+    """
+    if _notice_wanted():
+        _NOTICE.say()

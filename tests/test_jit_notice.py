@@ -79,3 +79,14 @@ def test_cache_files_found_under_numba_cache_dir(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     n, same, cleared, left = out.stdout.split()
     assert int(n) > 0 and same == "True" and cleared == "True" and left == "0", out.stdout
+
+
+def test_notice_function_prints_once():
+    code = "from btype import jit; jit.notice(); jit.notice()"
+    env = dict(os.environ)
+    env.pop("BTYPE_COMPILE_NOTICE", None)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stderr.count("btype: compiling Numba kernels on first use") == 1
+    env["BTYPE_COMPILE_NOTICE"] = "0"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stderr == ""
