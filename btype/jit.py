@@ -42,8 +42,6 @@ def njit(*args, **kwargs):
     """``numba.njit`` with ``cache`` honouring ``BTYPE_NO_CACHE``; use as ``@njit(...)`` or ``@njit``."""
     if kwargs.get("cache"):
         kwargs["cache"] = caching()
-    if os.environ.get("BTYPE_JIT_NOINLINE") == "1":
-        kwargs.pop("inline", None)
     return numba.njit(*args, **kwargs)
 
 

@@ -147,7 +147,7 @@ class Task:
 
     def __post_init__(self):
         if self.n_classes is not None:
-            self.n_classes = _check_int(self.n_classes, "Task n_classes", 2, MAX_CLASSES)
+            self.n_classes = _check_int(self.n_classes, "Task n_classes", 1, MAX_CLASSES)
         if self.steps is not None:
             self.steps = _check_int(self.steps, "Task steps", 1, MAX_STEPS)
         want_ndim = 2 if self.steps is None else 3
