@@ -113,6 +113,7 @@ def test_explicit_test_split():
     (np.zeros((10, 2), int), np.zeros(10, int), ValueError, "only one class"),
     (np.zeros((10, 2), int), np.array(["a", None] * 5, dtype=object), ValueError, "NaN"),
     (np.array([["a", "b"]] * 4), [0, 1, 0, 1], TypeError, "bool or 0/1"),
+    (np.zeros((4, 2), int), [0.5, 1.0, 0.0, 1.0], ValueError, "real values \\(e.g. 0.5\\)"),
 ])
 def test_from_arrays_errors(X, y, error, match):
     with pytest.raises(error, match=match):

@@ -132,6 +132,38 @@ def _kind(y, kind):
     return "boolean" if y.ndim == 2 or y.dtype == bool else "labels"
 
 
+def _test_split(X, y, X_test, y_test):
+    """The explicit test split as arrays, checked against the training data."""
+    if X_test is None or y_test is None:
+        raise ValueError("X_test and y_test must be given together")
+    X_test, _ = _array(X_test, "X_test")
+    y_test, _ = _array(y_test, "y_test")
+    _check_rows(X_test, y_test, "X_test", "y_test")
+    if X_test.shape[1] != X.shape[1]:
+        raise ValueError(f"X_test has {X_test.shape[1]} columns but X has {X.shape[1]}")
+    if y_test.shape[1:] != y.shape[1:]:
+        raise ValueError(f"y_test has shape {y_test.shape}, y {y.shape}: a different target width")
+    return X_test, y_test
+
+
+def _targets(y, y_test, kind, names):
+    """(y, y_test, classes, strata): labels as codes 0..K-1 or Boolean targets as (S, K) bool,
+    and the stratum of each row (its class, or its pattern of target bits)."""
+    if kind == "labels":
+        if y.ndim != 1:
+            raise ValueError(f"class labels must be one column, got y of shape {y.shape}")
+        if np.issubdtype(y.dtype, np.floating) and (np.isfinite(y) & (y != np.round(y))).any():
+            value = y[np.isfinite(y) & (y != np.round(y))][0].item()
+            raise ValueError(f"y holds real values (e.g. {value!r}); give class labels or 0/1 targets")
+        y, y_test, classes = _labels(y, y_test)
+        return y, y_test, classes, y
+    y = _binary(y.reshape(len(y), -1), "y", names)
+    if y_test is not None:
+        y_test = _binary(y_test.reshape(len(y_test), -1), "y_test", names)
+    strata = np.unique(y, axis=0, return_inverse=True)[1].ravel() if len(y) else np.zeros(0, np.int64)
+    return y, y_test, None, strata
+
+
 def _check_rows(X, y, what_x, what_y):
     if X.ndim != 2:
         raise ValueError(f"{what_x} must be 2-dimensional (samples, features), got shape {X.shape}")
@@ -186,20 +218,14 @@ def from_arrays(X, y, *, X_test=None, y_test=None, test: float | None = None, va
     """
     from .binarize import Binarizer
 
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"name must be a non-empty str, got {name!r}")
     X, feature_names = _array(X, "X")
     y, target_names = _array(y, "y")
     _check_rows(X, y, "X", "y")
     explicit = X_test is not None or y_test is not None
     if explicit:
-        if X_test is None or y_test is None:
-            raise ValueError("X_test and y_test must be given together")
-        X_test, _ = _array(X_test, "X_test")
-        y_test, _ = _array(y_test, "y_test")
-        _check_rows(X_test, y_test, "X_test", "y_test")
-        if X_test.shape[1] != X.shape[1]:
-            raise ValueError(f"X_test has {X_test.shape[1]} columns but X has {X.shape[1]}")
-        if y_test.shape[1:] != y.shape[1:]:
-            raise ValueError(f"y_test has shape {y_test.shape}, y {y.shape}: a different target width")
+        X_test, y_test = _test_split(X, y, X_test, y_test)
     test = (0.0 if explicit else 0.2) if test is None else check_fraction(test, "test")
     if explicit and test:
         raise ValueError(f"give X_test/y_test or test=, not both (got test={test})")
@@ -213,18 +239,7 @@ def from_arrays(X, y, *, X_test=None, y_test=None, test: float | None = None, va
         X = _binary(X, "X", feature_names)
         if X_test is not None:
             X_test = _binary(X_test, "X_test", feature_names)
-    kind = _kind(y, kind)
-    classes = None
-    if kind == "labels":
-        if y.ndim != 1:
-            raise ValueError(f"class labels must be one column, got y of shape {y.shape}")
-        y, y_test, classes = _labels(y, y_test)
-        strata = y
-    else:
-        y = _binary(y.reshape(len(y), -1), "y", target_names)
-        if y_test is not None:
-            y_test = _binary(y_test.reshape(len(y_test), -1), "y_test", target_names)
-        strata = np.unique(y, axis=0, return_inverse=True)[1].ravel() if len(y) else y[:, :0]
+    y, y_test, classes, strata = _targets(y, y_test, _kind(y, kind), target_names)
     train, *held = split_rows(strata, (test, valid), seed)
     for part, fraction, what in ((held[0], test, "test"), (held[1], valid, "validation")):
         if fraction and not len(part):
