@@ -8,7 +8,6 @@ import sys
 import numba
 from numba.core import event
 
-import btype
 from btype import jit
 
 
