@@ -186,9 +186,10 @@ def get(name: str, **kwargs) -> Task:
     ----------
     name : str
         e.g. ``"parity5"``, ``"epar8"``, ``"mux11"``, ``"addc4"``, ``"digits"``,
-        ``"digits-3v8"``, ``"fashion14-0v6"``, ``"mnist3v7"``, ``"stream_parity8"``.
-        See :func:`names` and the error message for an unknown name for the
-        full list of patterns.
+        ``"digits-3v8"``, ``"fashion14-0v6"``, ``"mnist3v7"``, ``"mnist5k-3v7"``,
+        ``"stream_parity8"``, or a name given to :func:`register`. See
+        :func:`names` and the error message for an unknown name for the full
+        list of patterns.
     **kwargs
         Passed to the task's factory (e.g. ``seed=`` for digits and clocked
         tasks, ``directory=`` for MNIST, ``valid=`` for data sets). Truth tables
