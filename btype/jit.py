@@ -2,7 +2,8 @@
 
 Every kernel of btype and sgd is compiled through :func:`njit`, which passes its
 arguments on to ``numba.njit`` but turns ``cache=True`` off when the environment
-variable ``BTYPE_NO_CACHE=1`` is set before the kernels' modules are imported.
+variable ``BTYPE_NO_CACHE=1`` is set before the kernels' modules are imported
+(and ``inline="always"`` off when ``BTYPE_JIT_INLINE=0`` is, see :func:`inlining`).
 Kernels compile lazily, on their first call with each type signature, so a
 process compiles only what it uses. Cached kernels live in the ``__pycache__``
 folders of the packages (or under ``NUMBA_CACHE_DIR`` where it is set), so later
@@ -24,7 +25,7 @@ import time
 import numba
 from numba.core import event
 
-__all__ = ["njit", "caching", "clear_cache", "cache_files", "notice", "NOTICE_AFTER"]
+__all__ = ["njit", "caching", "inlining", "clear_cache", "cache_files", "notice", "NOTICE_AFTER"]
 
 #: Seconds of compiling after which the one-line notice is printed.
 NOTICE_AFTER = 2.0
@@ -38,10 +39,21 @@ def caching() -> bool:
     return os.environ.get("BTYPE_NO_CACHE", "0") in ("", "0")
 
 
+def inlining() -> bool:
+    """Whether ``inline="always"`` kernels are inlined into their callers by Numba (False when
+    ``BTYPE_JIT_INLINE=0``: each is then compiled once as a function of its own and LLVM decides;
+    the search kernels then compile in less time). The cache does not record the choice: clear
+    it (:func:`clear_cache`) after changing the variable."""
+    return os.environ.get("BTYPE_JIT_INLINE", "1") not in ("0", "")
+
+
 def njit(*args, **kwargs):
-    """``numba.njit`` with ``cache`` honouring ``BTYPE_NO_CACHE``; use as ``@njit(...)`` or ``@njit``."""
+    """``numba.njit`` with ``cache`` honouring ``BTYPE_NO_CACHE`` and ``inline`` honouring
+    ``BTYPE_JIT_INLINE``; use as ``@njit(...)`` or ``@njit``."""
     if kwargs.get("cache"):
         kwargs["cache"] = caching()
+    if kwargs.get("inline") == "always" and not inlining():
+        del kwargs["inline"]
     return numba.njit(*args, **kwargs)
 
 
