@@ -41,9 +41,10 @@ def caching() -> bool:
 
 def inlining() -> bool:
     """Whether ``inline="always"`` kernels are inlined into their callers by Numba (False when
-    ``BTYPE_JIT_INLINE=0``: each is then compiled once as a function of its own and LLVM decides;
-    the search kernels then compile in less time). The cache does not record the choice: clear
-    it (:func:`clear_cache`) after changing the variable."""
+    ``BTYPE_JIT_INLINE=0``: each is then compiled once as a function of its own and LLVM decides).
+    A trade: without inlining the search kernels compile in less time but the searches run
+    slower, so it suits short interactive sessions, not benchmarks. The cache does not record
+    the choice: clear it (:func:`clear_cache`) after changing the variable."""
     return os.environ.get("BTYPE_JIT_INLINE", "1") not in ("0", "")
 
 
