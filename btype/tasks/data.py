@@ -13,6 +13,7 @@ import numbers
 
 import numpy as np
 
+from .arrays import split_rows
 from .base import Task, check_int
 
 __all__ = ["digits"]
@@ -83,21 +84,18 @@ def check_fraction(value, name):
 
 
 def hold_out(X, y, fraction, seed):
-    """(X_train, y_train, X_valid, y_valid): ``fraction`` of each class's rows held out at random.
+    """(X_train, y_train, X_valid, y_valid): ``fraction`` of each class's rows held out at random
+    (:func:`btype.tasks.split_rows`).
 
     With ``fraction`` 0 the validation arrays are None. Rows keep their order within each split.
     """
     if fraction == 0:
         return X, y, None, None
-    rng = np.random.default_rng(seed)
-    valid = np.zeros(len(y), dtype=bool)
-    for label in np.unique(y):
-        rows = np.flatnonzero(y == label)
-        valid[rng.permutation(rows)[: int(round(fraction * len(rows)))]] = True
-    if valid.all() or not valid.any():
-        raise ValueError(f"valid={fraction} leaves {'no training' if valid.all() else 'no validation'} "
+    train, valid = split_rows(y, (fraction,), seed)
+    if not len(train) or not len(valid):
+        raise ValueError(f"valid={fraction} leaves {'no training' if not len(train) else 'no validation'} "
                          f"rows of {len(y)}")
-    return X[~valid], y[~valid], X[valid], y[valid]
+    return X[train], y[train], X[valid], y[valid]
 
 
 def digits(*, threshold: int | None = None, levels: int | None = None, classes=None,

@@ -32,10 +32,12 @@ from pathlib import Path
 
 import numpy as np
 
+from .._checks import check_choice
 from .base import Task, check_int
+from ._conflicts import CONFLICTS, resolve_conflicts
 from ._io import DEFAULT_MAX_BYTES, opened, read_at_most
 
-__all__ = ["PLA", "PLAError", "read_pla", "from_pla", "write_pla", "DEFAULT_MAX_ROWS",
+__all__ = ["PLA", "PLAError", "read_pla", "from_pla", "DEFAULT_MAX_ROWS",
            "DEFAULT_MAX_CELLS"]
 
 #: Default limit on the number of rows a PLA may expand to.
@@ -64,6 +66,8 @@ class PLA:
     type : str, ``"f"``, ``"fd"`` or ``"fr"``
     input_names, output_names : tuple of str, from ``.ilb``/``.ob`` (empty if absent)
     n_cubes : int, product terms listed in the file
+    n_conflicts : int, input rows (type fr) listed with both output values and resolved by
+        ``conflicts=`` (0 when there were none)
     """
 
     X: np.ndarray
@@ -73,6 +77,7 @@ class PLA:
     input_names: tuple
     output_names: tuple
     n_cubes: int
+    n_conflicts: int = 0
 
 
 def _fail(path, lineno, message):
@@ -182,8 +187,9 @@ def _check_size(path, line, rows, head, max_rows, max_cells, what):
                           "max_cells= to read_pla/from_pla to read it")
 
 
-def _expand_listed(ins, outs, limits, path, head, linenos):
-    """fr: the listed rows, cubes with '-' expanded in file order; rows set to both 1 and 0 refused."""
+def _expand_listed(ins, outs, limits, path, head, linenos, conflicts):
+    """fr: the listed rows, cubes with '-' expanded in file order; rows set to both 1 and 0 resolved
+    by ``conflicts`` (:func:`resolve_conflicts`). Returns (X, O, conflicting input rows)."""
     dashes = ins == _DASH
     n_dashes = dashes.sum(axis=1)
     if n_dashes.max(initial=0) < 32:  # under 2**31 cubes of under 2**32 rows: int64 cannot wrap
@@ -200,34 +206,24 @@ def _expand_listed(ins, outs, limits, path, head, linenos):
         # Expansion number k sets the d-th don't-care column to bit d of k.
         X[starts[j]:starts[j] + counts[j], cols] = ((k[:, None] >> np.arange(len(cols))) & 1) == 1
     O = np.repeat(outs, counts, axis=0)
-    _refuse_conflicts(path, X, O, np.repeat(np.arange(len(ins)), counts), linenos)
-    return X, O
+    return resolve_conflicts(X, O, conflicts,
+                             _refuser(path, X, O, np.repeat(np.arange(len(ins)), counts), linenos))
 
 
-def _refuse_conflicts(path, X, O, cube_of, linenos):
-    """Espresso refuses an fr file that puts one row in both the ON- and the OFF-set of an output."""
-    on, off = O == _ONE, O == _ZERO
-    if not (on.any() and off.any()):
-        return
-    _, row_id = np.unique(np.packbits(X, axis=1), axis=0, return_inverse=True)
-    row_id = row_id.ravel()
-    seen_on = np.zeros((row_id.max() + 1, O.shape[1]), dtype=bool)
-    seen_off = np.zeros_like(seen_on)
-    r, c = np.nonzero(on)
-    seen_on[row_id[r], c] = True
-    r, c = np.nonzero(off)
-    seen_off[row_id[r], c] = True
-    clash = np.argwhere(seen_on & seen_off)
-    if len(clash):
-        key, out = clash[0]
-        rows = np.flatnonzero(row_id == key)
-        one = linenos[cube_of[rows[on[rows, out]][0]]]
-        zero = linenos[cube_of[rows[off[rows, out]][0]]]
+def _refuser(path, X, O, cube_of, linenos):
+    """The error for a type fr row listed in both the ON- and the OFF-set of an output, naming both lines."""
+    def refuse(rows, out):
+        one = linenos[cube_of[rows[O[rows, out] == _ONE][0]]]
+        zero = linenos[cube_of[rows[O[rows, out] == _ZERO][0]]]
         bits = "".join("01"[int(v)] for v in X[rows[0]])
         first, second = sorted((one, zero))
-        _fail(path, second, f"input row {bits} has output {out + 1} = {int(second == one)} here but "
-                            f"{int(first == one)} on line {first}; a type fr file must not list a row "
-                            "in both the ON- and the OFF-set")
+        error = PLAError(f"{path}:{second}: input row {bits} has output {out + 1} = "
+                         f"{int(second == one)} here but {int(first == one)} on line {first}; a type "
+                         "fr file must not list a row in both the ON- and the OFF-set")
+        if hasattr(error, "add_note"):  # Python 3.11+: shown under the message in a traceback
+            error.add_note("for noisy data, read it with conflicts='majority' or conflicts='drop'")
+        raise error
+    return refuse
 
 
 def _mark_cubes(table, ins, marks):
@@ -250,7 +246,7 @@ def _mark_cubes(table, ins, marks):
 
 
 def read_pla(path, *, max_rows: int = DEFAULT_MAX_ROWS, max_cells: int = DEFAULT_MAX_CELLS,
-             max_bytes: int = DEFAULT_MAX_BYTES) -> PLA:
+             max_bytes: int = DEFAULT_MAX_BYTES, conflicts: str = "error") -> PLA:
     """Read an Espresso PLA file (optionally gzipped) into rows; see the module docstring.
 
     Parameters
@@ -264,6 +260,13 @@ def read_pla(path, *, max_rows: int = DEFAULT_MAX_ROWS, max_cells: int = DEFAULT
         that many bytes. Checked from the declared sizes before allocating.
     max_bytes : int
         Refuse files larger than this (after decompression for ``.gz``).
+    conflicts : {"error", "majority", "drop"}
+        What to do with an input row that a type ``fr`` file lists with output
+        1 on one line and 0 on another (noisy data): ``"error"`` refuses the
+        file naming both lines; ``"majority"`` gives each such output the value
+        most of the row's lines give (a tie: the value listed first), on every
+        line of the row; ``"drop"`` removes all lines of a row that has a
+        conflict on any output. ``PLA.n_conflicts`` counts the rows concerned.
 
     Returns
     -------
@@ -278,6 +281,7 @@ def read_pla(path, *, max_rows: int = DEFAULT_MAX_ROWS, max_cells: int = DEFAULT
     max_rows = check_int(max_rows, "max_rows", 1, 1 << 40)
     max_cells = check_int(max_cells, "max_cells", 1, 1 << 46)
     max_bytes = check_int(max_bytes, "max_bytes", 1, 1 << 46)
+    check_choice(conflicts, "conflicts", CONFLICTS)
     head, cubes, linenos = _read_lines(path, max_bytes)
     n_i, kind = head["i"], head.get("type", "fd")
     if kind != "fr":
@@ -288,7 +292,8 @@ def read_pla(path, *, max_rows: int = DEFAULT_MAX_ROWS, max_cells: int = DEFAULT
     M = _cube_matrix(path, head, cubes, linenos)
     ins, outs = M[:, :n_i], M[:, n_i:]
     if kind == "fr":
-        X, O = _expand_listed(ins, outs, (max_rows, max_cells), path, head, linenos)
+        X, O, n_conflicts = _expand_listed(ins, outs, (max_rows, max_cells), path, head, linenos,
+                                           conflicts)
         care = (O == _ZERO) | (O == _ONE)
         Y = O == _ONE
     else:
@@ -306,7 +311,8 @@ def read_pla(path, *, max_rows: int = DEFAULT_MAX_ROWS, max_cells: int = DEFAULT
     if len(X) == 0:
         _fail(path, head["n_lines"], f"type {kind} file specifies no rows (every output of every "
                                      "row is unspecified or don't-care)")
-    return PLA(X, Y, care, kind, head.get(".ilb", ()), head.get(".ob", ()), len(cubes))
+    return PLA(X, Y, care, kind, head.get(".ilb", ()), head.get(".ob", ()), len(cubes),
+               n_conflicts if kind == "fr" else 0)
 
 
 def _split_name(path):
@@ -319,7 +325,7 @@ def _split_name(path):
 
 def from_pla(train, test=None, valid=None, *, merge_valid: bool = False, as_classes: bool = False,
              balanced: bool = False, max_rows: int = DEFAULT_MAX_ROWS, max_cells: int = DEFAULT_MAX_CELLS,
-             max_bytes: int = DEFAULT_MAX_BYTES, name: str | None = None) -> Task:
+             max_bytes: int = DEFAULT_MAX_BYTES, conflicts: str = "error", name: str | None = None) -> Task:
     """A Boolean task from PLA files (learning-from-examples benchmarks and truth tables).
 
     Parameters
@@ -346,6 +352,10 @@ def from_pla(train, test=None, valid=None, *, merge_valid: bool = False, as_clas
         trap for search. Not with ``as_classes``.
     max_rows, max_cells, max_bytes : int
         Limits for each file, see :func:`read_pla`.
+    conflicts : {"error", "majority", "drop"}
+        Rows of a type ``fr`` file listed with both output values (noisy data),
+        in every file: refused, set to the majority of their lines, or dropped
+        (see :func:`read_pla`).
     name : str, optional
         Task name; default the train file's name without ``.gz``, ``.pla`` and
         ``.train`` (``ex03.train.pla`` gives ``ex03``).
@@ -359,7 +369,7 @@ def from_pla(train, test=None, valid=None, *, merge_valid: bool = False, as_clas
     for flag, value in (("merge_valid", merge_valid), ("as_classes", as_classes), ("balanced", balanced)):
         if not isinstance(value, (bool, np.bool_)):
             raise TypeError(f"{flag} must be a bool, got {value!r}")
-    limits = dict(max_rows=max_rows, max_cells=max_cells, max_bytes=max_bytes)
+    limits = dict(max_rows=max_rows, max_cells=max_cells, max_bytes=max_bytes, conflicts=conflicts)
     tr = read_pla(train, **limits)
     parts = {}
     for key, path in (("test", test), ("valid", valid)):
@@ -388,45 +398,10 @@ def from_pla(train, test=None, valid=None, *, merge_valid: bool = False, as_clas
         raise ValueError("balanced=True is for Boolean tasks; as_classes makes a 2-class task")
     task = Task(name if name is not None else _split_name(train), X_train, Y_train, held.X, held.Y,
                 description=f"PLA type {tr.type}, {tr.X.shape[1]} inputs, {tr.Y.shape[1]} outputs "
-                            f"({', '.join(sources)})",
+                            f"({', '.join(sources)})"
+                            + (f"; {tr.n_conflicts} conflicting rows: {conflicts}" if tr.n_conflicts else ""),
                 X_valid=X_valid, Y_valid=Y_valid, balanced=balanced)
     if as_classes:
         task = task.as_classes(name=task.name)
     task.pla = tr
     return task
-
-
-def write_pla(path, X, Y, *, type: str = "fr", input_names=None, output_names=None) -> None:
-    """Write rows as a PLA file that :func:`read_pla` (and Espresso/ABC) read back.
-
-    Parameters
-    ----------
-    path : path
-    X : (S, n_inputs) bool
-    Y : (S, n_outputs) bool
-    type : ``"fr"`` (each row lists its outputs) or ``"f"`` (only rows' ON outputs count;
-        meant for complete truth tables).
-    input_names, output_names : sequences of str, optional (``.ilb``/``.ob``)
-    """
-    X, Y = np.asarray(X), np.asarray(Y)
-    if X.dtype != bool or Y.dtype != bool or X.ndim != 2 or Y.ndim != 2 or len(X) != len(Y):
-        raise ValueError(f"X and Y must be 2-D bool arrays with equal rows, got {X.dtype}{X.shape} "
-                         f"and {Y.dtype}{Y.shape}")
-    if type not in ("f", "fr"):
-        raise ValueError(f"type must be 'f' or 'fr', got {type!r}")
-    header = [f".i {X.shape[1]}", f".o {Y.shape[1]}"]
-    for key, names, count in ((".ilb", input_names, X.shape[1]), (".ob", output_names, Y.shape[1])):
-        if names is not None:
-            names = [str(n) for n in names]
-            if len(names) != count or any(not n or any(ch.isspace() for ch in n) for n in names):
-                raise ValueError(f"{key[1:]} names must be {count} non-empty names without spaces")
-            header.append(f"{key} {' '.join(names)}")
-    header += [f".p {len(X)}", f".type {type}"]
-    chars = np.frombuffer(b"01", np.uint8)
-    body = np.concatenate([chars[X.astype(np.uint8)], np.full((len(X), 1), ord(" "), np.uint8),
-                           chars[Y.astype(np.uint8)], np.full((len(X), 1), ord("\n"), np.uint8)],
-                          axis=1)
-    with open(path, "wb") as fh:
-        fh.write(("\n".join(header) + "\n").encode())
-        fh.write(body.tobytes())
-        fh.write(b".e\n")

