@@ -46,7 +46,7 @@ def version() -> str:
         return str(btype.__version__)
     except (ImportError, AttributeError):
         from importlib import metadata
-        for name in ("btype", "btype-machines"):
+        for name in ("turing-btype",):
             try:
                 return metadata.version(name)
             except metadata.PackageNotFoundError:
