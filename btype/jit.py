@@ -8,6 +8,10 @@ Kernels compile lazily, on their first call with each type signature, so a
 process compiles only what it uses. Cached kernels live in the ``__pycache__``
 folders of the packages (or under ``NUMBA_CACHE_DIR`` where it is set), so later
 processes load them in a fraction of a second; :func:`clear_cache` deletes them.
+Numba checks a cached kernel against its own source file only, not against the
+files of the kernels it calls (and inlines), so a cache written by other sources
+could load stale code after an update: the cache carries a digest of every kernel
+source of the two packages and is cleared when they change (:func:`check_cache`).
 
 When compiling in a process has taken more than :data:`NOTICE_AFTER` seconds,
 one line on stderr says so (once per process; never in a worker process that
@@ -15,6 +19,7 @@ one line on stderr says so (once per process; never in a worker process that
 """
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
 import pathlib
@@ -25,7 +30,8 @@ import time
 import numba
 from numba.core import event
 
-__all__ = ["njit", "caching", "inlining", "clear_cache", "cache_files", "notice", "NOTICE_AFTER"]
+__all__ = ["njit", "caching", "inlining", "clear_cache", "cache_files", "check_cache", "notice",
+           "NOTICE_AFTER"]
 
 #: Seconds of compiling after which the one-line notice is printed.
 NOTICE_AFTER = 2.0
@@ -84,6 +90,43 @@ def clear_cache() -> int:
     for path in files:
         path.unlink(missing_ok=True)
     return len(files)
+
+
+_STAMP = "btype-kernel-sources.sha256"
+
+
+def _sources_digest() -> str:
+    """A digest of every module of btype and sgd that declares a kernel (path and contents)."""
+    digest = hashlib.sha256()
+    for pkg in _PACKAGES:
+        for path in sorted((_ROOT / pkg).rglob("*.py")):
+            text = path.read_bytes()
+            if b"njit" in text:
+                digest.update(str(path.relative_to(_ROOT)).encode() + b"\0" + text + b"\0")
+    return digest.hexdigest()
+
+
+def check_cache() -> bool:
+    """Clear the kernel cache if it was written by other kernel sources; True if it was cleared.
+
+    Runs once when btype is imported. The digest lives beside the first cache folder; a
+    folder that cannot be written leaves the cache as it is (Numba then checks what it can).
+    """
+    if not caching():
+        return False
+    try:
+        want = _sources_digest()
+        stamp = _cache_dirs()[0] / _STAMP
+        if stamp.is_file() and stamp.read_text().strip() == want:
+            return False
+        cleared = clear_cache() > 0
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        tmp = stamp.with_name(f"{_STAMP}.{os.getpid()}.tmp")
+        tmp.write_text(want + "\n")
+        os.replace(tmp, stamp)
+        return cleared
+    except OSError:
+        return False
 
 
 class _CompileNotice(event.Listener):
@@ -161,3 +204,6 @@ def notice() -> None:
     """
     if _notice_wanted():
         _NOTICE.say()
+
+
+check_cache()

@@ -89,3 +89,20 @@ def test_notice_function_prints_once():
     env["BTYPE_COMPILE_NOTICE"] = "0"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stderr == ""
+
+
+def test_cache_written_by_other_kernel_sources_is_cleared(tmp_path, monkeypatch):
+    """A cache whose digest of the kernel sources differs is cleared once, then kept."""
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    folder = jit._cache_dirs()[0]
+    folder.mkdir(parents=True)
+    stale = folder / "kernels.some_kernel-1.py311.nbi"
+    stale.write_bytes(b"stale")
+    (folder / jit._STAMP).write_text("a digest of other sources\n")
+    assert jit.check_cache() is True
+    assert not stale.exists()
+    assert (folder / jit._STAMP).read_text().strip() == jit._sources_digest()
+    kept = folder / "kernels.some_kernel-2.py311.nbi"
+    kept.write_bytes(b"fresh")
+    assert jit.check_cache() is False
+    assert kept.exists()
