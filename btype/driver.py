@@ -33,7 +33,7 @@ from . import checkpoint as _checkpoint
 from ._checks import MAX_COUNT
 from .train import RECORD_FIELDS, Budget, TrainResult
 
-__all__ = ["Trainer", "StopRun", "Checkpoint", "drive", "next_point", "CHUNK_SECONDS"]
+__all__ = ["Trainer", "StopRun", "Checkpoint", "drive", "next_point", "check_trace", "CHUNK_SECONDS"]
 
 #: About how long a trainer's ``advance`` runs before the driver looks at the clock again.
 CHUNK_SECONDS = 0.1
@@ -284,7 +284,7 @@ class _Drive:
                 reason = "interrupted"
         return reason
 
-    def run(self, progress, resume) -> TrainResult:
+    def run(self, progress, resume, warn) -> TrainResult:
         t = self.t
         if resume and self.checkpoint is not None and self.checkpoint.exists():
             self.restore(extend=resume == "extend")
@@ -305,11 +305,12 @@ class _Drive:
                 bar.close()
             self.elapsed = self.clock()
             if not stopped:
-                self.close(reason, whole)
-        return self.finish(reason)
+                reason = self.close(reason, whole)
+        return self.finish(reason, warn)
 
     def close(self, reason, whole):
-        """Save (a whole state only), then the closing record where the counters moved on."""
+        """Save (a whole state only), then the closing record where the counters moved on.
+        Returns the stop reason (the trainer's own if it stops the run meanwhile)."""
         try:
             if whole:
                 self.save()
@@ -318,15 +319,16 @@ class _Drive:
             if last is None or (last["evaluations"], last["step"], last["gate_evals"]) != (
                     now["evaluations"], now["steps"], now["gate_evals"]):
                 self.make_record(notify=reason != "interrupted")   # after Ctrl-C, no more user code
-        except StopRun:
-            pass
+        except StopRun as stop:
+            return reason if reason == "interrupted" else stop.reason
+        return reason
 
-    def finish(self, reason) -> TrainResult:
+    def finish(self, reason, warn=True) -> TrainResult:
         result = self.t.result(self.trace, reason)
         key = self.t.key
         figures = [rec[key] for rec in self.trace if rec.get(key) is not None]
         result.learned = bool(figures) and max(figures) > figures[0]
-        if not result.learned and reason == "plateau":
+        if warn and not result.learned and reason == "plateau":
             warnings.warn(f"{self.t.name} on {self.t.task.name} stopped by the plateau rule at step "
                           f"{self.trace[-1]['step']} without bettering its starting machine "
                           f"({key} {figures[0] if figures else None}): it returns an untrained machine",
@@ -335,7 +337,7 @@ class _Drive:
 
 
 def drive(trainer, *, schedule, progress=False, callback=None, checkpoint=None, resume=False,
-          checkpoint_seconds=60.0) -> TrainResult:
+          checkpoint_seconds=60.0, warn_untrained=True) -> TrainResult:
     """Run ``trainer`` until its budget, target, plateau rule, callback or Ctrl-C stops it.
 
     Parameters
@@ -355,27 +357,30 @@ def drive(trainer, *, schedule, progress=False, callback=None, checkpoint=None, 
         least the checkpoint's, the target and plateau rule the same).
     checkpoint_seconds : float
         Save at least this often between records.
+    warn_untrained : bool
+        Warn when the plateau rule stops a run that never bettered its starting machine
+        (off for a phase that hands over to another).
 
     Returns
     -------
     TrainResult
         ``trainer.result``, with ``learned``.
     """
-    return _Drive(trainer, schedule, callback, checkpoint, checkpoint_seconds).run(progress, resume)
+    return _Drive(trainer, schedule, callback, checkpoint, checkpoint_seconds).run(progress, resume, warn_untrained)
 
 
 def _bad(path, what):
     return ValueError(f"checkpoint {path!r} holds an inconsistent state: {what}")
 
 
-def _checked_meta(meta, path, trainer) -> tuple:
-    """(trace, elapsed, next_record) of a checkpoint's meta, checked."""
-    trace = meta.get("trace")
+def check_trace(trace, path, method, seed, name="trace") -> list:
+    """A checkpoint's records, checked: a non-empty list of records of ``method`` and ``seed``
+    with the fields every record has, their counters whole numbers. ValueError naming ``path``."""
     if not isinstance(trace, list) or not trace or not all(isinstance(r, dict) for r in trace):
-        raise _bad(path, "trace is not a non-empty list of records")
+        raise _bad(path, f"{name} is not a non-empty list of records")
     for rec in trace:
         missing = [k for k in RECORD_FIELDS if k not in rec]
-        if missing or rec["method"] != trainer.name or rec["seed"] != trainer.seed:
+        if missing or rec["method"] != method or rec["seed"] != seed:
             raise _bad(path, f"a record lacks {missing} or is of another method or seed: {rec!r}")
         f = rec["train_fitness"]
         if isinstance(f, bool) or not isinstance(f, (int, float)) or not 0 <= f <= 1:
@@ -383,6 +388,12 @@ def _checked_meta(meta, path, trainer) -> tuple:
         for key in ("step", "evaluations", "gate_evals"):
             if isinstance(rec[key], bool) or not isinstance(rec[key], int) or not 0 <= rec[key] <= MAX_COUNT:
                 raise _bad(path, f"a record's {key} is {rec[key]!r}")
+    return trace
+
+
+def _checked_meta(meta, path, trainer) -> tuple:
+    """(trace, elapsed, next_record) of a checkpoint's meta, checked."""
+    trace = check_trace(meta.get("trace"), path, trainer.name, trainer.seed)
     elapsed = meta.get("elapsed")
     if isinstance(elapsed, bool) or not isinstance(elapsed, (int, float)) or not (
             math.isfinite(elapsed) and elapsed >= 0):
