@@ -13,7 +13,7 @@ from ._checks import MAX_COUNT, MAX_SEED, check_bool, check_callable, check_path
 from .network import Network
 
 __all__ = ["Budget", "TrainResult", "make_record", "check_train_args", "RECORD_FIELDS",
-           "STOP_REASONS", "MAX_COUNT", "MAX_SEED", "check_seed", "COUNTS", "LIMITS", "PLATEAU_SHARE",
+           "STOP_REASONS", "MAX_COUNT", "MAX_SEED", "check_seed", "check_known_options", "COUNTS", "LIMITS", "PLATEAU_SHARE",
            "RESUME_MODES"]
 
 # The fields every record has, in this order; trainers may add more after them.
@@ -331,3 +331,11 @@ def check_train_args(net, task, budget=None, seed=0, progress=True, *, callback=
     if len(task.X_train) == 0:
         raise ValueError(f"task {task.name!r} has no training rows")
     return seed, checkpoint_path
+
+
+def check_known_options(options, valid, who) -> None:
+    """TypeError naming the unknown ones among ``options`` and listing the ``valid`` ones;
+    ``who`` is the trainer (its registry name), so every trainer words it the same way."""
+    unknown = sorted(set(options) - set(valid))
+    if unknown:
+        raise TypeError(f"{who} got unknown option(s) {unknown}; valid options: {sorted(valid)}")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 
 import numpy as np
 
@@ -23,7 +24,7 @@ import btype
 from btype import _npz, checkpoint, search
 from btype._checks import MAX_COUNT, check_int, check_real
 from btype.driver import Checkpoint, check_trace, drive
-from btype.train import Budget, check_train_args
+from btype.train import Budget, check_known_options, check_train_args
 
 from .options import check_options, defaults_for
 from .run import GradientRun
@@ -115,9 +116,11 @@ def train(net, task, *, budget, seed=0, progress=True, callback=None, checkpoint
             return True
         return False
 
-    second = search.train(switched.network, task, method="es", budget=rest, seed=seed, progress=progress,
-                          callback=None if callback is None else forward, checkpoint_path=es_path,
-                          resume=bool(resume), **(o["es_options"] or {}))
+    with warnings.catch_warnings():   # the search phase starts from the handed-over machine:
+        warnings.filterwarnings("ignore", "es on .* untrained machine", RuntimeWarning)  # judged whole below
+        second = search.train(switched.network, task, method="es", budget=rest, seed=seed, progress=progress,
+                              callback=None if callback is None else forward, checkpoint_path=es_path,
+                              resume=bool(resume), **(o["es_options"] or {}))
     return _combined(switched, second, "callback" if stopped else second.stop_reason)
 
 
@@ -159,9 +162,7 @@ class _PhaseCheckpoint(Checkpoint):
 
 
 def _check_options(options):
-    unknown = set(options) - set(DEFAULTS)
-    if unknown:
-        raise TypeError(f"sgd+es got unknown option(s) {sorted(unknown)}; valid options: {sorted(DEFAULTS)}")
+    check_known_options(options, DEFAULTS, METHOD)
     o = dict(DEFAULTS, **options)
     _value(check_real, o["switch"], "switch", 0.0, 1.0, lo_open=True)
     if o["switch_plateau"] is not None:
@@ -197,15 +198,24 @@ def _shifted(rec, offset):
 
 def _combined(first, second, reason):
     if second is None:
-        return btype.TrainResult(network=first.network, trace=first.trace, solved=first.solved, method=METHOD,
-                                 task=first.task, seed=first.seed, train_fitness=first.train_fitness,
-                                 test_accuracy=first.test_accuracy, stop_reason=reason)
-    offset = first.trace[-1]
-    trace = first.trace + [_shifted(rec, offset) for rec in second.trace]
-    return btype.TrainResult(network=second.network, trace=trace, solved=second.solved, method=METHOD,
-                             task=second.task, seed=second.seed, train_fitness=second.train_fitness,
-                             test_accuracy=second.test_accuracy, interrupted=second.interrupted,
-                             stop_reason=reason)
+        result = btype.TrainResult(network=first.network, trace=first.trace, solved=first.solved,
+                                   method=METHOD, task=first.task, seed=first.seed,
+                                   train_fitness=first.train_fitness, test_accuracy=first.test_accuracy,
+                                   stop_reason=reason)
+    else:
+        offset = first.trace[-1]
+        trace = first.trace + [_shifted(rec, offset) for rec in second.trace]
+        result = btype.TrainResult(network=second.network, trace=trace, solved=second.solved, method=METHOD,
+                                   task=second.task, seed=second.seed, train_fitness=second.train_fitness,
+                                   test_accuracy=second.test_accuracy, interrupted=second.interrupted,
+                                   stop_reason=reason)
+    figures = [rec["train_fitness"] for rec in result.trace]
+    result.learned = max(figures) > figures[0]
+    if reason == "plateau" and not result.learned:
+        warnings.warn(f"{METHOD} on {result.task} stopped by the plateau rule at step {result.trace[-1]['step']} "
+                      f"without bettering its starting machine: it returns an untrained machine",
+                      RuntimeWarning, stacklevel=3)
+    return result
 
 
 def _subset(arrays, spec, path):

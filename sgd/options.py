@@ -5,6 +5,7 @@ import numpy as np
 import torch
 
 from btype._checks import MAX_COUNT, check_bool, check_choice, check_int, check_real
+from btype.train import check_known_options
 
 from .relax import INITS, MODES
 
@@ -67,11 +68,9 @@ def _value(check, *args, **kwargs):
         raise ValueError(str(exc)) from None
 
 
-def check_options(options, defaults=DEFAULTS, who="sgd.train") -> dict:
+def check_options(options, defaults=DEFAULTS, who="sgd") -> dict:
     """The options after defaults, checked; TypeError for an unknown one, listing the valid ones."""
-    unknown = set(options) - set(defaults)
-    if unknown:
-        raise TypeError(f"{who} got unknown option(s) {sorted(unknown)}; valid options: {sorted(defaults)}")
+    check_known_options(options, defaults, who)
     o = dict(defaults, **options)
     for name in ("lr", "tau", "eps", "record_growth"):
         _value(check_real, o[name], name, 0.0, None, lo_open=True)

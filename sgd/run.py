@@ -292,9 +292,9 @@ class GradientRun(Trainer):
         self.task.score(self.relaxed.harden(), "train")
 
     def advance(self, until, clock):
-        """Steps until a record is due (the schedule's point ``until``, a step that would pass
-        a limit, the end of a restart segment, a check that meets the target) -> True, or
-        until about ``CHUNK_SECONDS`` passed -> False."""
+        """Steps until a record is due (the schedule's point ``until``, the end of a restart
+        segment, a check that meets the target) -> True, or until one more step would pass a
+        limit or about ``CHUNK_SECONDS`` passed -> False."""
         every = self.o["check_every"]
         t0 = time.perf_counter()
         while True:
@@ -302,13 +302,13 @@ class GradientRun(Trainer):
                 self._restart()
             self.train_step()
             self.elapsed = clock()
-            if self.evaluations >= until or self._step_reason() or self._segment_done() or (
+            if self.evaluations >= until or self._segment_done() or (
                     every is not None and self.step % every == 0 and self.check()):
                 if self.device.type == "cuda":
                     torch.cuda.synchronize(self.device)
                 return True
-            if time.perf_counter() - t0 >= CHUNK_SECONDS:
-                return False
+            if self._step_reason() or time.perf_counter() - t0 >= CHUNK_SECONDS:
+                return False      # a limit is reached: the driver stops and makes the closing record
 
     def postfix(self):
         return {} if self.best is None else {"fitness": f"{self.best.train:.4f}"}

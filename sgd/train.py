@@ -47,11 +47,15 @@ def train(net, task, *, budget, seed=0, progress=True, callback=None, checkpoint
         Called with each record as it is made; a true return value stops the
         run (``stop_reason`` "callback").
     checkpoint_path : path, optional
-        State saved at every record (a :mod:`btype.checkpoint` file).
-    resume : bool
+        State saved at every record, every minute and at the end (a
+        :mod:`btype.checkpoint` file); Ctrl-C saves the state where it stopped.
+    resume : bool or "extend"
         Continue from ``checkpoint_path`` if it exists. Refused (ValueError)
         when the file belongs to another run: another task, machine, seed,
-        option or budget.
+        option or budget. ``"extend"`` also continues a run whose checkpoint
+        differs only by a smaller budget (see ``btype.search.train``); refused
+        with ``restarts`` > 1 or ``tau_end``, which cut the budget into
+        segments or a schedule.
     device : {"auto", "cpu", "cuda", ...} or torch.device
         "auto" takes CUDA when available.
     **options

@@ -47,9 +47,16 @@ def train(net, task, *, method="es", budget, seed=0, progress=True, callback=Non
     checkpoint_path : path, optional
         Save the state at records, every ``checkpoint_seconds`` and at the
         end (``btype.checkpoint``: data only, tied to this run's identity).
-    resume : bool
+    resume : bool or "extend"
         Continue from ``checkpoint_path`` if it exists; a checkpoint of any
         other run (task, machine, method, options, seed, budget) is refused.
+        ``"extend"`` also continues a run whose checkpoint differs only by a
+        smaller budget (no limit of ``budget`` smaller than the checkpoint's,
+        the same target and plateau rule): the trace continues, and the result
+        equals a run with ``budget`` from the start. Refused where a method's
+        steps depend on the budget's size (``anneal`` without ``length``; ``es``
+        with ``lam`` > 1 and ``ga`` under an evaluation limit, which cuts a
+        generation short).
     **options
         Method options (see each method's class in ``METHODS``) and common ones:
         ``batch_size`` (train on a minibatch of this many rows, the next one

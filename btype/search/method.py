@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._checks import check_choice, check_int, check_real
+from ..train import check_known_options
 from . import _kernels as K
 
 __all__ = ["Method", "MUTATIONS", "FLIP_DISTS", "COMMON", "TRAJECTORY", "parse_mutation", "seed_state",
@@ -76,10 +77,7 @@ class Method:
     track_active = False   # keep live reference counts (skip candidates on inactive gates)
 
     def __init__(self, options: dict, *, n_links: int, budget):
-        unknown = sorted(set(options) - set(self.defaults))
-        if unknown:
-            valid = sorted(set(self.defaults) | set(COMMON) | {"callback", "checkpoint_path", "resume"})
-            raise TypeError(f"unknown option(s) {unknown} for method {self.name!r}; valid options: {valid}")
+        check_known_options(options, set(self.defaults) | set(COMMON), self.name)
         self.options = {**self.defaults, **options}
         self.configure(n_links, budget)
 
