@@ -259,28 +259,40 @@ def test_interrupted_and_resumed_equals_uninterrupted(name, setting, tmp_path):
         assert np.array_equal(rest.network.enabled, whole.network.enabled)
 
 
-@pytest.mark.parametrize("name", TRAINERS)
-def test_ctrl_c_between_records_then_resume_equals_uninterrupted(name, setting, tmp_path):
-    # a real SIGINT (as a person's Ctrl-C) from a timer, at several points of the run
+def _with_ctrl_c_after(seconds, run):
+    """``run()`` with a SIGINT (as a person's Ctrl-C) sent to the main thread after ``seconds``;
+    None where it landed outside the run's loop (a KeyboardInterrupt then ends ``run``)."""
     import _thread
     import threading
     import time
 
+    timer = threading.Timer(seconds, _thread.interrupt_main)
+    result = None
+    try:
+        timer.start()
+        result = run()
+    except KeyboardInterrupt:
+        pass
+    for _ in range(3):       # let an interrupt that comes after the run land here
+        try:
+            timer.join()
+            time.sleep(0.02)
+            break
+        except KeyboardInterrupt:
+            result = None if result is None or not result.interrupted else result
+    return result
+
+
+@pytest.mark.parametrize("name", TRAINERS)
+def test_ctrl_c_between_records_then_resume_equals_uninterrupted(name, setting, tmp_path):
     net, task = setting
     budget = btype.Budget(steps=3000 if btype.registry.info(name).family == "search" else 300)
     whole = _train(name, net, task, budget=budget)
     took = max(whole.trace[-1]["seconds"], 0.05)
     for fraction in (0.2, 0.5, 0.8):
         path = tmp_path / f"at{fraction}.npz"
-        timer = threading.Timer(took * fraction, _thread.interrupt_main)
-        timer.start()
-        try:
-            part = _train(name, net, task, budget=budget, checkpoint_path=path)
-            timer.join()
-            time.sleep(0.01)
-        except KeyboardInterrupt:     # landed outside a run loop (between the hybrid's phases)
-            part = None
-        timer.join()
+        part = _with_ctrl_c_after(took * fraction, lambda: _train(name, net, task, budget=budget,
+                                                                   checkpoint_path=path))
         if part is not None and part.interrupted:
             assert part.trace[-1]["step"] < budget.steps
         rest = _train(name, net, task, budget=budget, checkpoint_path=path, resume=True)
