@@ -269,7 +269,7 @@ class _Drive:
         if not self.trace:
             reason = self.scheduled_record()
         while reason is None:
-            reason = t.stop_reason(self.trace, self.elapsed)
+            reason = t.stop_reason(self.trace, self.elapsed) or ("interrupted" if interrupts.pressed else None)
             if reason is not None:
                 break
             due = t.advance(self.next_record, self.clock)
@@ -280,8 +280,6 @@ class _Drive:
                     time.perf_counter() - self.last_save >= self.checkpoint_seconds:
                 self.save()
             bar.update(self.elapsed)
-            if reason is None and interrupts.pressed:
-                reason = "interrupted"
         return reason
 
     def run(self, progress, resume, warn) -> TrainResult:
