@@ -31,7 +31,7 @@ from contextlib import contextmanager
 
 from . import checkpoint as _checkpoint
 from ._checks import MAX_COUNT
-from .train import RECORD_FIELDS, Budget, TrainResult
+from .train import RECORD_FIELDS, TrainResult
 
 __all__ = ["Trainer", "StopRun", "Checkpoint", "drive", "next_point", "check_trace", "CHUNK_SECONDS"]
 

@@ -156,8 +156,8 @@ class Budget:
             return now >= self.plateau_min
         if used is None:
             last = trace[-1]
-            used = dict(evaluations=last["evaluations"], steps=last["step"], gate_evals=now,
-                        seconds=last["seconds"])
+            used = dict(evaluations=last.get("evaluations", 0), steps=last.get("step", 0), gate_evals=now,
+                        seconds=last.get("seconds", 0.0))
         return self.fraction_used(used) >= PLATEAU_SHARE
 
     def exhausted(self, **used) -> bool:

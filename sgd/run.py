@@ -36,6 +36,16 @@ class _Best(NamedTuple):
     valid: float | None     # validation accuracy; None without a validation split
 
 
+def _optimizer(params, o):
+    """The optimiser of the options: Adam, AdamW (decoupled weight decay) or SGD with momentum."""
+    if o["optimizer"] == "adam":
+        return torch.optim.Adam(params, lr=o["lr"])
+    if o["optimizer"] == "adamw":
+        wd = ADAMW_WEIGHT_DECAY if o["weight_decay"] is None else o["weight_decay"]
+        return torch.optim.AdamW(params, lr=o["lr"], weight_decay=wd)
+    return torch.optim.SGD(params, lr=o["lr"], momentum=0.9)
+
+
 class GradientRun(Trainer):
     """One gradient-descent run of ``sgd.train`` (``o``: its checked options), run by
     ``btype.driver.drive``.
@@ -61,6 +71,33 @@ class GradientRun(Trainer):
         self.by_valid = o["select"] == "valid" or (o["select"] == "auto" and self.has_valid)
         self.key = "valid_accuracy" if self.by_valid else "train_fitness"
 
+        self._load_data(net, task, o, seed)
+        n_train = len(task.X_train)
+        self.batch = min(o["batch_size"], n_train)
+        self.full_batch = self.batch == n_train
+        clock = 1 if self.steps is None else max(1, self.steps)
+        self.gate_evals_per_step = 3 * net.n_gates * self.batch * clock
+
+        dev = self.device
+        torch.manual_seed(seed)  # anything inside torch that draws without a generator
+        self.relaxed = RelaxedNetwork(net, init=o["init"], tau=o["tau"], scale=o["init_scale"],
+                                      seed=seed, backend=o["backend"]).to(dev)
+        self.opt = _optimizer(self.relaxed.parameters(), o)
+        self.segment = 0          # restart segment, 0 .. restarts - 1
+        self.gen = torch.Generator(device=dev)
+        self.gen.manual_seed(seed)
+        self.perm, self.pos = None, 0
+        self.step = self.evaluations = self.gate_evals = 0
+        self.elapsed = 0.0
+        self.best = None          # a _Best: the kept hardened machine and its scores
+        self.loss_sum = torch.zeros((), device=dev)
+        self.loss_count = 0
+        self.bad = torch.zeros((), dtype=torch.bool, device=dev)
+        self.schedule = functools.partial(next_point, every=o["record_every"], growth=o["record_growth"],
+                                          max_gap=o["record_max_steps"] * self.batch)
+
+    def _load_data(self, net, task, o, seed):
+        """The splits as tensors on the device, the rows of the relaxed figures, the loss weights."""
         dev = self.device
         self.X = {s: torch.as_tensor(np.array(task.split(s)[0]), device=dev).to(self.dtype) for s in ("train", "test")}
         target = torch.float32 if task.n_classes is None else torch.int64
@@ -83,35 +120,6 @@ class GradientRun(Trainer):
             self.Y = torch.as_tensor(np.array(task.Y_train), device=dev).to(torch.int64)
             per_class = net.n_outputs // task.n_classes
             self.temperature = o["temperature"] or math.sqrt(per_class / 20)
-        n_train = len(task.X_train)
-        self.batch = min(o["batch_size"], n_train)
-        self.full_batch = self.batch == n_train
-        clock = 1 if self.steps is None else max(1, self.steps)
-        self.gate_evals_per_step = 3 * net.n_gates * self.batch * clock
-
-        torch.manual_seed(seed)  # anything inside torch that draws without a generator
-        self.relaxed = RelaxedNetwork(net, init=o["init"], tau=o["tau"], scale=o["init_scale"],
-                                      seed=seed, backend=o["backend"]).to(dev)
-        params = self.relaxed.parameters()
-        if o["optimizer"] == "adam":
-            self.opt = torch.optim.Adam(params, lr=o["lr"])
-        elif o["optimizer"] == "adamw":
-            wd = ADAMW_WEIGHT_DECAY if o["weight_decay"] is None else o["weight_decay"]
-            self.opt = torch.optim.AdamW(params, lr=o["lr"], weight_decay=wd)
-        else:
-            self.opt = torch.optim.SGD(params, lr=o["lr"], momentum=0.9)
-        self.segment = 0          # restart segment, 0 .. restarts - 1
-        self.gen = torch.Generator(device=dev)
-        self.gen.manual_seed(seed)
-        self.perm, self.pos = None, 0
-        self.step = self.evaluations = self.gate_evals = 0
-        self.elapsed = 0.0
-        self.best = None          # a _Best: the kept hardened machine and its scores
-        self.loss_sum = torch.zeros((), device=dev)
-        self.loss_count = 0
-        self.bad = torch.zeros((), dtype=torch.bool, device=dev)
-        self.schedule = functools.partial(next_point, every=o["record_every"], growth=o["record_growth"],
-                                          max_gap=o["record_max_steps"] * self.batch)
 
     # -- one optimiser step, no host synchronisation --------------------------------
     def _indices(self):
