@@ -81,7 +81,6 @@ class Trainer(ABC):
 
     def warm_up(self) -> None:
         """Compile what the steps need, outside the clock (the state must not change)."""
-
     @abstractmethod
     def advance(self, until: int, clock) -> bool:
         """Run whole steps, for about :data:`CHUNK_SECONDS`, until the evaluations reach

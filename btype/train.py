@@ -31,7 +31,6 @@ RESUME_MODES = (False, True, "extend")
 
 #: The count limits of a budget (besides ``seconds``).
 COUNTS = ("evaluations", "steps", "gate_evals")
-_COUNTS = COUNTS
 #: The limits of a budget, each a number of something a run uses up.
 LIMITS = ("evaluations", "seconds", "steps", "gate_evals")
 #: Without ``plateau_min`` the plateau rule waits until a run has used this share of its budget.

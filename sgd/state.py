@@ -21,7 +21,7 @@ from .options import OPT_STATE
 
 __all__ = ["state", "spec", "restore"]
 
-_COUNTS = ("step", "evaluations", "gate_evals", "pos", "segment", "loss_count")
+_INTS = ("step", "evaluations", "gate_evals", "pos", "segment", "loss_count")
 
 
 def state(run) -> tuple:
@@ -105,7 +105,7 @@ def restore(run, meta, arrays, path, trace) -> None:
 
 def _checked_counts(run, meta, bad) -> dict:
     counts = {}
-    for key in _COUNTS:
+    for key in _INTS:
         v = meta.get(key)
         if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= MAX_COUNT:
             raise bad(f"{key} is {v!r}, not an int in [0, 2**62]")
