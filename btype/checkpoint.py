@@ -116,7 +116,7 @@ def save(path, *, identity: dict, meta: dict, arrays: dict) -> None:
     _npz.write(path, members)
 
 
-def load(path, *, identity: dict, arrays: dict | None = None) -> tuple:
+def load(path, *, identity: dict, arrays: dict | None = None, extend_to=None) -> tuple:
     """Read a checkpoint of the run with this ``identity``; returns ``(meta, arrays)``.
 
     Parameters
@@ -127,6 +127,10 @@ def load(path, *, identity: dict, arrays: dict | None = None) -> tuple:
     arrays : dict, optional
         ``{name: (dtype kinds or dtype, shape)}`` that the state must have
         (``None`` entries in a shape match any length).
+    extend_to : btype.Budget, optional
+        Accept a checkpoint whose budget differs, if ``extend_to`` covers it
+        (``Budget.covers``: no limit smaller, the same target and plateau rule);
+        every other identity field must still match.
 
     Raises
     ------
@@ -154,7 +158,9 @@ def load(path, *, identity: dict, arrays: dict | None = None) -> tuple:
     if not isinstance(stored, dict) or not isinstance(meta, dict):
         raise ValueError(f"{path!r} is not a btype checkpoint (identity and meta must be objects)")
     for key in sorted(set(identity) | set(stored)):
-        if stored.get(key) != identity.get(key):
+        if key == "budget" and extend_to is not None:
+            _check_extension(path, stored.get(key), extend_to)
+        elif stored.get(key) != identity.get(key):
             raise ValueError(f"checkpoint {path!r} is for another run: its {key} differs "
                              f"(checkpoint {stored.get(key)!r}, this run {identity.get(key)!r})")
     for name, want in (arrays or {}).items():
@@ -162,3 +168,17 @@ def load(path, *, identity: dict, arrays: dict | None = None) -> tuple:
             raise ValueError(f"checkpoint {path!r} lacks the state array {name!r}")
         _npz.check_spec(path, name, data[name].dtype, data[name].shape, want)
     return meta, data
+
+
+def _check_extension(path, stored, budget):
+    """Refuse to extend a checkpoint's run to ``budget`` unless it covers the stored budget."""
+    from .train import Budget
+
+    try:
+        old = Budget(**json.loads(stored))
+    except (TypeError, ValueError):
+        raise ValueError(f"checkpoint {path!r} holds an invalid budget {stored!r}") from None
+    if not budget.covers(old):
+        raise ValueError(f"checkpoint {path!r} cannot be extended to this budget: its budget "
+                         f"{old.to_dict()} is not covered by {budget.to_dict()} (no limit may be "
+                         f"smaller; the target and plateau rule must be the same)")

@@ -30,19 +30,24 @@ class TrainerInfo:
     family: str          # one of FAMILIES
     needs_torch: bool
     summary: str
+    #: Options (name, value) under which a run's steps do not depend on the size of its
+    #: budget, so that it can be extended exactly (``resume="extend"``), with a budget of
+    #: steps; the defaults of the others already are.
+    budget_free: tuple = ()
 
 
 _ENTRIES = (
     TrainerInfo("es", "btype.search.es:train", "search", False,
                 "(1 + lambda) evolution strategy with neutral drift on delta evaluation"),
     TrainerInfo("anneal", "btype.search.anneal:train", "search", False,
-                "simulated annealing over the modifier bits"),
+                "simulated annealing over the modifier bits", (("length", 100_000),)),
     TrainerInfo("ga", "btype.search.ga:train", "search", False,
                 "genetic algorithm: tournament selection, crossover, mutation, elitism"),
     TrainerInfo("random", "btype.search.random_search:train", "search", False,
                 "random search, the baseline"),
     TrainerInfo("sgd", "sgd.train:train", "gradient", True,
-                "gradient descent on the relaxed machine, hardened back into a B-type"),
+                "gradient descent on the relaxed machine, hardened back into a B-type",
+                (("restarts", 1), ("tau_end", None))),
     TrainerInfo("sgd+es", "sgd.hybrid:train", "hybrid", True,
                 "gradient descent for part of the budget, then es from the hardened machine"),
 )

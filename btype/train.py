@@ -7,14 +7,14 @@ a :class:`TrainResult` whose ``trace`` is a list of records made by
 from __future__ import annotations
 
 import math
-import numbers
-import os
 from dataclasses import dataclass, field
 
+from ._checks import MAX_COUNT, MAX_SEED, check_bool, check_callable, check_path, check_real, check_seed, check_whole
 from .network import Network
 
 __all__ = ["Budget", "TrainResult", "make_record", "check_train_args", "RECORD_FIELDS",
-           "STOP_REASONS", "MAX_COUNT", "MAX_SEED", "check_seed"]
+           "STOP_REASONS", "MAX_COUNT", "MAX_SEED", "check_seed", "check_known_options", "COUNTS", "LIMITS", "PLATEAU_SHARE",
+           "RESUME_MODES"]
 
 # The fields every record has, in this order; trainers may add more after them.
 RECORD_FIELDS = ("method", "task", "seed", "step", "evaluations", "gate_evals", "seconds",
@@ -25,36 +25,24 @@ RECORD_FIELDS = ("method", "task", "seed", "step", "evaluations", "gate_evals", 
 STOP_REASONS = ("solved", "target", "evaluations", "seconds", "steps", "gate_evals", "plateau",
                 "callback", "interrupted", "stuck", "nonfinite")
 
-#: Largest count limit: counters are int64 inside the kernels, with room to overshoot.
-MAX_COUNT = 2 ** 62
-#: Seeds are in [0, MAX_SEED].
-MAX_SEED = 2 ** 63 - 1
+#: What ``resume`` accepts: False (start afresh), True (continue the same run), "extend"
+#: (continue a run whose checkpoint matches in everything but a larger budget).
+RESUME_MODES = (False, True, "extend")
 
-_COUNTS = ("evaluations", "steps", "gate_evals")
+#: The count limits of a budget (besides ``seconds``).
+COUNTS = ("evaluations", "steps", "gate_evals")
+#: The limits of a budget, each a number of something a run uses up.
+LIMITS = ("evaluations", "seconds", "steps", "gate_evals")
+#: Without ``plateau_min`` the plateau rule waits until a run has used this share of its budget.
+PLATEAU_SHARE = 0.1
 
 
 def _check_count(value, name):
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"Budget {name} must be a whole number or None, got {value!r}")
-    if not math.isfinite(value) or value != math.floor(value):
-        raise ValueError(f"Budget {name} must be a finite whole number, got {value!r}")
-    value = int(value)
-    if not 0 < value <= MAX_COUNT:
-        raise ValueError(f"Budget {name} must be in [1, 2**62], got {value!r}")
-    return value
+    return None if value is None else check_whole(value, f"Budget {name}", 1)
 
 
-def _check_real(value, name, lo, hi, hint=""):
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"Budget {name} must be a number or None, got {value!r}")
-    value = float(value)
-    if not (math.isfinite(value) and lo < value <= hi):
-        raise ValueError(f"Budget {name} must be a finite number in ({lo:g}, {hi:g}]{hint}, got {value!r}")
-    return value
+def _check_real(value, name, lo, hi):
+    return None if value is None else check_real(value, f"Budget {name}", lo, hi, lo_open=True)
 
 
 @dataclass(frozen=True)
@@ -81,11 +69,19 @@ class Budget:
         each evaluation: a search, whose candidates cost what their changes
         propagate to, may pass it by the cost of its last evaluation.
     plateau : float, optional
-        The plateau rule: stop once the best training fitness has not improved
-        while the gate-evaluations spent grew ``plateau``-fold (> 1) since the
-        record at which it was first reached, ...
+        The plateau rule: stop once the best figure (training fitness, or the
+        validation accuracy a trainer keeps its machine by) has not improved
+        while the gate-evaluations spent grew ``plateau``-fold (> 1). Growth is
+        measured from the first record at which the best was reached, or from
+        the first record that spent any compute if that is later (the starting
+        machine's record has spent none, and no growth from 0 means anything).
     plateau_min : int, optional
-        ... and at least this many gate-evaluations were spent (default 0).
+        The rule never stops a run before it spent this many gate-evaluations.
+        Without it, the rule never stops a run before it used a tenth
+        (:data:`PLATEAU_SHARE`) of its budget (:meth:`fraction_used`): a minimum
+        that means the same for every trainer, whatever a step costs. A run that
+        stops by the rule without bettering its starting machine says so
+        (``TrainResult.learned`` is False, with a warning).
 
     Count limits accept ints and whole floats (``1e10``) up to 2**62; a limit
     must be finite (leave it None for no limit), and at least one of
@@ -101,17 +97,16 @@ class Budget:
     plateau_min: int | None = None
 
     def __post_init__(self):
-        for name in _COUNTS:
+        for name in COUNTS:
             object.__setattr__(self, name, _check_count(getattr(self, name), name))
-        object.__setattr__(self, "seconds", _check_real(self.seconds, "seconds", 0.0, 1e15,
-                                                        " (None for no time limit)"))
+        object.__setattr__(self, "seconds", _check_real(self.seconds, "seconds", 0.0, 1e15))
         object.__setattr__(self, "target", _check_real(self.target, "target", 0.0, 1.0))
         object.__setattr__(self, "plateau", _check_real(self.plateau, "plateau", 1.0, 1e15))
         if self.plateau_min is not None:
             object.__setattr__(self, "plateau_min", _check_count(self.plateau_min, "plateau_min"))
             if self.plateau is None:
                 raise ValueError("Budget plateau_min needs plateau (the growth factor of the rule)")
-        if all(v is None for v in (self.evaluations, self.seconds, self.steps, self.gate_evals)):
+        if all(getattr(self, name) is None for name in LIMITS):
             raise ValueError("Budget needs at least one of evaluations, seconds, steps or gate_evals "
                              "(a target or plateau alone might never be reached)")
 
@@ -131,25 +126,97 @@ class Budget:
         target = 1.0 if self.target is None else self.target
         if fitness is not None and fitness >= target:
             return "solved" if target >= 1.0 and key == "train_fitness" else "target"
-        for name, used in (("evaluations", evaluations), ("steps", steps), ("gate_evals", gate_evals),
-                           ("seconds", seconds)):
+        used = dict(evaluations=evaluations, seconds=seconds, steps=steps, gate_evals=gate_evals)
+        for name in ("evaluations", "steps", "gate_evals", "seconds"):
             limit = getattr(self, name)
-            if limit is not None and used >= limit:
+            if limit is not None and used[name] >= limit:
                 return name
-        if self.plateau is not None and trace and self.plateaued(trace, gate_evals, key=key):
+        if self.plateau is not None and trace and self.plateaued(trace, gate_evals, key=key, used=used):
             return "plateau"
         return None
 
-    def plateaued(self, trace, gate_evals=None, key="train_fitness") -> bool:
-        """The plateau rule on a list of records (``key``, default ``train_fitness``, and ``gate_evals``)."""
-        best = max(rec[key] for rec in trace)
-        since = next(rec["gate_evals"] for rec in trace if rec[key] >= best)
-        used = trace[-1]["gate_evals"] if gate_evals is None else gate_evals
-        return used >= self.plateau * since and used >= (self.plateau_min or 0)
+    def plateaued(self, trace, gate_evals=None, key="train_fitness", used=None) -> bool:
+        """The plateau rule on a list of records (``key``, default ``train_fitness``, and
+        ``gate_evals``); ``used``: the run's counters (default: the last record's), for
+        the share of the budget the rule waits for without ``plateau_min``."""
+        best = max(rec[key] for rec in trace if rec[key] is not None) if any(
+            rec[key] is not None for rec in trace) else None
+        if best is None:
+            return False
+        since = next(rec["gate_evals"] for rec in trace if rec[key] is not None and rec[key] >= best)
+        spent = next((rec["gate_evals"] for rec in trace if rec["gate_evals"] > 0), None)
+        if spent is None:
+            return False             # no record has spent anything yet: nothing to measure growth from
+        since = max(since, spent)
+        now = trace[-1]["gate_evals"] if gate_evals is None else gate_evals
+        if now < self.plateau * since:
+            return False
+        if self.plateau_min is not None:
+            return now >= self.plateau_min
+        if used is None:
+            last = trace[-1]
+            used = dict(evaluations=last.get("evaluations", 0), steps=last.get("step", 0), gate_evals=now,
+                        seconds=last.get("seconds", 0.0))
+        return self.fraction_used(used) >= PLATEAU_SHARE
 
     def exhausted(self, **used) -> bool:
         """True once :meth:`stop_reason` gives a reason (same arguments)."""
         return self.stop_reason(**used) is not None
+
+    def fraction_used(self, counters) -> float:
+        """The share of the budget used, in [0, 1]: the largest over its limits of used / limit.
+
+        ``counters`` maps limit names (``evaluations``, ``seconds``, ``steps``,
+        ``gate_evals``; missing ones count as 0) to what was used.
+        """
+        parts = [0.0]
+        for name in LIMITS:
+            limit = getattr(self, name)
+            if limit is not None:
+                parts.append(counters.get(name, 0) / limit)
+        return min(1.0, max(parts))
+
+    def share(self, fraction, *, plateau=None, plateau_min=None) -> Budget:
+        """This budget with every limit cut to ``fraction`` of it (counts rounded down, at least 1).
+
+        The target stays; the plateau rule stays unless ``plateau`` (with its
+        ``plateau_min``) is given to replace it.
+        """
+        fraction = check_real(fraction, "fraction", 0.0, 1.0, lo_open=True)
+        limits = {name: None if getattr(self, name) is None else max(1, math.floor(getattr(self, name) * fraction))
+                  for name in COUNTS}
+        seconds = None if self.seconds is None else self.seconds * fraction
+        if plateau is None:
+            plateau, plateau_min = self.plateau, self.plateau_min
+        return Budget(**limits, seconds=seconds, target=self.target, plateau=plateau, plateau_min=plateau_min)
+
+    def remaining(self, counters) -> tuple:
+        """What is left after a phase that used ``counters`` (as for :meth:`fraction_used`).
+
+        Returns ``(budget, None)``, the rest of every limit (target and plateau rule
+        kept), or ``(None, name)`` naming a limit with nothing left.
+        """
+        rest = {}
+        for name in COUNTS:
+            limit = getattr(self, name)
+            if limit is not None:
+                if limit - counters.get(name, 0) < 1:
+                    return None, name
+                rest[name] = limit - counters.get(name, 0)
+        if self.seconds is not None:
+            if self.seconds - counters.get("seconds", 0.0) <= 0:
+                return None, "seconds"
+            rest["seconds"] = self.seconds - counters.get("seconds", 0.0)
+        return Budget(**rest, target=self.target, plateau=self.plateau, plateau_min=self.plateau_min), None
+
+    def covers(self, other) -> bool:
+        """True when this budget is ``other`` with no limit smaller (a limit dropped counts as
+        larger) and the same target and plateau rule: a run of ``other`` can be extended to it."""
+        for name in LIMITS:
+            mine, theirs = getattr(self, name), getattr(other, name)
+            if theirs is None and mine is not None or (mine is not None and mine < theirs):
+                return False
+        return all(getattr(self, name) == getattr(other, name) for name in ("target", "plateau", "plateau_min"))
 
     def to_dict(self) -> dict:
         return {k: getattr(self, k) for k in ("evaluations", "seconds", "steps", "target", "gate_evals",
@@ -175,6 +242,9 @@ class TrainResult:
         True when the run was stopped by Ctrl-C before its budget ran out.
     stop_reason : str
         Why the run stopped, one of :data:`STOP_REASONS`.
+    learned : bool
+        Whether the returned machine is better than the starting machine (by the
+        figure the run keeps its machine by); False warns of an untrained machine.
     """
 
     network: Network
@@ -187,6 +257,7 @@ class TrainResult:
     test_accuracy: float = float("nan")
     interrupted: bool = False
     stop_reason: str = ""
+    learned: bool = True
 
 
 def _finite_or_none(value):
@@ -217,18 +288,11 @@ def make_record(*, method, task, seed, step, evaluations, gate_evals, seconds,
     return record
 
 
-def check_seed(seed, name="seed") -> int:
-    """A seed as an int in [0, MAX_SEED]; TypeError / ValueError naming ``name`` otherwise."""
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {seed!r}")
-    if not 0 <= seed <= MAX_SEED:
-        raise ValueError(f"{name} must be in [0, 2**63 - 1], got {seed!r}")
-    return int(seed)
-
-
 def check_train_args(net, task, budget=None, seed=0, progress=True, *, callback=None,
                      checkpoint_path=None, resume=False) -> tuple:
     """Validate the arguments every trainer takes (the contract of ``btype.trainer``).
+
+    ``resume`` is one of :data:`RESUME_MODES`.
 
     Returns
     -------
@@ -253,21 +317,24 @@ def check_train_args(net, task, budget=None, seed=0, progress=True, *, callback=
         hint = " (budget is required, e.g. btype.Budget(evaluations=100000))" if budget is None else ""
         raise TypeError(f"budget must be a btype.Budget, got {budget!r}{hint}")
     seed = check_seed(seed)
-    if not isinstance(progress, bool):
-        raise TypeError(f"progress must be a bool, got {progress!r}")
-    if callback is not None and not callable(callback):
-        raise TypeError(f"callback must be callable or None, got {callback!r}")
-    if checkpoint_path is not None:
-        if not isinstance(checkpoint_path, (str, os.PathLike)):
-            raise TypeError(f"checkpoint_path must be a path or None, got {checkpoint_path!r}")
-        checkpoint_path = os.fspath(checkpoint_path)
-    if not isinstance(resume, bool):
-        raise TypeError(f"resume must be a bool, got {resume!r}")
+    check_bool(progress, "progress")
+    check_callable(callback, "callback")
+    checkpoint_path = check_path(checkpoint_path, "checkpoint_path")
+    if not (isinstance(resume, bool) or resume == "extend"):
+        raise TypeError(f"resume must be a bool or 'extend', got {resume!r}")
     if resume and checkpoint_path is None:
-        raise ValueError("resume=True needs a checkpoint_path")
+        raise ValueError(f"resume={resume!r} needs a checkpoint_path")
     task.check_network(net)
     if net.n_modified == 0:
         raise ValueError("net has no modified links: there are no bits to train (an A-type?)")
     if len(task.X_train) == 0:
         raise ValueError(f"task {task.name!r} has no training rows")
     return seed, checkpoint_path
+
+
+def check_known_options(options, valid, who) -> None:
+    """TypeError naming the unknown ones among ``options`` and listing the ``valid`` ones;
+    ``who`` is the trainer (its registry name), so every trainer words it the same way."""
+    unknown = sorted(set(options) - set(valid))
+    if unknown:
+        raise TypeError(f"{who} got unknown option(s) {unknown}; valid options: {sorted(valid)}")

@@ -15,16 +15,20 @@ checkpoint beside it at ``checkpoint_path + ".es"``.
 from __future__ import annotations
 
 import math
-import numbers
 import os
+import warnings
 
 import numpy as np
 
 import btype
 from btype import _npz, checkpoint, search
-from btype.train import MAX_COUNT, Budget, check_train_args
+from btype._checks import MAX_COUNT, check_int, check_real
+from btype.driver import Checkpoint, check_trace, drive
+from btype.train import Budget, check_known_options, check_train_args
 
-from .train import _Run, check_options, defaults_for, run_identity
+from .options import check_options, defaults_for
+from .run import GradientRun
+from .train import run_identity
 
 __all__ = ["train", "DEFAULTS"]
 
@@ -34,7 +38,6 @@ DEFAULTS = dict(switch=0.02, switch_plateau=None, switch_plateau_min=None, sgd_o
 #: segment (its share of the budget is short; the search does the rest).
 SGD_PHASE_DEFAULTS = dict(restarts=1)
 METHOD = "sgd+es"
-_COUNTS = ("evaluations", "steps", "gate_evals")
 
 
 def train(net, task, *, budget, seed=0, progress=True, callback=None, checkpoint_path=None, resume=False,
@@ -80,106 +83,106 @@ def train(net, task, *, budget, seed=0, progress=True, callback=None, checkpoint
     if o["es_options"]:   # es checks its own options: a one-step run, before the long gradient phase
         search.train(net, task, method="es", budget=Budget(steps=1), seed=seed, progress=False,
                            **o["es_options"])
-    run = _Run(net, task, _phase_budget(budget, o), device, seed, sgd_o, method=METHOD,
-                    extra={"phase": "sgd"})
+    phase_budget = budget.share(o["switch"], plateau=o["switch_plateau"], plateau_min=o["switch_plateau_min"])
+    run = GradientRun(net, task, phase_budget, device, seed, sgd_o, method=METHOD, extra={"phase": "sgd"})
     ident = run_identity(net, task, METHOD, dict(o, sgd_options=sgd_o), budget, seed)
     es_path = None if path is None else path + ".es"
+    ckpt = None if path is None else _PhaseCheckpoint(path, ident)
 
     switched = None
-    if resume and os.path.exists(path):
-        meta, arrays = checkpoint.load(path, identity=ident)
-        phase = meta.get("phase")
-        if phase == "sgd":
-            run.restore(meta["sgd"], _subset(arrays, run.state_spec(), path), path)
-        elif phase == "es":
-            switched = _restore_switch(run, meta, arrays, path)
-        else:
-            raise ValueError(f"checkpoint {path!r} holds an inconsistent state: phase {phase!r}")
-
+    if resume and ckpt.exists():
+        switched = ckpt.open(run, budget if resume == "extend" else None)
     if switched is None:
-        def save():
-            if path is not None:
-                meta, arrays = run.state()
-                checkpoint.save(path, identity=ident, meta={"phase": "sgd", "sgd": meta}, arrays=arrays)
-
-        first = run.loop(progress=progress, callback=callback, save=save)
+        first = drive(run, schedule=run.schedule, progress=progress, callback=callback, checkpoint=ckpt,
+                      resume=resume, warn_untrained=False)
         if first.stop_reason not in ("plateau", "steps", "evaluations", "gate_evals", "seconds"):
             return first    # solved, target, callback, interrupted, nonfinite: the run ends here
         switched = first
         if path is not None:
             if os.path.exists(es_path):
                 os.remove(es_path)   # a search checkpoint left by an earlier run
-            checkpoint.save(path, identity=ident, meta={"phase": "es", "sgd_trace": first.trace},
-                            arrays={"start_enabled": np.array(first.network.enabled)})
+            ckpt.switch(first)
 
-    rest, reason = _remaining(budget, switched.trace[-1])
+    last = switched.trace[-1]
+    rest, reason = budget.remaining(dict(evaluations=last["evaluations"], steps=last["step"],
+                                         gate_evals=last["gate_evals"], seconds=last["seconds"]))
     if rest is None:
         return _combined(switched, None, reason)
-    offset = switched.trace[-1]
     stopped = []
 
     def forward(rec):
-        if callback(_shifted(rec, offset)):
+        if callback(_shifted(rec, last)):
             stopped.append(True)
             return True
         return False
 
-    second = search.train(switched.network, task, method="es", budget=rest, seed=seed, progress=progress,
-                          callback=None if callback is None else forward, checkpoint_path=es_path,
-                          resume=resume, **(o["es_options"] or {}))
+    with warnings.catch_warnings():   # the search phase starts from the handed-over machine:
+        warnings.filterwarnings("ignore", "es on .* untrained machine", RuntimeWarning)  # judged whole below
+        second = search.train(switched.network, task, method="es", budget=rest, seed=seed, progress=progress,
+                              callback=None if callback is None else forward, checkpoint_path=es_path,
+                              resume=bool(resume), **(o["es_options"] or {}))
     return _combined(switched, second, "callback" if stopped else second.stop_reason)
 
 
+class _PhaseCheckpoint(Checkpoint):
+    """The hybrid's checkpoint: the gradient phase's state (``phase`` "sgd"), or after the
+    switch (``phase`` "es") that state with the phase's records and the machine the search
+    started from; the search phase keeps its own file beside it."""
+
+    def save(self, meta, arrays):
+        super().save({"phase": "sgd", "sgd": meta}, arrays)
+        self.last = (meta, arrays)
+
+    def switch(self, first):
+        meta, arrays = self.last
+        super().save({"phase": "es", "sgd": meta, "sgd_trace": first.trace},
+                     dict(arrays, start_enabled=np.array(first.network.enabled)))
+
+    extend_to = None      # the whole run's budget when it is extended (the phase has a share of it)
+
+    def load(self, spec, budget=None):
+        meta, arrays = super().load(spec, self.extend_to)
+        if not isinstance(meta.get("sgd"), dict):
+            raise ValueError(f"checkpoint {self.path!r} holds an inconsistent state: no gradient phase state")
+        return meta["sgd"], arrays
+
+    def open(self, run, extend_to):
+        """The gradient phase's result if the checkpoint is past the switch (and not extended
+        to a larger budget, which goes on with the gradient phase), else None."""
+        self.extend_to = extend_to
+        meta, arrays = checkpoint.load(self.path, identity=self.identity, extend_to=extend_to)
+        phase = meta.get("phase")
+        if phase == "sgd" or (phase == "es" and extend_to is not None):
+            if phase == "es" and os.path.exists(self.path + ".es"):
+                os.remove(self.path + ".es")   # the search phase starts again after the longer gradient phase
+            return None
+        if phase == "es":
+            return _restore_switch(run, meta, arrays, self.path)
+        raise ValueError(f"checkpoint {self.path!r} holds an inconsistent state: phase {phase!r}")
+
+
 def _check_options(options):
-    unknown = set(options) - set(DEFAULTS)
-    if unknown:
-        raise TypeError(f"sgd+es got unknown option(s) {sorted(unknown)}; valid options: {sorted(DEFAULTS)}")
+    check_known_options(options, DEFAULTS, METHOD)
     o = dict(DEFAULTS, **options)
-    s = o["switch"]
-    if isinstance(s, bool) or not isinstance(s, numbers.Real) or not (math.isfinite(s) and 0 < s <= 1):
-        raise ValueError(f"switch must be a fraction of the budget in (0, 1], got {s!r}")
-    p = o["switch_plateau"]
-    if p is not None and (isinstance(p, bool) or not isinstance(p, numbers.Real)
-                          or not (math.isfinite(p) and p > 1)):
-        raise ValueError(f"switch_plateau must be a number > 1 or None, got {p!r}")
-    m = o["switch_plateau_min"]
-    if m is not None:
-        if p is None:
+    _value(check_real, o["switch"], "switch", 0.0, 1.0, lo_open=True)
+    if o["switch_plateau"] is not None:
+        _value(check_real, o["switch_plateau"], "switch_plateau", 1.0, None, lo_open=True)
+    if o["switch_plateau_min"] is not None:
+        if o["switch_plateau"] is None:
             raise ValueError("switch_plateau_min needs switch_plateau (the growth factor of the rule)")
-        if isinstance(m, bool) or not isinstance(m, numbers.Integral) or not 1 <= m <= MAX_COUNT:
-            raise ValueError(f"switch_plateau_min must be an int in [1, 2**62] or None, got {m!r}")
+        _value(check_int, o["switch_plateau_min"], "switch_plateau_min", 1, MAX_COUNT)
     for name in ("sgd_options", "es_options"):
         if o[name] is not None and not isinstance(o[name], dict):
             raise TypeError(f"{name} must be a dict of options or None, got {o[name]!r}")
     return o
 
 
-def _phase_budget(budget, o):
-    """The gradient phase's share of ``budget``."""
-    share = {name: None if getattr(budget, name) is None else max(1, math.floor(getattr(budget, name) * o["switch"]))
-             for name in _COUNTS}
-    seconds = None if budget.seconds is None else budget.seconds * o["switch"]
-    plateau, plateau_min = budget.plateau, budget.plateau_min
-    if o["switch_plateau"] is not None:
-        plateau, plateau_min = o["switch_plateau"], o["switch_plateau_min"]
-    return Budget(**share, seconds=seconds, target=budget.target, plateau=plateau, plateau_min=plateau_min)
-
-
-def _remaining(budget, last):
-    """(the search phase's budget, None), or (None, the axis with nothing left)."""
-    rest = {}
-    for name, used in (("evaluations", last["evaluations"]), ("steps", last["step"]),
-                       ("gate_evals", last["gate_evals"])):
-        limit = getattr(budget, name)
-        if limit is not None:
-            if limit - used < 1:
-                return None, name
-            rest[name] = limit - used
-    if budget.seconds is not None:
-        if budget.seconds - last["seconds"] <= 0:
-            return None, "seconds"
-        rest["seconds"] = budget.seconds - last["seconds"]
-    return Budget(**rest, target=budget.target, plateau=budget.plateau, plateau_min=budget.plateau_min), None
+def _value(check, *args, **kwargs):
+    """A check whose every failure is a ValueError (an option of the wrong kind is a wrong value)."""
+    try:
+        return check(*args, **kwargs)
+    except TypeError as exc:
+        raise ValueError(str(exc)) from None
 
 
 def _shifted(rec, offset):
@@ -195,15 +198,24 @@ def _shifted(rec, offset):
 
 def _combined(first, second, reason):
     if second is None:
-        return btype.TrainResult(network=first.network, trace=first.trace, solved=first.solved, method=METHOD,
-                                 task=first.task, seed=first.seed, train_fitness=first.train_fitness,
-                                 test_accuracy=first.test_accuracy, stop_reason=reason)
-    offset = first.trace[-1]
-    trace = first.trace + [_shifted(rec, offset) for rec in second.trace]
-    return btype.TrainResult(network=second.network, trace=trace, solved=second.solved, method=METHOD,
-                             task=second.task, seed=second.seed, train_fitness=second.train_fitness,
-                             test_accuracy=second.test_accuracy, interrupted=second.interrupted,
-                             stop_reason=reason)
+        result = btype.TrainResult(network=first.network, trace=first.trace, solved=first.solved,
+                                   method=METHOD, task=first.task, seed=first.seed,
+                                   train_fitness=first.train_fitness, test_accuracy=first.test_accuracy,
+                                   stop_reason=reason)
+    else:
+        offset = first.trace[-1]
+        trace = first.trace + [_shifted(rec, offset) for rec in second.trace]
+        result = btype.TrainResult(network=second.network, trace=trace, solved=second.solved, method=METHOD,
+                                   task=second.task, seed=second.seed, train_fitness=second.train_fitness,
+                                   test_accuracy=second.test_accuracy, interrupted=second.interrupted,
+                                   stop_reason=reason)
+    figures = [rec["train_fitness"] for rec in result.trace]
+    result.learned = max(figures) > figures[0]
+    if reason == "plateau" and not result.learned:
+        warnings.warn(f"{METHOD} on {result.task} stopped by the plateau rule at step {result.trace[-1]['step']} "
+                      f"without bettering its starting machine: it returns an untrained machine",
+                      RuntimeWarning, stacklevel=3)
+    return result
 
 
 def _subset(arrays, spec, path):
@@ -220,20 +232,12 @@ def _restore_switch(run, meta, arrays, path):
         return ValueError(f"checkpoint {path!r} holds an inconsistent state: {message}")
 
     _subset(arrays, {"start_enabled": (np.bool_, (run.net.n_gates, 2))}, path)
-    trace = meta.get("sgd_trace")
-    if not isinstance(trace, list) or not trace or not all(isinstance(r, dict) for r in trace):
-        raise bad("sgd_trace is not a non-empty list of records")
+    trace = check_trace(meta.get("sgd_trace"), path, METHOD, run.seed, "sgd_trace")
     last = trace[-1]
-    counts = {"step": last.get("step"), "evaluations": last.get("evaluations"),
-              "gate_evals": last.get("gate_evals")}
-    for key, value in counts.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise bad(f"the last record's {key} is {value!r}")
     seconds = last.get("seconds")
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not (
             math.isfinite(seconds) and seconds >= 0):
         raise bad(f"the last record's seconds is {seconds!r}")
-    run._checked_trace(trace, counts, bad)
     try:
         start = run.net.with_enabled(arrays["start_enabled"])
     except (TypeError, ValueError) as exc:

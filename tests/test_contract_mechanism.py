@@ -186,3 +186,35 @@ def test_npz_reader_checks_before_reading(tmp_path):
     assert out["a"].tolist() == [0, 1, 2] and str(out["s"]) == "text"
     with pytest.raises(ValueError, match="unexpected"):
         _npz.read(good, {"a": ("iu", None)}, allow_extra=False)
+
+
+def test_plateau_rule_grows_from_the_first_record_that_spent_compute():
+    # the starting machine's record has spent nothing: growth is measured from the first
+    # record that did, and without plateau_min the rule waits for a tenth of the budget
+    b = Budget(gate_evals=10_000, plateau=2)
+    trace = [dict(train_fitness=0.5, gate_evals=0, evaluations=0, step=0, seconds=0.0),
+             dict(train_fitness=0.5, gate_evals=300, evaluations=3, step=3, seconds=0.0)]
+    assert b.stop_reason(gate_evals=300, trace=trace) is None          # 0 -> 300 is no growth
+    assert b.stop_reason(gate_evals=599, trace=trace) is None
+    assert b.stop_reason(gate_evals=600, trace=trace) is None          # 2x, but 6% of the budget
+    assert b.stop_reason(gate_evals=1000, trace=trace) == "plateau"    # 2x and 10% of the budget
+    assert not b.plateaued(trace[:1])                                    # nothing spent yet
+    assert b.fraction_used({"gate_evals": 2500}) == 0.25
+    assert Budget(steps=10, seconds=4).fraction_used({"steps": 3, "seconds": 3.0}) == 0.75
+
+
+def test_budget_share_and_remaining():
+    b = Budget(evaluations=1000, steps=90, seconds=10, target=0.9, plateau=3, plateau_min=50)
+    share = b.share(0.1)
+    assert (share.evaluations, share.steps, share.seconds, share.target) == (100, 9, 1.0, 0.9)
+    assert (share.plateau, share.plateau_min) == (3, 50)
+    assert b.share(0.001).steps == 1                              # never a zero limit
+    assert b.share(0.1, plateau=2).plateau == 2 and b.share(0.1, plateau=2).plateau_min is None
+    rest, why = b.remaining({"evaluations": 400, "steps": 30, "seconds": 2.5})
+    assert why is None and (rest.evaluations, rest.steps, rest.seconds) == (600, 60, 7.5)
+    assert b.remaining({"evaluations": 1000}) == (None, "evaluations")
+    assert b.covers(b) and Budget(evaluations=2000, steps=90, seconds=10, target=0.9, plateau=3,
+                                  plateau_min=50).covers(b)
+    assert Budget(evaluations=2000, steps=90, target=0.9, plateau=3, plateau_min=50).covers(b)  # no time limit
+    assert not Budget(evaluations=999, steps=90, seconds=10, target=0.9, plateau=3, plateau_min=50).covers(b)
+    assert not Budget(evaluations=2000, steps=90, seconds=10, plateau=3, plateau_min=50).covers(b)

@@ -489,13 +489,13 @@ def small():
 
 def test_nonfinite_loss_stops_with_the_last_good_state(small, monkeypatch, tmp_path):
     net, task = small
-    loss = sgd_train._Run._loss
+    loss = sgd_train.GradientRun._loss
 
     def poisoned(self, out, idx):  # the loss turns NaN from the 7th step on
         value = loss(self, out, idx)
         return value * float("nan") if self.step >= 6 else value
 
-    monkeypatch.setattr(sgd_train._Run, "_loss", poisoned)
+    monkeypatch.setattr(sgd_train.GradientRun, "_loss", poisoned)
     path = tmp_path / "run.ckpt"
     budget = btype.Budget(steps=12)
     result = sgd.train(net, task, budget=budget, device="cpu", seed=0, progress=False,

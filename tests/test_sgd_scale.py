@@ -5,7 +5,8 @@ import torch
 
 import btype
 import sgd
-from sgd.train import _Run, check_options
+from sgd.run import GradientRun as _Run
+from sgd.options import check_options
 
 
 def _run(task, net, **options):

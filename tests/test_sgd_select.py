@@ -78,11 +78,13 @@ def test_early_stopping_is_the_plateau_rule_on_validation_accuracy():
 
     def plateaued(upto):
         # The rule by hand: gate-evaluations at least doubled since the record that first
-        # reached the best validation accuracy so far.
+        # reached the best validation accuracy so far (or since the first record that spent
+        # any, if later), and a tenth of the budget used (no plateau_min given).
         recs = trace[:upto + 1]
         best = max(r["valid_accuracy"] for r in recs)
         since = next(r["gate_evals"] for r in recs if r["valid_accuracy"] >= best)
-        return recs[-1]["gate_evals"] >= 2.0 * since
+        since = max(since, next((r["gate_evals"] for r in recs if r["gate_evals"] > 0), np.inf))
+        return recs[-1]["gate_evals"] >= 2.0 * since and recs[-1]["step"] >= 0.1 * budget.steps
 
     assert plateaued(len(trace) - 1)
     assert not any(plateaued(i) for i in range(len(trace) - 1))
@@ -138,3 +140,30 @@ def test_a_run_that_fits_its_training_rows_goes_on_when_it_selects_by_validation
     goes_on = sgd.train(_net(task), task, budget=btype.Budget(steps=400), select="valid", **kw)
     assert goes_on.stop_reason == "steps" and goes_on.trace[-1]["step"] == 400
     assert any(r["hardened_train_fitness"] == 1.0 for r in goes_on.trace[:-1])
+
+
+def test_early_stopping_never_returns_an_untrained_machine():
+    # Budget(plateau=2.0) without plateau_min on digits with a validation split: the rule
+    # measures growth from the first record that spent compute and waits for a tenth of the
+    # budget, so the run learns (it used to stop at its first records, test accuracy ~0.1)
+    task = _digits(0.1)
+    net = btype.random_network(task.n_inputs, 300, task.n_classes * 10, layers=3, seed=0)
+    budget = btype.Budget(steps=600, plateau=2.0)
+    early = sgd.train(net, task, budget=budget, seed=0, device="cpu", progress=False)
+    assert early.learned and early.trace[-1]["step"] >= 0.1 * budget.steps
+    assert early.test_accuracy > 0.4
+    assert early.stop_reason in ("plateau", "steps")
+
+
+@pytest.mark.slow
+def test_early_stopping_recipe_ends_within_two_points_of_the_whole_run():
+    # The README's recipe, Budget(..., plateau=2.0), on digits with valid=0.1 and the machine
+    # of test_sgd_digits, its limit written in steps so that the outcome does not depend on
+    # how busy the machine is; against the same run without the rule.
+    task = _digits(0.1)
+    net = btype.random_network(task.n_inputs, 8000, task.n_classes * 80, kind="layered", layers=4, seed=0)
+    kw = dict(seed=0, device="cpu", progress=False)
+    early = sgd.train(net, task, budget=btype.Budget(steps=5000, plateau=2.0), **kw)
+    whole = sgd.train(net, task, budget=btype.Budget(steps=5000), **kw)
+    assert early.learned and early.trace[-1]["step"] >= 500
+    assert early.test_accuracy >= whole.test_accuracy - 0.02

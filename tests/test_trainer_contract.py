@@ -195,3 +195,152 @@ def test_plateau_rule_stops_a_hopeless_run(name):
     assert result.stop_reason == "plateau" and not result.solved
     assert result.trace[-1]["evaluations"] < 10 ** 8
     assert result.trace[-1]["gate_evals"] >= 10 ** 6
+
+
+# -- one entry, one error ---------------------------------------------------------------------
+def _entry_points(name):
+    """Every public way into trainer ``name``: the registry, and the package's own ``train``."""
+    entries = [btype.trainer(name)]
+    if name in btype.search.METHODS:
+        entries.append(lambda net, task, **kw: btype.search.train(net, task, method=name, **kw))
+    if name == "sgd":
+        import sgd
+        entries.append(sgd.train)
+    return entries
+
+
+@pytest.mark.parametrize("change", [dict(seed=-1), dict(seed=1.5), dict(seed=2 ** 64), dict(budget=None),
+                                    dict(budget=5), dict(budget=btype.Budget), dict(no_such_option=1)],
+                         ids=["seed-1", "seed1.5", "seed2**64", "budgetNone", "budget5", "budgetclass", "option"])
+def test_every_entry_point_words_a_mistake_the_same(setting, change):
+    net, task = setting
+    texts = set()
+    for name in btype.trainers():
+        for entry in _entry_points(name):
+            kwargs = {"budget": BUDGET, "seed": 0, "progress": False, **change}
+            with pytest.raises((TypeError, ValueError)) as info:
+                entry(net, task, **kwargs)
+            text = f"{type(info.value).__name__}: {info.value}"
+            if "no_such_option" in change:   # the trainer names itself and its own options
+                prefix = f"TypeError: {name} got unknown option(s) ['no_such_option']; valid options: ["
+                assert text.startswith(prefix), text
+                text = "unknown option"
+            texts.add(text)
+    assert len(texts) == 1, texts
+
+
+# -- Ctrl-C and resume ------------------------------------------------------------------------
+LONG = btype.Budget(steps=300)
+
+
+def _interrupt_at_record(k):
+    """A callback that raises KeyboardInterrupt (as Ctrl-C would) at the k-th record."""
+    seen = []
+
+    def callback(rec):
+        seen.append(rec)
+        if len(seen) == k:
+            raise KeyboardInterrupt
+    return callback
+
+
+@pytest.mark.parametrize("name", TRAINERS)
+def test_interrupted_and_resumed_equals_uninterrupted(name, setting, tmp_path):
+    net, task = setting
+    whole = _train(name, net, task, budget=LONG)
+    points = sorted({2, len(whole.trace) // 2, len(whole.trace) - 1} - {0, 1})
+    for k in points:
+        path = tmp_path / f"at{k}.npz"
+        part = _train(name, net, task, budget=LONG, checkpoint_path=path, callback=_interrupt_at_record(k))
+        assert part.interrupted and part.stop_reason == "interrupted"
+        assert _deterministic(part.trace[:k]) == _deterministic(whole.trace[:k])
+        rest = _train(name, net, task, budget=LONG, checkpoint_path=path, resume=True)
+        assert _deterministic(rest.trace) == _deterministic(whole.trace), k
+        assert np.array_equal(rest.network.enabled, whole.network.enabled)
+
+
+def _with_ctrl_c_after(seconds, run):
+    """``run()`` with a SIGINT (as a person's Ctrl-C) sent to the main thread after ``seconds``;
+    None where it landed outside the run's loop (a KeyboardInterrupt then ends ``run``)."""
+    import _thread
+    import threading
+    import time
+
+    timer = threading.Timer(seconds, _thread.interrupt_main)
+    result = None
+    try:
+        timer.start()
+        result = run()
+    except KeyboardInterrupt:
+        pass
+    for _ in range(3):       # let an interrupt that comes after the run land here
+        try:
+            timer.join()
+            time.sleep(0.02)
+            break
+        except KeyboardInterrupt:
+            result = None if result is None or not result.interrupted else result
+    return result
+
+
+@pytest.mark.parametrize("name", TRAINERS)
+def test_ctrl_c_between_records_then_resume_equals_uninterrupted(name, setting, tmp_path):
+    net, task = setting
+    budget = btype.Budget(steps=3000 if btype.registry.info(name).family == "search" else 300)
+    whole = _train(name, net, task, budget=budget)
+    took = max(whole.trace[-1]["seconds"], 0.05)
+    for fraction in (0.2, 0.5, 0.8):
+        path = tmp_path / f"at{fraction}.npz"
+        part = _with_ctrl_c_after(took * fraction, lambda: _train(name, net, task, budget=budget,
+                                                                   checkpoint_path=path))
+        if part is not None and part.interrupted:
+            assert part.trace[-1]["step"] < budget.steps
+        rest = _train(name, net, task, budget=budget, checkpoint_path=path, resume=True)
+        assert _deterministic(rest.trace) == _deterministic(whole.trace), fraction
+        assert np.array_equal(rest.network.enabled, whole.network.enabled)
+
+
+# -- extending a run --------------------------------------------------------------------------
+@pytest.mark.parametrize("name", TRAINERS)
+def test_extended_equals_full_budget(name, setting, tmp_path):
+    net, task = setting
+    options = dict(btype.registry.info(name).budget_free)
+    small, large = btype.Budget(steps=100), btype.Budget(steps=400)
+    full = _train(name, net, task, budget=large, **options)
+    path = tmp_path / "run.npz"
+    first = _train(name, net, task, budget=small, checkpoint_path=path, **options)
+    assert first.stop_reason in ("steps", "solved")
+    # resume=True keeps to the same budget; a smaller budget cannot be an extension
+    with pytest.raises(ValueError, match="budget differs"):
+        _train(name, net, task, budget=large, checkpoint_path=path, resume=True, **options)
+    with pytest.raises(ValueError, match="cannot be extended"):
+        _train(name, net, task, budget=btype.Budget(steps=50), checkpoint_path=path, resume="extend", **options)
+    longer = _train(name, net, task, budget=large, checkpoint_path=path, resume="extend", **options)
+    assert _deterministic(longer.trace) == _deterministic(full.trace)
+    assert np.array_equal(longer.network.enabled, full.network.enabled)
+    assert longer.stop_reason == full.stop_reason
+
+
+def test_extension_refused_where_the_steps_depend_on_the_budget(setting, tmp_path):
+    net, task = setting
+    path = tmp_path / "run.npz"
+    btype.trainer("anneal")(net, task, budget=btype.Budget(steps=50), progress=False, checkpoint_path=path)
+    with pytest.raises(ValueError, match="length"):
+        btype.trainer("anneal")(net, task, budget=btype.Budget(steps=80), progress=False,
+                                checkpoint_path=path, resume="extend")
+
+
+# -- the plateau rule ---------------------------------------------------------------------------
+@pytest.mark.parametrize("name", TRAINERS)
+def test_plateau_rule_waits_for_its_minimum(name):
+    task = btype.tasks.get("parity5")
+    net = btype.random_network(5, 6, 1, layers=2, seed=1)     # far too small for parity5
+    budget = btype.Budget(evaluations=200_000, plateau=1.5)  # no plateau_min: a tenth of the budget
+    result = btype.trainer(name)(net, task, budget=budget, seed=0, progress=False)
+    last = result.trace[-1]
+    if result.stop_reason == "plateau":
+        assert last["evaluations"] >= 0.1 * budget.evaluations
+    else:
+        assert result.stop_reason in ("evaluations", "solved")
+    figures = [rec["train_fitness"] for rec in result.trace]
+    assert result.learned == (max(figures) > figures[0])

@@ -9,13 +9,13 @@ neutral drift, ``"anneal"`` simulated annealing, ``"ga"`` genetic algorithm,
 """
 from __future__ import annotations
 
-from . import anneal, es, ga, random_search
+from .. import registry
+from .._checks import check_choice
 
 __all__ = ["train", "METHODS"]
 
-#: Registered search methods: name -> Method class.
-METHODS = {m.name: m for m in (es.ES, anneal.Anneal, ga.GA, random_search.RandomSearch)}
-_TRAIN = {"es": es.train, "anneal": anneal.train, "ga": ga.train, "random": random_search.train}
+#: The search methods of the registry (``btype.trainers("search")``): name -> Method class.
+METHODS = {name: registry.trainer(name).method_cls for name in registry.trainers("search")}
 
 
 def train(net, task, *, method="es", budget, seed=0, progress=True, callback=None,
@@ -47,9 +47,16 @@ def train(net, task, *, method="es", budget, seed=0, progress=True, callback=Non
     checkpoint_path : path, optional
         Save the state at records, every ``checkpoint_seconds`` and at the
         end (``btype.checkpoint``: data only, tied to this run's identity).
-    resume : bool
+    resume : bool or "extend"
         Continue from ``checkpoint_path`` if it exists; a checkpoint of any
         other run (task, machine, method, options, seed, budget) is refused.
+        ``"extend"`` also continues a run whose checkpoint differs only by a
+        smaller budget (no limit of ``budget`` smaller than the checkpoint's,
+        the same target and plateau rule): the trace continues, and the result
+        equals a run with ``budget`` from the start. Refused where a method's
+        steps depend on the budget's size (``anneal`` without ``length``; ``es``
+        with ``lam`` > 1 and ``ga`` under an evaluation limit, which cuts a
+        generation short).
     **options
         Method options (see each method's class in ``METHODS``) and common ones:
         ``batch_size`` (train on a minibatch of this many rows, the next one
@@ -70,7 +77,6 @@ def train(net, task, *, method="es", budget, seed=0, progress=True, callback=Non
         ``accepted`` counts) and ``stop_reason``. Ctrl-C returns the best
         machine so far with ``interrupted=True``.
     """
-    if not isinstance(method, str) or method not in METHODS:
-        raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
-    return _TRAIN[method](net, task, budget=budget, seed=seed, progress=progress, callback=callback,
+    check_choice(method, "method", METHODS)
+    return registry.trainer(method)(net, task, budget=budget, seed=seed, progress=progress, callback=callback,
                           checkpoint_path=checkpoint_path, resume=resume, **options)

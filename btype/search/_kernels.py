@@ -7,7 +7,8 @@ topologically sorted). Node ids inside the cone: inputs ``0 .. n_in-1``, cone
 gate ``c`` is node ``n_in + c``. Gates outside the cone can never change an
 output, so the kernels neither store nor compute them; their modifier bits are
 still part of the genome (``bits``) and are flipped like any other. The gate,
-the clocked step and delta propagation are ``btype.kernels``'.
+the clocked step and delta propagation are ``btype.kernels``'; scoring is
+``_scoring.py``'s.
 
 Three named tuples carry the data (built in ``problem.py``):
 
@@ -40,19 +41,18 @@ recomputed with that candidate (its readers follow by delta propagation), so
 active gates always hold their true values. ``wk.act`` is empty for methods
 that do not keep it (their skip rule is the wired cone).
 
-Random numbers come from xoshiro256** with its state in ``wk.rng`` so that a
-checkpoint can save and restore it.
+Random numbers (xoshiro256**, its state in ``wk.rng`` so that a checkpoint can save
+and restore it) and mutations are ``_random.py``'s, imported here.
 """
 import math
 
 import numpy as np
-from llvmlite import ir
-from numba import types
-from numba.extending import intrinsic
 
-from .._vote_kernels import _count, _wrong_of_counts
 from ..jit import njit
 from ..kernels import _clock_block, _enqueue, _eval_gates, _propagate, _toggle_link, _undo_rows
+from ._random import (DIST_FIXED, DIST_GEOMETRIC, MUT_ACTIVE, MUT_CONE, MUT_FLIPS, MUT_RATE,  # noqa: F401
+                      MUTATION, below, draw_mutation, next_u64, random_bits, uniform)
+from ._scoring import _copy_planes, _rescore, _score_all, copy, pack_rows  # noqa: F401
 
 _ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
 
@@ -64,12 +64,6 @@ STATE = np.dtype([("evals", np.int64), ("gens", np.int64), ("skipped", np.int64)
 #: Where a chunk stops (see :func:`stop`).
 LIMITS = np.dtype([("hard_evals", np.int64), ("soft_evals", np.int64), ("gens", np.int64),
                    ("gate_evals", np.int64), ("target", np.float64)])
-#: Mutation options (:func:`draw_mutation`).
-MUTATION = np.dtype([("mode", np.int64), ("k", np.int64), ("rate", np.float64),
-                     ("dist", np.int64)])
-MUT_FLIPS, MUT_RATE, MUT_ACTIVE, MUT_CONE = 0, 1, 2, 3
-#: How many links ``"flips"`` / ``"cone"`` draw: always ``k``, or 1 + a geometric count (mean ``k``).
-DIST_FIXED, DIST_GEOMETRIC = 0, 1
 
 
 def new_state():
@@ -82,174 +76,6 @@ def limits(hard_evals, soft_evals, gens, gate_evals, target):
     lim = np.zeros(1, LIMITS)
     lim[0] = (hard_evals, soft_evals, gens, gate_evals, target)
     return lim
-
-
-@intrinsic
-def _popcount(typingctx, x):
-    """Population count of a uint64 (the CPU's popcnt instruction)."""
-    if x != types.uint64:
-        return None
-
-    def codegen(context, builder, signature, args):
-        fn = builder.module.declare_intrinsic("llvm.ctpop", [ir.IntType(64)])
-        return builder.call(fn, [args[0]])
-
-    return types.uint64(types.uint64), codegen
-
-
-# ---------------------------------------------------------------------------
-# random numbers: xoshiro256**
-# ---------------------------------------------------------------------------
-@njit(cache=True, inline="always")
-def _rotl(x, k):
-    return (x << np.uint64(k)) | (x >> np.uint64(64 - k))
-
-
-@njit(cache=True, inline="always")
-def next_u64(s):
-    s0, s1, s2, s3 = s[0], s[1], s[2], s[3]
-    result = _rotl(s1 * np.uint64(5), 7) * np.uint64(9)
-    t = s1 << np.uint64(17)
-    s2 ^= s0
-    s3 ^= s1
-    s1 ^= s2
-    s0 ^= s3
-    s2 ^= t
-    s3 = _rotl(s3, 45)
-    s[0], s[1], s[2], s[3] = s0, s1, s2, s3
-    return result
-
-
-@njit(cache=True, inline="always")
-def uniform(s):
-    """A float in [0, 1)."""
-    return np.float64(next_u64(s) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
-
-
-@njit(cache=True, inline="always")
-def below(s, n):
-    """An int in [0, n) for 0 < n < 2**32 (multiply-shift; bias below n / 2**32)."""
-    return np.int64(((next_u64(s) >> np.uint64(32)) * np.uint64(n)) >> np.uint64(32))
-
-
-# ---------------------------------------------------------------------------
-# scoring
-# ---------------------------------------------------------------------------
-@njit(cache=True, inline="always")
-def copy(dst, src):
-    """dst[:] = src without a temporary (usable where Numba's runtime is off)."""
-    for i in range(src.shape[0]):
-        dst[i] = src[i]
-
-
-@njit(cache=True, inline="always")
-def _row_error(values, node, target, j, masks):
-    """Wrong bits of scored row ``j``: its node against its target, on its samples."""
-    e = np.uint64(0)
-    for k in range(masks.shape[1]):
-        e += _popcount((values[node, k] ^ target[j, k]) & masks[j, k])
-    return np.int64(e)
-
-
-@njit(cache=True, inline="always")
-def _weighted(weights, errs):
-    total = 0.0
-    for j in range(errs.shape[0]):
-        total += weights[j] * errs[j]
-    return total
-
-
-@njit(cache=True, inline="always")
-def _copy_planes(dst, src):
-    for j in range(src.shape[0]):
-        for k in range(src.shape[1]):
-            dst[j, k] = src[j, k]
-
-
-@njit(cache=True, inline="always")
-def _count_class(prob, wk, c):
-    """Recount class c's votes into wk.ccnt[c] (bit-sliced, btype._vote_kernels._count)."""
-    _count(wk.values, prob.out_nodes, prob.cls_ptr[c], prob.cls_ptr[c + 1], prob.cls_offsets[c],
-           prob.cls_bits, 0, wk.ccnt[c], wk.cx)
-
-
-@njit(cache=True, inline="always")
-def _class_wrong(prob, wk):
-    """Misclassified samples by the package's one group vote (``btype._vote_kernels``) on the
-    class counts in wk.ccnt, ties to the lowest class."""
-    return _wrong_of_counts(wk.ccnt, prob.cls_bits, prob.labels)
-
-
-@njit(cache=True, inline="always")
-def _class_rescore(prob, wk, dirty):
-    """Recount the classes of the outputs wk.dirty[:dirty] (their old counts to wk.csave, the
-    classes to wk.cids; wk.cids[-1] of them) and vote again."""
-    group = prob.cls_ptr[1] - prob.cls_ptr[0]
-    n_classes = prob.cls_ptr.shape[0] - 1
-    n_saved = 0
-    for d in range(dirty):
-        c = wk.dirty[d] // group
-        fresh = True
-        for i in range(n_saved):
-            if wk.cids[i] == c:
-                fresh = False
-                break
-        if fresh:
-            wk.cids[n_saved] = c
-            _copy_planes(wk.csave[n_saved], wk.ccnt[c])
-            n_saved += 1
-            _count_class(prob, wk, c)
-    wk.cids[n_classes] = n_saved
-    return _class_wrong(prob, wk)
-
-
-@njit(cache=True, inline="always")
-def _score_all(prob, wk):
-    """Recount every output's errors into wk.errs; return the score."""
-    errs = wk.errs
-    if prob.n_classes > 0:
-        for c in range(prob.n_classes):
-            _count_class(prob, wk, c)
-        errs[0] = _class_wrong(prob, wk)
-        return np.float64(errs[0])
-    for j in range(prob.out_nodes.shape[0]):
-        errs[j] = _row_error(wk.values, prob.out_nodes[j], prob.target, j, prob.masks)
-    return _weighted(prob.weights, errs)
-
-
-@njit(cache=True, inline="always")
-def _rescore(prob, wk, dirty):
-    """Score after a delta: recount the outputs in wk.dirty[:dirty] (old counts to wk.saved_errs)."""
-    errs, saved = wk.errs, wk.saved_errs
-    if prob.n_classes > 0:
-        saved[0] = errs[0]
-        errs[0] = _class_rescore(prob, wk, dirty)
-        return np.float64(errs[0])
-    for d in range(dirty):
-        j = wk.dirty[d]
-        saved[d] = errs[j]
-        errs[j] = _row_error(wk.values, prob.out_nodes[j], prob.target, j, prob.masks)
-    return _weighted(prob.weights, errs)
-
-
-@njit(cache=True, boundscheck=False)
-def pack_rows(X, rows, out):
-    """``out[:] = btype.pack(X[rows])`` without the gathered copy: (S, n) uint8 rows of 0/1 into
-    (n, W) words, 64 rows per word (a minibatch change's packing). Each row is read once,
-    whole, into one accumulator word per column."""
-    n = X.shape[1]
-    S = rows.shape[0]
-    acc = np.empty(n, np.uint64)
-    for w in range(out.shape[1]):
-        acc[:] = 0
-        r0 = 64 * w
-        for t in range(min(64, S - r0)):
-            x = X[rows[r0 + t]]
-            shift = np.uint64(t)
-            for i in range(n):
-                acc[i] |= np.uint64(x[i]) << shift
-        for i in range(n):
-            out[i, w] = acc[i]
 
 
 # ---------------------------------------------------------------------------
@@ -470,90 +296,6 @@ def local_step(prob, wk, mut, temperature, strict=False):
     else:
         undo(prob, wk, flips, n)
     return keep
-
-
-# ---------------------------------------------------------------------------
-# mutation
-# ---------------------------------------------------------------------------
-@njit(cache=True, inline="always")
-def draw_mutation(prob, wk, mut, out):
-    """Draw the links of one mutation into ``out``; return how many.
-
-    MUT_FLIPS: ``k`` distinct links (DIST_GEOMETRIC: 1 + a geometric number
-    of them, ``k`` on average). MUT_CONE: the same from the links of the
-    output cone (at most as many as it has). MUT_RATE: each link with
-    probability ``rate``, redrawn until at least one. MUT_ACTIVE: uniform
-    links until one lies on an active gate (all of them are flipped; a
-    wired-cone gate where ``wk.act`` is not kept).
-    """
-    rng = wk.rng
-    link_cone = prob.link_cone
-    M = link_cone.shape[0]
-    if mut.mode == MUT_FLIPS or mut.mode == MUT_CONE:
-        cone = mut.mode == MUT_CONE
-        pool = prob.cone_links.shape[0] if cone else M
-        k = mut.k
-        if mut.dist == DIST_GEOMETRIC and k > 1:
-            u = 1.0 - uniform(rng)  # in (0, 1]
-            k = 1 + np.int64(math.floor(math.log(u) / math.log1p(-1.0 / k)))
-        k = min(k, pool)
-        n = 0
-        while n < k:
-            m = below(rng, pool)
-            if cone:
-                m = prob.cone_links[m]
-            fresh = True
-            for i in range(n):
-                if out[i] == m:
-                    fresh = False
-                    break
-            if fresh:
-                out[n] = m
-                n += 1
-        return n
-    if mut.mode == MUT_RATE:
-        if mut.rate >= 1.0:
-            for m in range(M):
-                out[m] = m
-            return M
-        log_q = math.log1p(-mut.rate)
-        while True:
-            n = 0
-            m = -1
-            while True:
-                u = 1.0 - uniform(rng)  # in (0, 1]
-                m += 1 + np.int64(math.floor(math.log(u) / log_q))
-                if m >= M:
-                    break
-                out[n] = m
-                n += 1
-            if n > 0:
-                return n
-    # MUT_ACTIVE
-    n = 0
-    limit = out.shape[0]
-    track = wk.act.shape[0] > 0
-    while True:
-        if n == limit - 1:
-            # an absurdly long run of inactive draws: finish with a cone link
-            out[n] = prob.cone_links[below(rng, prob.cone_links.shape[0])]
-            return n + 1
-        m = below(rng, M)
-        out[n] = m
-        n += 1
-        c = link_cone[m]
-        if c >= 0 and (not track or wk.act[prob.n_in + c] > 0):
-            return n
-
-
-@njit(cache=True)
-def random_bits(rng, bits):
-    """A fresh uniformly random genome."""
-    M = bits.shape[0]
-    for w in range(0, M, 64):
-        r = next_u64(rng)
-        for i in range(min(64, M - w)):
-            bits[w + i] = np.uint8((r >> np.uint64(i)) & np.uint64(1))
 
 
 # ---------------------------------------------------------------------------

@@ -5,7 +5,9 @@ import math
 
 from ..jit import njit
 from . import _kernels as K
-from .core import Method, check_choice, check_float, check_int, make_train, parse_mutation
+from .._checks import check_bool, check_choice, check_int, check_real
+from .core import make_train
+from .method import Method, parse_mutation
 
 SCHEDULES = {"exp": 0, "linear": 1, "constant": 2}
 
@@ -66,17 +68,16 @@ class Anneal(Method):
     def configure(self, n_links, budget):
         o = self.options
         self.schedule = SCHEDULES[check_choice(o["schedule"], "schedule", SCHEDULES)]
-        self.t_start = check_float(o["t_start"], "t_start", 0.0, 1e6)
-        self.t_end = check_float(o["t_end"], "t_end", 0.0, 1e6)
+        self.t_start = check_real(o["t_start"], "t_start", 0.0, 1e6)
+        self.t_end = check_real(o["t_end"], "t_end", 0.0, 1e6)
         if self.schedule == 0 and not (self.t_start > 0 and self.t_end > 0):
             raise ValueError(f"the exp schedule needs t_start > 0 and t_end > 0, "
                              f"got {self.t_start} and {self.t_end}")
         length = o["length"]
         if length is None:
             length = min(budget.steps or budget.evaluations or 100_000, 1 << 62)
-        self.length = check_int(length, "length")
-        if not isinstance(o["cycle"], bool):
-            raise TypeError(f"cycle must be a bool, got {o['cycle']!r}")
+        self.length = check_int(length, "length", 1)
+        check_bool(o["cycle"], "cycle")
         self.mut = parse_mutation(o["mutation"], o["flips"], o["rate"], n_links, o["flip_dist"])
         self.k_max = int(self.mut["k"][0])
 
@@ -87,6 +88,11 @@ class Anneal(Method):
     def chunk(self, run, lim):
         _chunk(run.prob, run.wk, self.mut, self.schedule, self.t_start, self.t_end,
                float(self.length), self.options["cycle"], lim)
+
+    def budget_bound(self, budget):
+        if self.options["length"] is None and (budget.steps or budget.evaluations):
+            return ["length (by default the budget's steps or evaluations: give length=)"]
+        return []
 
     def extra(self, run):
         return {"temperature": self._temperature(run.counter("gens"))}

@@ -5,7 +5,9 @@ import numpy as np
 
 from ..jit import njit
 from . import _kernels as K
-from .core import Method, check_choice, check_int, make_train, parse_mutation
+from .._checks import check_choice, check_int
+from .core import make_train
+from .method import Method, parse_mutation
 
 ACCEPT = {"neutral": False, "better": True}   # name -> strict
 
@@ -137,6 +139,12 @@ class ES(Method):
 
     def chunk(self, run, lim):
         _chunk(run.prob, run.wk, self.mut, self.lam, self.strict, self.restart, lim)
+
+    def budget_bound(self, budget):
+        if self.lam > 1 and budget.evaluations is not None:
+            return ["evaluations (with lam > 1 a generation cut short by the evaluation limit: "
+                    "give steps= instead)"]
+        return []
 
     def extra(self, run):
         return {"lam": self.lam, "restarts": run.counter("restarts")}

@@ -7,7 +7,9 @@ import numpy as np
 
 from ..jit import njit
 from . import _kernels as K
-from .core import Method, check_choice, check_float, check_int, make_train, parse_mutation
+from .._checks import check_choice, check_int, check_real
+from .core import make_train
+from .method import Method, parse_mutation
 
 Pop = namedtuple("Pop", ["bits", "nbits", "scores", "nscores", "errs", "nerrs", "order"])
 Pop.__doc__ = "The population (bits, scores, errs) and the next one being built (n*)."
@@ -180,7 +182,7 @@ class GA(Method):
         self.P = check_int(o["population"], "population", 2, 1 << 20)
         self.tournament = check_int(o["tournament"], "tournament", 1, self.P)
         self.crossover = CROSSOVERS[check_choice(o["crossover"], "crossover", CROSSOVERS)]
-        self.p_cross = check_float(o["crossover_rate"], "crossover_rate", 0.0, 1.0)
+        self.p_cross = check_real(o["crossover_rate"], "crossover_rate", 0.0, 1.0)
         self.elitism = check_int(o["elitism"], "elitism", 0, self.P - 1)
         self.mut = parse_mutation(o["mutation"], o["flips"], o["rate"], n_links)
         self.k_max = int(self.mut["k"][0])
@@ -220,6 +222,11 @@ class GA(Method):
         self.pop.bits[:] = arrays["bits"]
         self.pop.scores[:] = arrays["scores"]
         self.pop.errs[:] = arrays["errs"]
+
+    def budget_bound(self, budget):
+        if budget.evaluations is not None:
+            return ["evaluations (a generation cut short by the evaluation limit: give steps= instead)"]
+        return []
 
     def extra(self, run):
         return {"population": self.P}

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from ..jit import njit
 from . import _kernels as K
-from .core import Method, make_train
+from .core import make_train
+from .method import Method
 
 
 @njit(cache=True, _nrt=False)
