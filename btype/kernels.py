@@ -406,16 +406,6 @@ def delta_flip(plan, state, flips, enabled, modifiers):
     return propagate(plan, state, size, False)
 
 
-@njit(cache=True, inline="always")
-def _propagate(values, n_in, src, xm, om, tail, rd_ptr, rd_idx, out_ptr, out_idx, heap, size,
-               queued, undo_gates, undo_rows, record_undo, dirty_list, res):
-    """:func:`propagate` with its fields spelled out, for ``btype.search`` until it passes
-    its records to :func:`propagate` directly."""
-    return propagate(DeltaPlan(n_in, False, src, tail, rd_ptr, rd_idx, out_ptr, out_idx),
-                     DeltaState(values, xm, om, heap, queued, undo_gates, undo_rows, dirty_list, res),
-                     size, record_undo)
-
-
 # ---------------------------------------------------------------------------
 # the machine's own peak for the fused gate operation (throughput baseline)
 # ---------------------------------------------------------------------------
@@ -430,9 +420,3 @@ def fused_peak(a, b, out, repeats):
             out[k] = ~(((a[k] ^ xa) | xa) & ((b[k] ^ xa) | xa))
         acc ^= out[r % n]
     return acc
-
-
-# Names that btype.search and experiments.throughput import today; they go once those
-# callers use the public names above (and pass their records to :func:`propagate`).
-_clock_block, _enqueue, _eval_gates, _toggle_link = clock_block, enqueue, eval_gates, toggle_link
-_undo_rows, _fused_peak = restore_rows, fused_peak

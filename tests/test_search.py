@@ -12,7 +12,8 @@ import btype
 import btype.search
 import btype.search.es
 from btype.search import _kernels as K
-from btype.search.core import _COMMON, _Run, parse_mutation
+from btype.search.core import SearchRun, parse_mutation
+from btype.search.method import COMMON
 from btype.search.es import ES
 from btype.simulate import node_values
 
@@ -119,7 +120,7 @@ def test_delta_values_match_full_evaluation(link):
                                modified_fraction=0.8)
     budget = btype.Budget(evaluations=10)
     method = ES({}, n_links=net.n_modified, budget=budget)
-    run = _Run(net, task, method, budget, 0, dict(_COMMON))
+    run = SearchRun(net, task, method, budget, 0, dict(COMMON))
     method.start(run)
     cone = np.flatnonzero(btype.plan.wired_cone(net))
     tail = btype.bits.tail_mask(32)

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 import btype
 from btype.search import core
+from btype.search.method import check_common
 from btype.search import _kernels as K
 from btype.search.problem import build_problem, make_work
 from btype.tasks.base import classify as vote_unpacked
@@ -43,7 +44,7 @@ def test_every_delta_score_is_the_vote_of_the_full_evaluation():
     task = btype.tasks.get("digits")
     net = btype.random_network(64, 600, 10 * 7, layers=4, seed=3)
     budget = btype.Budget(evaluations=10**6)
-    run = core._Run(net, task, btype.search.es.ES({}, n_links=net.n_modified, budget=budget), budget, 0, core._check_common({}, len(task.X_train)))
+    run = core.SearchRun(net, task, btype.search.es.ES({}, n_links=net.n_modified, budget=budget), budget, 0, check_common({}, len(task.X_train)))
     run.method.start(run)
     for gens in range(1, 120):
         run.method.chunk(run, run.limits(10**9, gens))
@@ -65,7 +66,7 @@ def test_a_batch_change_equals_a_rebuild_on_the_same_rows(method, kind):
         net = net.replace(outputs=net.outputs[:1])
     cls = btype.search.METHODS[method]
     budget = btype.Budget(evaluations=10**6)
-    run = core._Run(net, task, cls({}, n_links=net.n_modified, budget=budget), budget, 5, core._check_common(dict(batch_size=200, batch_every=10), len(task.X_train)))
+    run = core.SearchRun(net, task, cls({}, n_links=net.n_modified, budget=budget), budget, 5, check_common(dict(batch_size=200, batch_every=10), len(task.X_train)))
     run.method.start(run)
     seen = []
     for b in range(12):           # 1,437 rows: 7 batches an epoch, so this crosses an epoch

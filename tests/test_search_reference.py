@@ -17,7 +17,8 @@ import btype.search.anneal
 import btype.search.es
 from btype import reference
 from btype.search import _kernels as K
-from btype.search.core import _COMMON, _Run
+from btype.search.core import SearchRun
+from btype.search.method import COMMON
 
 MASK = (1 << 64) - 1
 
@@ -171,7 +172,7 @@ def task_and_net(link, seed):
 def fast_run(method_cls, net, task, seed, options):
     budget = btype.Budget(steps=10 ** 6)
     method = method_cls(options, n_links=net.n_modified, budget=budget)
-    run = _Run(net, task, method, budget, seed, dict(_COMMON))
+    run = SearchRun(net, task, method, budget, seed, dict(COMMON))
     method.start(run)
     return run, method
 

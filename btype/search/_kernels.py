@@ -49,7 +49,7 @@ import math
 import numpy as np
 
 from ..jit import njit
-from ..kernels import _clock_block, _enqueue, _eval_gates, _propagate, _toggle_link, _undo_rows
+from ..kernels import clock_block, enqueue, eval_gates, propagate, restore_rows, toggle_link
 from ._random import (DIST_FIXED, DIST_GEOMETRIC, MUT_ACTIVE, MUT_CONE, MUT_FLIPS, MUT_RATE,  # noqa: F401
                       MUTATION, below, draw_mutation, next_u64, random_bits, uniform)
 from ._scoring import _copy_planes, _rescore, _score_all, copy, pack_rows  # noqa: F401
@@ -95,10 +95,10 @@ def evaluate(prob, wk):
     frame t at time t (zero from T on); ``values`` ends at time ``steps``.
     """
     if prob.clocked:
-        _clock_block(prob.frames, False, prob.init, 0, wk.values.shape[1], prob.steps, prob.src,
+        clock_block(prob.frames, False, prob.init, 0, wk.values.shape[1], prob.steps, prob.src,
                      wk.om, prob.reg, wk.values, wk.nxt, wk.lreg, prob.no_history)
     else:
-        _eval_gates(wk.values, prob.src, prob.dst, wk.xm, wk.om, wk.values.shape[1])
+        eval_gates(wk.values, prob.src, prob.dst, wk.xm, wk.om, wk.values.shape[1])
     return _score_all(prob, wk)
 
 
@@ -114,7 +114,7 @@ def load_genome(prob, wk, genome):
         wk.om[c, p] = np.uint64(0)
         wk.xm[c, p] = _ONES if prob.turing else np.uint64(0)
         if genome[m] == 0:
-            _toggle_link(wk.xm, wk.om, c, p, prob.turing)
+            toggle_link(wk.xm, wk.om, c, p, prob.turing)
     if wk.act.shape[0] > 0:
         wk.act[:] = 0
         wk.stale[:] = 0      # the caller evaluates the whole cone next
@@ -174,7 +174,7 @@ def _toggle(prob, wk, m):
     c = prob.link_cone[m]
     if c >= 0:
         p = prob.link_port[m]
-        _toggle_link(wk.xm, wk.om, c, p, prob.turing)
+        toggle_link(wk.xm, wk.om, c, p, prob.turing)
         if wk.act.shape[0] > 0 and wk.act[prob.n_in + c] > 0:
             _refer(prob, wk, prob.src[c, p], 1 if wk.om[c, p] == 0 else -1)
     return c
@@ -212,7 +212,7 @@ def touches_cone(prob, wk, flips, n):
 def apply(prob, wk, flips, n):
     """Apply a candidate's flips to the current machine and score it.
 
-    Combinational: delta evaluation (``btype.kernels._propagate``), old rows
+    Combinational: delta evaluation (``btype.kernels.propagate``), old rows
     kept for :func:`undo`; clocked: the cone in full. Counts its
     gate-evaluations (the caller counts evaluations). Returns the score.
     """
@@ -229,12 +229,10 @@ def apply(prob, wk, flips, n):
     for f in range(n):
         c = _toggle(prob, wk, flips[f])
         if c >= 0:
-            size = _enqueue(wk.heap, size, wk.queued, c)
+            size = enqueue(wk.heap, size, wk.queued, c)
     for i in range(wk.res[2]):
-        size = _enqueue(wk.heap, size, wk.queued, wk.fresh[i])
-    work = _propagate(wk.values, prob.n_in, prob.src, wk.xm, wk.om, prob.tail, prob.rd_ptr,
-                      prob.rd_idx, prob.out_ptr, prob.out_idx, wk.heap, size, wk.queued,
-                      wk.undo_gates, wk.undo_rows, True, wk.dirty, wk.res)
+        size = enqueue(wk.heap, size, wk.queued, wk.fresh[i])
+    work = propagate(prob, wk, size, True)
     st.gate_evals += work * prob.S
     if wk.res[1] == 0:
         return st.cur
@@ -250,7 +248,7 @@ def undo(prob, wk, flips, n):
     if prob.clocked:
         copy(wk.errs, wk.saved_errs)
         return
-    _undo_rows(wk.values, prob.n_in, wk.undo_gates, wk.undo_rows, wk.res[0])
+    restore_rows(wk.values, prob.n_in, wk.undo_gates, wk.undo_rows, wk.res[0])
     dirty = wk.res[1]
     if dirty == 0:
         return

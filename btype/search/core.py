@@ -28,8 +28,6 @@ from .problem import Structure, build_problem, fitness_from_errs, load_rows, mak
 __all__ = ["SearchRun", "search", "make_train", "Method", "parse_mutation", "seed_state"]
 
 _NO_LIMIT = np.iinfo(np.int64).max
-# the names this module was read by before the method type had a module of its own
-_COMMON, _check_common = COMMON, check_common
 
 
 class SearchRun(Trainer):
@@ -216,8 +214,6 @@ class SearchRun(Trainer):
     def restore_state(self, meta, arrays, path, trace):
         _state.restore(self, meta, arrays, path)
 
-
-_Run = SearchRun
 
 
 def schedule(common):

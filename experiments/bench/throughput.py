@@ -69,7 +69,7 @@ def fused_peak(words=256, repeats=20000):
     a = rng.integers(0, 2**63, size=words, dtype=np.uint64)
     b = rng.integers(0, 2**63, size=words, dtype=np.uint64)
     out = np.empty(words, np.uint64)
-    seconds = best_time(lambda: kernels._fused_peak(a, b, out, repeats))
+    seconds = best_time(lambda: kernels.fused_peak(a, b, out, repeats))
     return words * 64 * repeats / seconds
 
 

@@ -58,7 +58,8 @@ def breakdown(task_name="parity8", gates=1000, mutation="flips", n=2_000_000, se
     import btype
     from btype.jit import njit
     from btype.search import _kernels as K
-    from btype.search.core import _COMMON, _Run
+    from btype.search.core import SearchRun
+    from btype.search.method import COMMON
     from btype.search.es import ES
 
     @njit(_nrt=False)
@@ -86,7 +87,7 @@ def breakdown(task_name="parity8", gates=1000, mutation="flips", n=2_000_000, se
     net = btype.random_network(task.n_inputs, gates, task.n_outputs, seed=seed)
     budget = btype.Budget(steps=1 << 62)
     method = ES({"mutation": mutation}, n_links=net.n_modified, budget=budget)
-    run = _Run(net, task, method, budget, seed, dict(_COMMON))
+    run = SearchRun(net, task, method, budget, seed, dict(COMMON))
     method.start(run)
     times = {}
     for fn in (draws, deltas, steps):
