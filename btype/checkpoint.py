@@ -17,7 +17,7 @@ import numpy as np
 
 from . import _npz
 
-__all__ = ["identity", "save", "load", "FORMAT", "VERSION", "IDENTITY_FIELDS"]
+__all__ = ["identity", "save", "load", "check_arrays", "FORMAT", "VERSION", "IDENTITY_FIELDS"]
 
 FORMAT = "btype.checkpoint"
 VERSION = 1
@@ -163,11 +163,18 @@ def load(path, *, identity: dict, arrays: dict | None = None, extend_to=None) ->
         elif stored.get(key) != identity.get(key):
             raise ValueError(f"checkpoint {path!r} is for another run: its {key} differs "
                              f"(checkpoint {stored.get(key)!r}, this run {identity.get(key)!r})")
-    for name, want in (arrays or {}).items():
+    check_arrays(path, data, arrays or {})
+    return meta, data
+
+
+def check_arrays(path, data: dict, spec: dict) -> dict:
+    """Check that ``data`` holds every array of ``spec`` (``{name: (dtype, shape)}``, as for
+    :func:`load`) with its dtype and shape; returns ``data``. ValueError naming ``path``."""
+    for name, want in spec.items():
         if name not in data:
             raise ValueError(f"checkpoint {path!r} lacks the state array {name!r}")
         _npz.check_spec(path, name, data[name].dtype, data[name].shape, want)
-    return meta, data
+    return data
 
 
 def _check_extension(path, stored, budget):

@@ -21,7 +21,7 @@ import warnings
 import numpy as np
 
 import btype
-from btype import _npz, checkpoint, search
+from btype import checkpoint, search
 from btype._checks import MAX_COUNT, check_int, check_real
 from btype.driver import Checkpoint, check_trace, drive
 from btype.train import Budget, check_known_options, check_train_args
@@ -218,20 +218,12 @@ def _combined(first, second, reason):
     return result
 
 
-def _subset(arrays, spec, path):
-    for name, want in spec.items():
-        if name not in arrays:
-            raise ValueError(f"checkpoint {path!r} lacks the state array {name!r}")
-        _npz.check_spec(path, name, arrays[name].dtype, arrays[name].shape, want)
-    return arrays
-
-
 def _restore_switch(run, meta, arrays, path):
     """The gradient phase's result, rebuilt from a checkpoint written at the switch and re-scored."""
     def bad(message):
         return ValueError(f"checkpoint {path!r} holds an inconsistent state: {message}")
 
-    _subset(arrays, {"start_enabled": (np.bool_, (run.net.n_gates, 2))}, path)
+    checkpoint.check_arrays(path, arrays, {"start_enabled": (np.bool_, (run.net.n_gates, 2))})
     trace = check_trace(meta.get("sgd_trace"), path, METHOD, run.seed, "sgd_trace")
     last = trace[-1]
     seconds = last.get("seconds")
