@@ -329,3 +329,23 @@ def test_ctrl_c_that_a_library_turns_into_another_error_still_stops_the_sweep(tm
     monkeypatch.setattr(execute, "_run_job", lambda job, runs_dir: (_ for _ in ()).throw(RuntimeError("boom")))
     report = sweep.run_sweep(jobs, tmp_path, None, progress=False)
     assert sorted(report.failed) == sorted(j.name for j in jobs)
+
+
+def test_a_sweep_on_an_empty_kernel_cache_says_its_workers_compile(tmp_path, monkeypatch, capsys):
+    # kernels_cached() reads the cache folder without importing Numba; checked against what
+    # Numba really writes there, and the sweep's one line before its first runs.
+    import subprocess
+    import sys
+    from experiments.sweep.host import kernels_cached
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(cache))
+    assert not kernels_cached()
+    job = _jobs(methods=("random",), seeds=(0,), evaluations=200)[0]
+    sweep.run_sweep([job], tmp_path / "a", None, progress=True)
+    assert "compile the Numba kernels" in capsys.readouterr().err
+    subprocess.run([sys.executable, "-c", "import numpy as np, btype; btype.evaluate("
+                    "btype.random_network(2, 3, 1, seed=0), np.zeros((3, 2), bool))"], check=True)
+    assert kernels_cached()
+    sweep.run_sweep([job], tmp_path / "b", None, progress=True)
+    assert "compile the Numba kernels" not in capsys.readouterr().err

@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import sys
 
-__all__ = ["cpu_name", "gpu_name", "machine_info", "versions", "git_commit"]
+__all__ = ["cpu_name", "gpu_name", "machine_info", "versions", "git_commit", "kernels_cached"]
 
 
 @functools.lru_cache(maxsize=None)
@@ -89,3 +89,22 @@ def versions() -> dict:
         if module is not None:
             found[name] = getattr(module, "__version__", "?")
     return found
+
+
+def kernels_cached() -> bool:
+    """Whether any compiled kernel of btype or sgd is cached on disk (without importing Numba).
+
+    The sweep asks before it starts its workers: with an empty cache each worker compiles
+    the kernels it uses on its first runs, which takes a minute or more in all.
+    """
+    import importlib.util
+    import pathlib
+
+    roots = []
+    for package in ("btype", "sgd"):
+        spec = importlib.util.find_spec(package)
+        if spec is not None and spec.origin:
+            roots.append(pathlib.Path(spec.origin).parent)
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        roots = [pathlib.Path(os.environ["NUMBA_CACHE_DIR"])]
+    return any(next(root.rglob("*.nbi"), None) is not None for root in roots if root.is_dir())

@@ -12,6 +12,7 @@ import fcntl
 import os
 import platform
 import shutil
+import sys
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed, wait
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from experiments.sweep.execute import run_job
+from experiments.sweep.host import kernels_cached
 from experiments.sweep.interrupts import init_worker, jobs_in_this_process, sigint_ignored, stop_children
 from experiments.sweep.job import Job
 from experiments.sweep.runfiles import TMP_SUFFIX, read_run
@@ -261,6 +263,10 @@ def _run_planned(jobs, runs_dir, executor, progress, reuse_from=None) -> SweepRe
     from tqdm.auto import tqdm
     todo, report = plan(jobs, runs_dir, reuse_from=reuse_from)
     executor = as_executor(executor)
+    if progress and todo and not kernels_cached():
+        print("btype: the workers compile the Numba kernels on their first runs (cached for later "
+              "sweeps); the first runs are slow and the first time estimates too long", file=sys.stderr,
+              flush=True)
     bar = tqdm(total=len(todo), desc="runs", unit="run", disable=not progress or not todo)
 
     def settle(job, outcome=None, error=None):
