@@ -57,6 +57,9 @@ def _parser():
                                 "(.pla, .csv, .npz)")
     p.add_argument("--out", type=out_arg, required=True, help="folder for the machine, its trace and the report")
     p.add_argument("--target", help="CSV files: the target column's name or position (default: the last)")
+    p.add_argument("--levels", type=int, metavar="N",
+                   help="CSV files with real-valued columns: code each in N bits (a thermometer code of "
+                        "quantile cut points fitted on the training rows)")
     p.add_argument("--method", default="es", choices=btype.trainers(), help="the trainer (default es)")
     p.add_argument("--option", action="append", metavar="KEY=VALUE",
                    help="a trainer option, e.g. lr=0.2 or flips=2, or a JSON object of options; repeatable")
@@ -87,6 +90,8 @@ def _job(args):
         task_args = {"file": str(Path(args.task).expanduser().resolve())}
         if args.target is not None:
             task_args["target"] = int(args.target) if args.target.lstrip("-").isdigit() else args.target
+        if args.levels is not None:
+            task_args["levels"] = args.levels
     else:
         name, task_args = args.task, {}
     task = taskfiles.build_task(name, **task_args)

@@ -209,3 +209,25 @@ def test_python_users_give_a_task_factory(tmp_path):
     assert run.header["task"]["n_inputs"] == 5
     with pytest.raises(ValueError, match="top of an importable module"):
         setup_for("x", factory=lambda: btype.tasks.majority(3))
+
+
+def test_btype_train_codes_a_real_valued_csv_with_levels(tmp_path, capsys):
+    # Real-valued columns are refused with a hint, and --levels codes them on the training
+    # rows: the saved machine scores as reported on the task that from_csv builds the same way.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 3))
+    y = np.where(X[:, 0] + 0.5 * X[:, 1] > 0, "yes", "no")
+    path = tmp_path / "real.csv"
+    path.write_text("a,b,c,label\n" + "".join(f"{r[0]},{r[1]},{r[2]},{t}\n" for r, t in zip(X, y)))
+    out = tmp_path / "o"
+    argv = [str(path), "--target", "label", "--out", str(out), "--budget", "3000ev", "--gates", "64",
+            "--layers", "4"]
+    with pytest.raises(SystemExit) as stop:
+        train_command.main(argv)
+    assert stop.value.code == 2 and "--levels" in capsys.readouterr().err
+    assert train_command.main(argv + ["--levels", "3"]) == 0
+    report = json.loads((out / train_command.REPORT_FILE).read_text())
+    task = btype.tasks.from_csv(path, "label", name="real", binarize=btype.tasks.Binarizer(levels=3))
+    net = btype.Network.load(out / report["machine_file"])
+    assert net.n_inputs == 9 and task.classes == ("no", "yes")
+    assert task.score(net, "test").fitness == report["test_accuracy"]

@@ -5,7 +5,9 @@ JSON-ready so that any worker (a spawned process, a Dask node) rebuilds it:
 
 - ``{"file": PATH, ...}``: a data file, by its extension: ``.pla``
   (:func:`btype.tasks.from_pla`), ``.csv`` (:func:`btype.tasks.from_csv`; ``target`` names
-  the target column, default the last) or ``.npz`` (arrays ``X_train``, ``Y_train``,
+  the target column, default the last; ``levels`` codes real-valued columns in that
+  many quantile cut points fitted on the training rows, :class:`btype.tasks.Binarizer`)
+  or ``.npz`` (arrays ``X_train``, ``Y_train``,
   ``X_test``, ``Y_test``, optionally ``X_valid``, ``Y_valid``, ``n_classes``, ``steps``;
   :func:`save_task` writes one from a Task). The other keys are passed to the reader.
 - ``{"factory": "module:function", "args": {...}}``: a function that returns a
@@ -83,7 +85,16 @@ def build_task(name: str, **task_args):
     if suffix == ".csv":
         if not hasattr(btype.tasks, "from_csv"):
             raise ValueError(f"task {name!r}: reading CSV files needs btype.tasks.from_csv")
-        return btype.tasks.from_csv(path, args.pop("target", -1), name=name, **args)
+        levels = args.pop("levels", None)
+        if levels is not None:   # real-valued columns: thermometer codes fitted on the training rows
+            args["binarize"] = btype.tasks.Binarizer(levels=levels)
+        try:
+            return btype.tasks.from_csv(path, args.pop("target", -1), name=name, **args)
+        except ValueError as exc:
+            if levels is None and "binaris" in str(exc):
+                raise ValueError(f"{exc} (here: btype train --levels N, or levels = N beside the "
+                                 "file in a sweep file)") from None
+            raise
     if suffix == ".npz":
         return _read_npz(path, name, **args)
     raise ValueError(f"task {name!r}: {str(path)!r} is not a .pla, .csv or .npz file")
