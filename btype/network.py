@@ -8,8 +8,10 @@ and :meth:`Network.with_enabled` returns a copy.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import _npz
 from ._checks import check_bool_array, check_choice, check_int
@@ -25,7 +27,7 @@ MAX_NODES = 2 ** 32
 __all__ = ["Network", "LINK_MODES", "MAX_NODES", "check_network"]
 
 
-def check_network(net, name="net"):
+def check_network(net: object, name: str = "net") -> Network:
     """``net`` if it is a :class:`Network`; TypeError naming ``name`` otherwise."""
     if not isinstance(net, Network):
         raise TypeError(f"{name} must be a btype.Network, got {type(net).__name__}")
@@ -97,7 +99,8 @@ class Network:
 
     __slots__ = ("n_inputs", "wiring", "outputs", "enabled", "modifiers", "link", "_memo")
 
-    def __init__(self, n_inputs, wiring, outputs, enabled=None, modifiers=None, link="switch"):
+    def __init__(self, n_inputs: int, wiring: ArrayLike, outputs: ArrayLike, enabled: ArrayLike | None = None,
+                 modifiers: ArrayLike | None = None, link: str = "switch") -> None:
         n_inputs = check_int(n_inputs, "n_inputs", 0, MAX_NODES)
         wiring = _as_array(wiring, "wiring")
         wiring = _as_int_array(wiring, "wiring", 2) if wiring.size else np.zeros((0, 2), np.int64)
@@ -186,12 +189,12 @@ class Network:
         return self._derived("levels", lambda net: gate_levels(net.n_inputs, net.wiring)).copy()
 
     # -- copies ---------------------------------------------------------------
-    def with_enabled(self, bits) -> "Network":
+    def with_enabled(self, bits: ArrayLike) -> "Network":
         """A copy of this network with other modifier states ``bits`` (G, 2)."""
         return Network(self.n_inputs, self.wiring, self.outputs, enabled=bits,
                        modifiers=self.modifiers, link=self.link)
 
-    def replace(self, **changes) -> "Network":
+    def replace(self, **changes: Any) -> "Network":
         """A copy with some constructor arguments replaced (e.g. ``link="turing"``)."""
         kwargs = dict(n_inputs=self.n_inputs, wiring=self.wiring, outputs=self.outputs,
                       enabled=self.enabled, modifiers=self.modifiers, link=self.link)
@@ -224,7 +227,7 @@ class Network:
                 f"feedforward={self.is_feedforward})")
 
     # -- files ------------------------------------------------------------------
-    def save(self, path) -> None:
+    def save(self, path: str | os.PathLike) -> None:
         """Write the network to a single ``.npz`` file, atomically (round trip is bit-identical)."""
         _npz.write(path, dict(format=np.array(FILE_FORMAT), version=np.array(FILE_VERSION),
                               n_inputs=np.array(self.n_inputs), wiring=self.wiring,
@@ -232,7 +235,7 @@ class Network:
                               link=np.array(self.link)), compress=True)
 
     @classmethod
-    def load(cls, path, *, max_bytes: int = _npz.MAX_BYTES) -> "Network":
+    def load(cls, path: str | os.PathLike, *, max_bytes: int = _npz.MAX_BYTES) -> "Network":
         """Read a network written by :meth:`save`.
 
         Every field's dtype and shape, and their agreement (``enabled`` and
