@@ -34,7 +34,7 @@ def check_network(net: object, name: str = "net") -> Network:
     return net
 
 
-def _as_array(value, name):
+def _as_array(value, name) -> np.ndarray:
     try:
         return np.asarray(value)
     except (ValueError, TypeError) as exc:  # ragged nesting: numpy's "inhomogeneous shape"
@@ -46,7 +46,7 @@ def _short(value, limit=80):
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _as_int_array(value, name, ndim):
+def _as_int_array(value, name, ndim) -> np.ndarray:
     arr = _as_array(value, name)
     if arr.size == 0:
         arr = arr.astype(np.int64)
@@ -57,7 +57,7 @@ def _as_int_array(value, name, ndim):
     return arr.astype(np.int64)
 
 
-def _as_bool_array(value, name, shape):
+def _as_bool_array(value, name, shape) -> np.ndarray:
     arr = check_bool_array(_as_array(value, name), name)
     if arr.shape != shape:
         raise ValueError(f"{name} must have shape {shape}, got {arr.shape}")
@@ -96,6 +96,13 @@ class Network:
     link : {"switch", "turing"}
         What a modified link delivers; see docs/design.md section 1.
     """
+
+    n_inputs: int
+    wiring: np.ndarray
+    outputs: np.ndarray
+    enabled: np.ndarray
+    modifiers: np.ndarray
+    link: str
 
     __slots__ = ("n_inputs", "wiring", "outputs", "enabled", "modifiers", "link", "_memo")
 
@@ -196,8 +203,8 @@ class Network:
 
     def replace(self, **changes: Any) -> "Network":
         """A copy with some constructor arguments replaced (e.g. ``link="turing"``)."""
-        kwargs = dict(n_inputs=self.n_inputs, wiring=self.wiring, outputs=self.outputs,
-                      enabled=self.enabled, modifiers=self.modifiers, link=self.link)
+        kwargs: dict[str, Any] = dict(n_inputs=self.n_inputs, wiring=self.wiring, outputs=self.outputs,
+                                      enabled=self.enabled, modifiers=self.modifiers, link=self.link)
         unknown = set(changes) - set(kwargs)
         if unknown:
             raise TypeError(f"replace() got unknown argument(s) {sorted(unknown)}")

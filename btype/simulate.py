@@ -36,7 +36,7 @@ MAX_GATE_EVALS = 10 ** 12
 _check_network = check_network   # the name btype.vote imports
 
 
-def _check_inputs(net, X, allow_sequence):
+def _check_inputs(net, X, allow_sequence) -> np.ndarray:
     X = check_bool_array(X, "X")
     ndims = (2, 3) if allow_sequence else (2,)
     if X.ndim not in ndims:
@@ -126,7 +126,7 @@ def _eval_rows(net, P, rows, block=None):
     return out
 
 
-def _check_packed(net, P):
+def _check_packed(net, P) -> np.ndarray:
     P = np.asarray(P)
     if P.dtype != np.uint64:
         raise TypeError(f"P must be uint64 words, got dtype {P.dtype}")
