@@ -120,8 +120,9 @@ def _target_columns(path, header, target):
     return columns
 
 
-def from_csv(path: str | os.PathLike, target: str | int | Sequence[str | int], *, test_file: str | os.PathLike | None = None,
-             delimiter: str = ",", name: str | None = None, **options: Any) -> Task:
+def from_csv(path: str | os.PathLike, target: str | int | Sequence[str | int], *,
+             test_file: str | os.PathLike | None = None, delimiter: str = ",", name: str | None = None,
+             **options: Any) -> Task:
     """A task from a CSV file (and optionally a test file with the same columns).
 
     Parameters
