@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._checks import check_bool_array, check_int
 
@@ -23,7 +24,7 @@ def tail_mask(n_samples: int) -> np.ndarray:
     return mask
 
 
-def pack(X) -> np.ndarray:
+def pack(X: ArrayLike) -> np.ndarray:
     """Pack a (S, n) boolean matrix into (n, ceil(S/64)) uint64 words.
 
     Padding bits in the last word are zero.
@@ -39,7 +40,7 @@ def pack(X) -> np.ndarray:
     return np.ascontiguousarray(packed).view("<u8").astype(np.uint64, copy=False).reshape(n, W)
 
 
-def unpack(P, n_samples) -> np.ndarray:
+def unpack(P: ArrayLike, n_samples: int) -> np.ndarray:
     """Inverse of :func:`pack`: (n, W) uint64 words -> (n_samples, n) bool."""
     P = np.asarray(P)
     if P.dtype != np.uint64:
@@ -55,7 +56,7 @@ def unpack(P, n_samples) -> np.ndarray:
     return np.ascontiguousarray(bits[:, :n_samples].T.astype(bool))
 
 
-def popcount(words) -> int:
+def popcount(words: ArrayLike) -> int:
     """Number of one bits in an array of uint64 words."""
     words = np.asarray(words, dtype=np.uint64)
     return int(np.unpackbits(words.view(np.uint8)).sum()) if words.size else 0

@@ -12,10 +12,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import _npz
+
+if TYPE_CHECKING:
+    from .network import Network
+    from .tasks import Task
+    from .train import Budget
 
 __all__ = ["identity", "save", "load", "check_arrays", "FORMAT", "VERSION", "IDENTITY_FIELDS"]
 
@@ -76,7 +83,8 @@ def _plain(value):
     return f"<{type(value).__module__}.{type(value).__qualname__}>"
 
 
-def identity(net, task, *, method, options, budget) -> dict:
+def identity(net: Network, task: Task, *, method: str, options: Mapping[str, Any],
+             budget: Budget) -> dict:
     """The identity of a run: what a checkpoint must match to be resumed.
 
     Parameters
@@ -100,7 +108,7 @@ def identity(net, task, *, method, options, budget) -> dict:
     }
 
 
-def save(path, *, identity: dict, meta: dict, arrays: dict) -> None:
+def save(path: str | os.PathLike, *, identity: dict, meta: dict, arrays: dict) -> None:
     """Write a checkpoint atomically (a temporary file, synced, then renamed).
 
     ``meta`` must be strict JSON (no NaN); ``arrays`` plain numeric or string arrays.
@@ -116,7 +124,8 @@ def save(path, *, identity: dict, meta: dict, arrays: dict) -> None:
     _npz.write(path, members)
 
 
-def load(path, *, identity: dict, arrays: dict | None = None, extend_to=None) -> tuple:
+def load(path: str | os.PathLike, *, identity: dict, arrays: dict | None = None,
+         extend_to: Budget | None = None) -> tuple[dict, dict]:
     """Read a checkpoint of the run with this ``identity``; returns ``(meta, arrays)``.
 
     Parameters
@@ -167,7 +176,7 @@ def load(path, *, identity: dict, arrays: dict | None = None, extend_to=None) ->
     return meta, data
 
 
-def check_arrays(path, data: dict, spec: dict) -> dict:
+def check_arrays(path: str | os.PathLike, data: dict, spec: dict) -> dict:
     """Check that ``data`` holds every array of ``spec`` (``{name: (dtype, shape)}``, as for
     :func:`load`) with its dtype and shape; returns ``data``. ValueError naming ``path``."""
     for name, want in spec.items():

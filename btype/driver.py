@@ -27,11 +27,13 @@ import threading
 import time
 import warnings
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 from . import checkpoint as _checkpoint
 from ._checks import MAX_COUNT
-from .train import RECORD_FIELDS, TrainResult
+from .train import RECORD_FIELDS, Budget, TrainResult
 
 __all__ = ["Trainer", "StopRun", "Checkpoint", "drive", "next_point", "check_trace", "CHUNK_SECONDS"]
 
@@ -39,7 +41,7 @@ __all__ = ["Trainer", "StopRun", "Checkpoint", "drive", "next_point", "check_tra
 CHUNK_SECONDS = 0.1
 
 
-def next_point(done, every=None, growth=1.5, max_gap=None) -> int:
+def next_point(done: int, every: int | None = None, growth: float = 1.5, max_gap: int | None = None) -> int:
     """The next record point after ``done`` evaluations: the record schedule of every trainer.
 
     With ``every``, the next multiple of it; otherwise the next point of the
@@ -59,7 +61,7 @@ class StopRun(Exception):
     """Raised by a trainer to end the run at once with ``reason`` (e.g. "nonfinite"):
     no closing record and no save, so the checkpoint keeps the last good state."""
 
-    def __init__(self, reason):
+    def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
 
@@ -82,7 +84,7 @@ class Trainer(ABC):
     def warm_up(self) -> None:
         """Compile what the steps need, outside the clock (the state must not change)."""
     @abstractmethod
-    def advance(self, until: int, clock) -> bool:
+    def advance(self, until: int, clock: Callable[[], float]) -> bool:
         """Run whole steps, for about :data:`CHUNK_SECONDS`, until the evaluations reach
         ``until`` (the next record point) or the budget would be passed; ``clock()``
         gives the run's elapsed seconds. Returns True when the trainer wants a record
@@ -96,11 +98,11 @@ class Trainer(ABC):
     def record(self, seconds: float) -> dict:
         """A record (``btype.make_record``) of the run now, made ``seconds`` into it."""
 
-    def reached(self, trace):
+    def reached(self, trace: Sequence[Mapping[str, Any]]) -> float | None:
         """The figure (by ``key``) to check the budget's target against, or None."""
         return None
 
-    def stop_reason(self, trace, seconds):
+    def stop_reason(self, trace: Sequence[Mapping[str, Any]], seconds: float) -> str | None:
         """Why to stop now: a budget limit or the target (on the counters now), the
         plateau rule (on the records, so it holds at a record), or None."""
         used = dict(self.counters(), seconds=seconds)
@@ -119,11 +121,11 @@ class Trainer(ABC):
         return {}
 
     @abstractmethod
-    def restore_state(self, meta, arrays, path, trace) -> None:
+    def restore_state(self, meta: dict, arrays: dict, path: str, trace: list) -> None:
         """Continue from a checkpoint's state; ValueError naming ``path`` for any inconsistency."""
 
     @abstractmethod
-    def result(self, trace, reason) -> TrainResult:
+    def result(self, trace: list, reason: str) -> TrainResult:
         """The run's result: the best machine, re-scored."""
 
     def budget_bound(self) -> list:
@@ -146,18 +148,18 @@ class Checkpoint:
         ``btype.checkpoint.identity`` of the run.
     """
 
-    def __init__(self, path, identity):
+    def __init__(self, path: str | os.PathLike, identity: dict) -> None:
         self.path, self.identity = os.fspath(path), identity
         self.last = None      # (meta, arrays) last saved
 
     def exists(self) -> bool:
         return os.path.exists(self.path)
 
-    def save(self, meta, arrays):
+    def save(self, meta: dict, arrays: dict) -> None:
         _checkpoint.save(self.path, identity=self.identity, meta=meta, arrays=arrays)
         self.last = (meta, arrays)
 
-    def load(self, spec, budget=None):
+    def load(self, spec: dict, budget: Budget | None = None) -> tuple[dict, dict]:
         """``(meta, arrays)``; with ``budget``, a checkpoint of a smaller budget is accepted."""
         return _checkpoint.load(self.path, identity=self.identity, arrays=spec, extend_to=budget)
 
@@ -333,8 +335,10 @@ class _Drive:
         return result
 
 
-def drive(trainer, *, schedule, progress=False, callback=None, checkpoint=None, resume=False,
-          checkpoint_seconds=60.0, warn_untrained=True) -> TrainResult:
+def drive(trainer: Trainer, *, schedule: Callable[[int], int], progress: bool = False,
+          callback: Callable[[dict], object] | None = None, checkpoint: Checkpoint | None = None,
+          resume: bool | str = False, checkpoint_seconds: float = 60.0,
+          warn_untrained: bool = True) -> TrainResult:
     """Run ``trainer`` until its budget, target, plateau rule, callback or Ctrl-C stops it.
 
     Parameters
@@ -370,7 +374,7 @@ def _bad(path, what):
     return ValueError(f"checkpoint {path!r} holds an inconsistent state: {what}")
 
 
-def check_trace(trace, path, method, seed, name="trace") -> list:
+def check_trace(trace: object, path: str | os.PathLike, method: str, seed: int, name: str = "trace") -> list:
     """A checkpoint's records, checked: a non-empty list of records of ``method`` and ``seed``
     with the fields every record has, their counters whole numbers. ValueError naming ``path``."""
     if not isinstance(trace, list) or not trace or not all(isinstance(r, dict) for r in trace):

@@ -26,6 +26,7 @@ import pathlib
 import sys
 import threading
 import time
+from typing import Any
 
 import numba
 from numba.core import event
@@ -54,7 +55,7 @@ def inlining() -> bool:
     return os.environ.get("BTYPE_JIT_INLINE", "1") not in ("0", "")
 
 
-def njit(*args, **kwargs):
+def njit(*args: Any, **kwargs: Any) -> Any:
     """``numba.njit`` with ``cache`` honouring ``BTYPE_NO_CACHE`` and ``inline`` honouring
     ``BTYPE_JIT_INLINE``; use as ``@njit(...)`` or ``@njit``."""
     if kwargs.get("cache"):
@@ -78,7 +79,7 @@ def _cache_dirs():
             for folder in folders]
 
 
-def cache_files():
+def cache_files() -> list[pathlib.Path]:
     """Numba cache files (index and data) of the kernels of btype and sgd."""
     return sorted(p for folder in _cache_dirs() if folder.is_dir()
                   for pattern in ("*.nbi", "*.nbc") for p in folder.glob(pattern))

@@ -8,8 +8,10 @@ and :meth:`Network.with_enabled` returns a copy.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import _npz
 from ._checks import check_bool_array, check_choice, check_int
@@ -25,14 +27,14 @@ MAX_NODES = 2 ** 32
 __all__ = ["Network", "LINK_MODES", "MAX_NODES", "check_network"]
 
 
-def check_network(net, name="net"):
+def check_network(net: object, name: str = "net") -> Network:
     """``net`` if it is a :class:`Network`; TypeError naming ``name`` otherwise."""
     if not isinstance(net, Network):
         raise TypeError(f"{name} must be a btype.Network, got {type(net).__name__}")
     return net
 
 
-def _as_array(value, name):
+def _as_array(value, name) -> np.ndarray:
     try:
         return np.asarray(value)
     except (ValueError, TypeError) as exc:  # ragged nesting: numpy's "inhomogeneous shape"
@@ -44,7 +46,7 @@ def _short(value, limit=80):
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _as_int_array(value, name, ndim):
+def _as_int_array(value, name, ndim) -> np.ndarray:
     arr = _as_array(value, name)
     if arr.size == 0:
         arr = arr.astype(np.int64)
@@ -55,7 +57,7 @@ def _as_int_array(value, name, ndim):
     return arr.astype(np.int64)
 
 
-def _as_bool_array(value, name, shape):
+def _as_bool_array(value, name, shape) -> np.ndarray:
     arr = check_bool_array(_as_array(value, name), name)
     if arr.shape != shape:
         raise ValueError(f"{name} must have shape {shape}, got {arr.shape}")
@@ -95,9 +97,17 @@ class Network:
         What a modified link delivers; see docs/design.md section 1.
     """
 
+    n_inputs: int
+    wiring: np.ndarray
+    outputs: np.ndarray
+    enabled: np.ndarray
+    modifiers: np.ndarray
+    link: str
+
     __slots__ = ("n_inputs", "wiring", "outputs", "enabled", "modifiers", "link", "_memo")
 
-    def __init__(self, n_inputs, wiring, outputs, enabled=None, modifiers=None, link="switch"):
+    def __init__(self, n_inputs: int, wiring: ArrayLike, outputs: ArrayLike, enabled: ArrayLike | None = None,
+                 modifiers: ArrayLike | None = None, link: str = "switch") -> None:
         n_inputs = check_int(n_inputs, "n_inputs", 0, MAX_NODES)
         wiring = _as_array(wiring, "wiring")
         wiring = _as_int_array(wiring, "wiring", 2) if wiring.size else np.zeros((0, 2), np.int64)
@@ -186,15 +196,15 @@ class Network:
         return self._derived("levels", lambda net: gate_levels(net.n_inputs, net.wiring)).copy()
 
     # -- copies ---------------------------------------------------------------
-    def with_enabled(self, bits) -> "Network":
+    def with_enabled(self, bits: ArrayLike) -> "Network":
         """A copy of this network with other modifier states ``bits`` (G, 2)."""
         return Network(self.n_inputs, self.wiring, self.outputs, enabled=bits,
                        modifiers=self.modifiers, link=self.link)
 
-    def replace(self, **changes) -> "Network":
+    def replace(self, **changes: Any) -> "Network":
         """A copy with some constructor arguments replaced (e.g. ``link="turing"``)."""
-        kwargs = dict(n_inputs=self.n_inputs, wiring=self.wiring, outputs=self.outputs,
-                      enabled=self.enabled, modifiers=self.modifiers, link=self.link)
+        kwargs: dict[str, Any] = dict(n_inputs=self.n_inputs, wiring=self.wiring, outputs=self.outputs,
+                                      enabled=self.enabled, modifiers=self.modifiers, link=self.link)
         unknown = set(changes) - set(kwargs)
         if unknown:
             raise TypeError(f"replace() got unknown argument(s) {sorted(unknown)}")
@@ -224,7 +234,7 @@ class Network:
                 f"feedforward={self.is_feedforward})")
 
     # -- files ------------------------------------------------------------------
-    def save(self, path) -> None:
+    def save(self, path: str | os.PathLike) -> None:
         """Write the network to a single ``.npz`` file, atomically (round trip is bit-identical)."""
         _npz.write(path, dict(format=np.array(FILE_FORMAT), version=np.array(FILE_VERSION),
                               n_inputs=np.array(self.n_inputs), wiring=self.wiring,
@@ -232,7 +242,7 @@ class Network:
                               link=np.array(self.link)), compress=True)
 
     @classmethod
-    def load(cls, path, *, max_bytes: int = _npz.MAX_BYTES) -> "Network":
+    def load(cls, path: str | os.PathLike, *, max_bytes: int = _npz.MAX_BYTES) -> "Network":
         """Read a network written by :meth:`save`.
 
         Every field's dtype and shape, and their agreement (``enabled`` and

@@ -6,12 +6,18 @@ semantics table of docs/design.md section 1 literally and shares no code with
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+from numpy.typing import ArrayLike
+
+if TYPE_CHECKING:
+    from .network import Network
 
 __all__ = ["evaluate", "run", "link_value"]
 
 
-def link_value(net, g, p, v):
+def link_value(net: Network, g: int, p: int, v: bool) -> bool:
     """What link ``(g, p)`` delivers to its gate, combinationally, for source value ``v``."""
     if not net.modifiers[g, p]:
         return v
@@ -20,7 +26,7 @@ def link_value(net, g, p, v):
     return v if net.link == "switch" else (not v)
 
 
-def evaluate(net, X):
+def evaluate(net: Network, X: ArrayLike) -> np.ndarray:
     """Combinational evaluation of a feed-forward machine, sample by sample.
 
     X (S, n_inputs) bool -> (S, n_outputs) bool.
@@ -48,7 +54,8 @@ def _input_at(x, t):
     return [False] * x.shape[1]
 
 
-def run(net, X, steps, initial=None, record=False):
+def run(net: Network, X: ArrayLike, steps: int, initial: ArrayLike | None = None,
+        record: bool = False) -> np.ndarray:
     """Clocked evaluation, sample by sample, for any wiring.
 
     X is (S, n_inputs) held fixed or (S, T, n_inputs) frames (frame t at time t,

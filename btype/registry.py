@@ -15,6 +15,10 @@ from __future__ import annotations
 import importlib
 import importlib.util
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from .train import TrainResult
 
 __all__ = ["TrainerInfo", "trainers", "trainer", "info", "FAMILIES"]
 
@@ -74,7 +78,7 @@ def info(name: str) -> TrainerInfo:
     return _REGISTRY[name]
 
 
-def trainer(name: str):
+def trainer(name: str) -> Callable[..., TrainResult]:
     """The ``train`` callable of trainer ``name`` (imports its module on first use)."""
     entry = info(name)
     if entry.needs_torch and not _torch_available():

@@ -8,9 +8,11 @@ bits, recomputes only the gates downstream of the change.
 from __future__ import annotations
 
 from contextlib import contextmanager
+from collections.abc import Iterator
 
 import numba
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import kernels
 from ._checks import MAX_COUNT, check_bool, check_bool_array, check_int
@@ -34,7 +36,7 @@ MAX_GATE_EVALS = 10 ** 12
 _check_network = check_network   # the name btype.vote imports
 
 
-def _check_inputs(net, X, allow_sequence):
+def _check_inputs(net, X, allow_sequence) -> np.ndarray:
     X = check_bool_array(X, "X")
     ndims = (2, 3) if allow_sequence else (2,)
     if X.ndim not in ndims:
@@ -54,7 +56,7 @@ def _check_feedforward(net):
 
 
 @contextmanager
-def using_threads(n):
+def using_threads(n: int | None) -> Iterator[int]:
     """Run the enclosed code with ``n`` Numba threads (None: leave as is), then restore."""
     if n is None:
         yield numba.get_num_threads()
@@ -82,7 +84,7 @@ def _plan(net, rows):
     return net._derived(f"plan_{rows}", make)
 
 
-def fanout(net):
+def fanout(net: Network) -> tuple[np.ndarray, np.ndarray]:
     """CSR lists of the gates reading each node: ``(ptr, idx)``, each gate listed once per node."""
     return readers(net)
 
@@ -92,7 +94,7 @@ def _chunks(W, block):
     return max(1, min(numba.get_num_threads(), n_blocks))
 
 
-def choose_block(W, n_rows, n_threads):
+def choose_block(W: int, n_rows: int, n_threads: int) -> int:
     """Words per block: the live rows of one block fit in ``BLOCK_BYTES``, and the
     blocks split evenly over ``n_threads``. Blocks of whole cache lines (8 words)
     keep every row aligned and the inner loop free of a scalar tail."""
@@ -124,7 +126,7 @@ def _eval_rows(net, P, rows, block=None):
     return out
 
 
-def _check_packed(net, P):
+def _check_packed(net, P) -> np.ndarray:
     P = np.asarray(P)
     if P.dtype != np.uint64:
         raise TypeError(f"P must be uint64 words, got dtype {P.dtype}")
@@ -133,7 +135,8 @@ def _check_packed(net, P):
     return P
 
 
-def evaluate_packed(net, P, *, threads=None, block=None):
+def evaluate_packed(net: Network, P: ArrayLike, *, threads: int | None = None,
+                    block: int | None = None) -> np.ndarray:
     """Evaluate a feed-forward machine on packed inputs.
 
     Parameters
@@ -161,7 +164,7 @@ def evaluate_packed(net, P, *, threads=None, block=None):
         return _eval_rows(net, P, "outputs", block)
 
 
-def evaluate(net, X, *, threads=None):
+def evaluate(net: Network, X: ArrayLike, *, threads: int | None = None) -> np.ndarray:
     """Evaluate a feed-forward machine combinationally.
 
     Parameters
@@ -183,7 +186,7 @@ def evaluate(net, X, *, threads=None):
     return unpack(out, S)
 
 
-def node_values(net, P, *, threads=None):
+def node_values(net: Network, P: ArrayLike, *, threads: int | None = None) -> np.ndarray:
     """Every node's packed value, (n_nodes, W) uint64, for a feed-forward machine."""
     check_network(net)
     _check_feedforward(net)
@@ -209,7 +212,8 @@ def _pack_initial(net, initial, S):
                      f"got {init.shape}")
 
 
-def run(net, X, steps, initial=None, record=False, *, threads=None, max_gate_evals=MAX_GATE_EVALS):
+def run(net: Network, X: ArrayLike, steps: int, initial: ArrayLike | None = None, record: bool = False, *,
+        threads: int | None = None, max_gate_evals: int = MAX_GATE_EVALS) -> np.ndarray:
     """Clocked evaluation (Turing's dynamics) of any machine.
 
     Parameters
@@ -300,7 +304,7 @@ class DeltaEvaluator:
         Gates recomputed by all flips so far.
     """
 
-    def __init__(self, net, X):
+    def __init__(self, net: Network, X: ArrayLike) -> None:
         check_network(net)
         _check_feedforward(net)
         X = _check_inputs(net, X, allow_sequence=False)
@@ -327,7 +331,7 @@ class DeltaEvaluator:
         self.recomputed = 0
 
     @property
-    def values(self):
+    def values(self) -> np.ndarray:
         view = self._values.view()
         view.setflags(write=False)
         return view
@@ -337,15 +341,15 @@ class DeltaEvaluator:
         """The machine with the current modifier states."""
         return self._net.with_enabled(self._enabled)
 
-    def outputs_packed(self):
+    def outputs_packed(self) -> np.ndarray:
         """(n_outputs, W) uint64 current outputs."""
         return self._values[self._net.outputs]
 
-    def outputs(self):
+    def outputs(self) -> np.ndarray:
         """(S, n_outputs) bool current outputs."""
         return unpack(self.outputs_packed(), self.n_samples)
 
-    def flip(self, links) -> int:
+    def flip(self, links: ArrayLike) -> int:
         """Flip the enable bits of modified links and update the node values.
 
         Parameters

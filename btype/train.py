@@ -7,10 +7,16 @@ a :class:`TrainResult` whose ``trace`` is a list of records made by
 from __future__ import annotations
 
 import math
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from ._checks import MAX_COUNT, MAX_SEED, check_bool, check_callable, check_path, check_real, check_seed, check_whole
 from .network import Network
+
+if TYPE_CHECKING:
+    from .tasks import Task
 
 __all__ = ["Budget", "TrainResult", "make_record", "check_train_args", "RECORD_FIELDS",
            "STOP_REASONS", "MAX_COUNT", "MAX_SEED", "check_seed", "check_known_options", "COUNTS", "LIMITS", "PLATEAU_SHARE",
@@ -110,8 +116,10 @@ class Budget:
             raise ValueError("Budget needs at least one of evaluations, seconds, steps or gate_evals "
                              "(a target or plateau alone might never be reached)")
 
-    def stop_reason(self, *, evaluations=0, seconds=0.0, steps=0, gate_evals=0, fitness=None,
-                    trace=None, key="train_fitness") -> str | None:
+    def stop_reason(self, *, evaluations: float = 0, seconds: float = 0.0, steps: float = 0,
+                    gate_evals: float = 0, fitness: float | None = None,
+                    trace: Sequence[Mapping[str, Any]] | None = None,
+                    key: str = "train_fitness") -> str | None:
         """Why a run with these counters should stop now, or None to go on.
 
         ``key`` names the figure the run keeps its best machine by: ``"train_fitness"``
@@ -135,7 +143,8 @@ class Budget:
             return "plateau"
         return None
 
-    def plateaued(self, trace, gate_evals=None, key="train_fitness", used=None) -> bool:
+    def plateaued(self, trace: Sequence[Mapping[str, Any]], gate_evals: float | None = None,
+                  key: str = "train_fitness", used: Mapping[str, float] | None = None) -> bool:
         """The plateau rule on a list of records (``key``, default ``train_fitness``, and
         ``gate_evals``); ``used``: the run's counters (default: the last record's), for
         the share of the budget the rule waits for without ``plateau_min``."""
@@ -159,11 +168,11 @@ class Budget:
                         seconds=last.get("seconds", 0.0))
         return self.fraction_used(used) >= PLATEAU_SHARE
 
-    def exhausted(self, **used) -> bool:
+    def exhausted(self, **used: Any) -> bool:
         """True once :meth:`stop_reason` gives a reason (same arguments)."""
         return self.stop_reason(**used) is not None
 
-    def fraction_used(self, counters) -> float:
+    def fraction_used(self, counters: Mapping[str, float]) -> float:
         """The share of the budget used, in [0, 1]: the largest over its limits of used / limit.
 
         ``counters`` maps limit names (``evaluations``, ``seconds``, ``steps``,
@@ -176,7 +185,8 @@ class Budget:
                 parts.append(counters.get(name, 0) / limit)
         return min(1.0, max(parts))
 
-    def share(self, fraction, *, plateau=None, plateau_min=None) -> Budget:
+    def share(self, fraction: float, *, plateau: float | None = None,
+              plateau_min: int | None = None) -> Budget:
         """This budget with every limit cut to ``fraction`` of it (counts rounded down, at least 1).
 
         The target stays; the plateau rule stays unless ``plateau`` (with its
@@ -190,7 +200,7 @@ class Budget:
             plateau, plateau_min = self.plateau, self.plateau_min
         return Budget(**limits, seconds=seconds, target=self.target, plateau=plateau, plateau_min=plateau_min)
 
-    def remaining(self, counters) -> tuple:
+    def remaining(self, counters: Mapping[str, float]) -> tuple[Budget | None, str | None]:
         """What is left after a phase that used ``counters`` (as for :meth:`fraction_used`).
 
         Returns ``(budget, None)``, the rest of every limit (target and plateau rule
@@ -209,7 +219,7 @@ class Budget:
             rest["seconds"] = self.seconds - counters.get("seconds", 0.0)
         return Budget(**rest, target=self.target, plateau=self.plateau, plateau_min=self.plateau_min), None
 
-    def covers(self, other) -> bool:
+    def covers(self, other: Budget) -> bool:
         """True when this budget is ``other`` with no limit smaller (a limit dropped counts as
         larger) and the same target and plateau rule: a run of ``other`` can be extended to it."""
         for name in LIMITS:
@@ -264,8 +274,9 @@ def _finite_or_none(value):
     return value if not isinstance(value, float) or math.isfinite(value) else None
 
 
-def make_record(*, method, task, seed, step, evaluations, gate_evals, seconds,
-                train_fitness, test_accuracy, solved, **extra) -> dict:
+def make_record(*, method: str, task: str, seed: int, step: int, evaluations: int, gate_evals: int,
+                seconds: float, train_fitness: float, test_accuracy: float | None, solved: bool,
+                **extra: Any) -> dict:
     """One checkpoint record (docs/design.md section 4) as a JSON-ready dict.
 
     ``extra`` fields (e.g. ``relaxed_train_fitness``) follow the required ones.
@@ -288,8 +299,10 @@ def make_record(*, method, task, seed, step, evaluations, gate_evals, seconds,
     return record
 
 
-def check_train_args(net, task, budget=None, seed=0, progress=True, *, callback=None,
-                     checkpoint_path=None, resume=False) -> tuple:
+def check_train_args(net: Network, task: Task, budget: Budget | None = None, seed: int = 0,
+                     progress: bool = True, *, callback: Callable[[dict], object] | None = None,
+                     checkpoint_path: str | os.PathLike | None = None,
+                     resume: bool | str = False) -> tuple[int, str | None]:
     """Validate the arguments every trainer takes (the contract of ``btype.trainer``).
 
     ``resume`` is one of :data:`RESUME_MODES`.
@@ -332,7 +345,7 @@ def check_train_args(net, task, budget=None, seed=0, progress=True, *, callback=
     return seed, checkpoint_path
 
 
-def check_known_options(options, valid, who) -> None:
+def check_known_options(options: Iterable[str], valid: Iterable[str], who: str) -> None:
     """TypeError naming the unknown ones among ``options`` and listing the ``valid`` ones;
     ``who`` is the trainer (its registry name), so every trainer words it the same way."""
     unknown = sorted(set(options) - set(valid))

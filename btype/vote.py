@@ -18,6 +18,7 @@ import numbers
 
 import numba
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import _vote_kernels as kernels
 from ._checks import check_int
@@ -96,7 +97,8 @@ def _classify_words(net, P, n_samples, n_classes, threads, pruned):
     return pred[:n_samples]
 
 
-def classify_packed(net, P, n_samples, n_classes, *, threads=None, prune=True):
+def classify_packed(net: Network, P: ArrayLike, n_samples: int, n_classes: int, *, threads: int | None = None,
+                    prune: bool = True) -> np.ndarray:
     """Class predictions of a feed-forward machine on packed inputs.
 
     Parameters
@@ -132,7 +134,8 @@ def classify_packed(net, P, n_samples, n_classes, *, threads=None, prune=True):
     return _classify_words(net, P, int(n_samples), n_classes, threads, _check_flag(prune, "prune"))
 
 
-def classify(net, X, n_classes, *, threads=None, prune=True):
+def classify(net: Network, X: ArrayLike, n_classes: int, *, threads: int | None = None,
+             prune: bool = True) -> np.ndarray:
     """Class predictions of a feed-forward machine: ``btype.tasks.classify(btype.evaluate(net, X),
     n_classes)``, computed on packed words.
 
@@ -172,7 +175,8 @@ def _packed(X, n_threads):
     return P
 
 
-def count_correct(net, P, labels, n_classes, *, n_samples=None, threads=None, prune=True) -> int:
+def count_correct(net: Network, P: ArrayLike, labels: ArrayLike, n_classes: int, *, n_samples: int | None = None,
+                  threads: int | None = None, prune: bool = True) -> int:
     """Number of samples that a feed-forward machine classifies as ``labels`` say.
 
     Parameters

@@ -20,8 +20,9 @@ def default_layers(n_gates: int) -> int:
     return max(1, min(n_gates, math.ceil(math.log2(n_gates + 1))))
 
 
-def random_network(n_inputs, n_gates, n_outputs, *, kind="layered", layers=None, reach=1,
-                   seed=0, link="switch", modified_fraction=1.0) -> Network:
+def random_network(n_inputs: int, n_gates: int, n_outputs: int, *, kind: str = "layered",
+                   layers: int | None = None, reach: int = 1, seed: int = 0, link: str = "switch",
+                   modified_fraction: float = 1.0) -> Network:
     """A random machine, deterministic per ``seed``.
 
     Parameters

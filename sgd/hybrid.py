@@ -17,6 +17,8 @@ from __future__ import annotations
 import math
 import os
 import warnings
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -30,6 +32,9 @@ from .options import check_options, defaults_for
 from .run import GradientRun
 from .train import run_identity
 
+if TYPE_CHECKING:
+    import torch
+
 __all__ = ["train", "DEFAULTS"]
 
 #: Options of the hybrid: where to switch, and each phase's own options.
@@ -40,8 +45,10 @@ SGD_PHASE_DEFAULTS = dict(restarts=1)
 METHOD = "sgd+es"
 
 
-def train(net, task, *, budget, seed=0, progress=True, callback=None, checkpoint_path=None, resume=False,
-          device="auto", **options) -> btype.TrainResult:
+def train(net: btype.Network, task: btype.tasks.Task, *, budget: btype.Budget, seed: int = 0,
+          progress: bool = True, callback: Callable[[dict], object] | None = None,
+          checkpoint_path: str | os.PathLike | None = None, resume: bool | str = False,
+          device: str | torch.device = "auto", **options: Any) -> btype.TrainResult:
     """Gradient descent for part of the budget, then ``es`` from the hardened machine.
 
     Parameters

@@ -1,10 +1,14 @@
 """The options of ``sgd.train``: defaults, the defaults by kind of task (in one place), checks."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 import torch
 
 from btype._checks import MAX_COUNT, check_bool, check_choice, check_int, check_real
+from btype.tasks import Task
 from btype.train import check_known_options
 
 from .relax import INITS, MODES
@@ -41,13 +45,13 @@ KIND_DEFAULTS = {"table": dict(optimizer="adamw", check_every=25, restarts=10),
 TABLE_DEFAULTS = KIND_DEFAULTS["table"]
 
 
-def is_truth_table(task) -> bool:
+def is_truth_table(task: Task) -> bool:
     """True for a task whose test split is its training split (a truth table, in any readout)."""
     a, b = task.X_train, task.X_test
     return a is b or (a.shape == b.shape and np.array_equal(a, b))
 
 
-def task_kind(task) -> str:
+def task_kind(task: Task) -> str:
     """"table" (a truth table, one output per bit), "vote table" (a truth table read as
     classes, e.g. ``Task.as_classes``) or "data"."""
     if not is_truth_table(task):
@@ -55,7 +59,7 @@ def task_kind(task) -> str:
     return "table" if task.n_classes is None else "vote table"
 
 
-def defaults_for(task) -> dict:
+def defaults_for(task: Task) -> dict:
     """The default options of ``sgd.train`` on ``task``: the one place they depend on the task."""
     return dict(DEFAULTS, **KIND_DEFAULTS[task_kind(task)])
 
@@ -68,7 +72,7 @@ def _value(check, *args, **kwargs):
         raise ValueError(str(exc)) from None
 
 
-def check_options(options, defaults=DEFAULTS, who="sgd") -> dict:
+def check_options(options: Mapping[str, Any], defaults: Mapping[str, Any] = DEFAULTS, who: str = "sgd") -> dict:
     """The options after defaults, checked; TypeError for an unknown one, listing the valid ones."""
     check_known_options(options, defaults, who)
     o = dict(defaults, **options)
@@ -96,7 +100,7 @@ def check_options(options, defaults=DEFAULTS, who="sgd") -> dict:
     return o
 
 
-def device(value):
+def device(value: str | torch.device) -> torch.device:
     """A torch device from ``"auto"`` (CUDA when available), a name or a ``torch.device``."""
     if value == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")

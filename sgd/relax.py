@@ -10,6 +10,8 @@ and :meth:`RelaxedNetwork.harden` turns ``theta > 0`` back into modifier bits.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import torch
@@ -78,7 +80,8 @@ class RelaxedNetwork(nn.Module):
     The inputs are treated as data: no gradient flows to ``x``.
     """
 
-    def __init__(self, net, init="bits", tau=1.0, *, scale=None, seed=0, backend="auto"):
+    def __init__(self, net: btype.Network, init: str = "bits", tau: float = 1.0, *, scale: float | None = None,
+                 seed: int = 0, backend: str = "auto") -> None:
         super().__init__()
         if not isinstance(net, btype.Network):
             raise TypeError(f"net must be a btype.Network, got {type(net).__name__}")
@@ -102,7 +105,7 @@ class RelaxedNetwork(nn.Module):
 
     # -- construction -----------------------------------------------------------
     @classmethod
-    def from_state_dict(cls, state_dict, **kwargs) -> "RelaxedNetwork":
+    def from_state_dict(cls, state_dict: Mapping[str, Any], **kwargs: Any) -> "RelaxedNetwork":
         """Rebuild a module from a ``state_dict`` alone (the machine is in its buffers)."""
         try:
             wiring = state_dict["wiring"].cpu().numpy()
@@ -115,10 +118,10 @@ class RelaxedNetwork(nn.Module):
         module.load_state_dict(state_dict)
         return module
 
-    def get_extra_state(self):
+    def get_extra_state(self) -> dict:
         return {"version": _STATE_VERSION, "tau": self.tau}
 
-    def set_extra_state(self, state):
+    def set_extra_state(self, state: Any) -> None:
         if not isinstance(state, dict) or state.get("version") != _STATE_VERSION:
             raise ValueError(f"unsupported RelaxedNetwork state {state!r}")
         self.tau = state["tau"]
@@ -129,7 +132,7 @@ class RelaxedNetwork(nn.Module):
         return self._tau
 
     @tau.setter
-    def tau(self, value):
+    def tau(self, value: float) -> None:
         self._tau = _positive(value, "tau")
 
     @property
@@ -164,7 +167,8 @@ class RelaxedNetwork(nn.Module):
         return plan
 
     # -- the relaxation -------------------------------------------------------
-    def enables(self, mode="soft", *, tau=None, generator=None, straight_through=False):
+    def enables(self, mode: str = "soft", *, tau: float | None = None, generator: torch.Generator | None = None,
+                straight_through: bool = False) -> torch.Tensor:
         """Enable values ``e`` (n_gates, 2) as the forward pass uses them.
 
         ``"soft"``: ``sigmoid(theta / tau)``. ``"hard"``: ``theta > 0`` forward,
@@ -185,7 +189,8 @@ class RelaxedNetwork(nn.Module):
             return (z > 0).to(soft.dtype) + (soft - soft.detach())
         return soft
 
-    def coefficients(self, mode="soft", *, enables=None, **kwargs):
+    def coefficients(self, mode: str = "soft", *, enables: torch.Tensor | None = None,
+                     **kwargs: Any) -> tuple[torch.Tensor, torch.Tensor]:
         """Link coefficients ``(alpha, beta)``: a link delivers ``alpha + beta * v``.
 
         ``enables``, a (n_gates, 2) tensor of pass probabilities in [0, 1], replaces
@@ -208,8 +213,10 @@ class RelaxedNetwork(nn.Module):
         mod = self.modifiers
         return torch.where(mod, alpha, one - one), torch.where(mod, beta, one)
 
-    def forward(self, x, mode="soft", *, steps=None, initial=None, tau=None, generator=None,
-                straight_through=False, enables=None):
+    def forward(self, x: torch.Tensor, mode: str = "soft", *, steps: int | None = None,
+                initial: torch.Tensor | None = None, tau: float | None = None,
+                generator: torch.Generator | None = None, straight_through: bool = False,
+                enables: torch.Tensor | None = None) -> torch.Tensor:
         """Relaxed outputs.
 
         Parameters
@@ -284,7 +291,7 @@ class RelaxedNetwork(nn.Module):
         return btype.Network(self.n_inputs, self.wiring.cpu().numpy(), self.outputs.cpu().numpy(),
                              enabled=enabled, modifiers=mods, link=self.link)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (f"n_inputs={self.n_inputs}, n_gates={self.n_gates}, n_outputs={self.n_outputs}, "
                 f"link={self.link!r}, tau={self.tau}, backend={self.backend!r}")
 

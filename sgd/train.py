@@ -7,6 +7,10 @@ section 4). Checkpoints go through :mod:`btype.checkpoint` (data only).
 """
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
 import btype
 from btype import checkpoint
 from btype.driver import Checkpoint, drive
@@ -15,11 +19,16 @@ from btype.train import check_train_args
 from .options import DEFAULTS, KIND_DEFAULTS, TABLE_DEFAULTS, check_options, defaults_for, is_truth_table, task_kind
 from .run import GradientRun
 
+if TYPE_CHECKING:
+    import torch
+
 __all__ = ["train", "DEFAULTS", "KIND_DEFAULTS", "TABLE_DEFAULTS", "defaults_for", "task_kind",
            "is_truth_table", "check_options", "run_identity", "GradientRun"]
 
-def train(net, task, *, budget, seed=0, progress=True, callback=None, checkpoint_path=None, resume=False,
-          device="auto", **options) -> btype.TrainResult:
+def train(net: btype.Network, task: btype.tasks.Task, *, budget: btype.Budget, seed: int = 0,
+          progress: bool = True, callback: Callable[[dict], object] | None = None,
+          checkpoint_path: str | os.PathLike | None = None, resume: bool | str = False,
+          device: str | torch.device = "auto", **options: Any) -> btype.TrainResult:
     """Train a machine's modifier bits by gradient descent on its relaxation.
 
     Parameters
@@ -130,6 +139,7 @@ def train(net, task, *, budget, seed=0, progress=True, callback=None, checkpoint
                  resume=resume)
 
 
-def run_identity(net, task, method, options, budget, seed) -> dict:
+def run_identity(net: btype.Network, task: btype.tasks.Task, method: str, options: Mapping[str, Any],
+                 budget: btype.Budget, seed: int) -> dict:
     """The checkpoint identity of a run: the envelope's fields and the seed."""
     return dict(checkpoint.identity(net, task, method=method, options=options, budget=budget), seed=seed)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 
 from ..network import Network
 from .describe import describe
@@ -13,7 +14,7 @@ from .writers import to_blif, to_dot, to_verilog
 FORMATS = ("verilog", "blif", "dot", "describe")
 
 
-def build_parser():
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m btype.export",
         description="Write a saved btype machine as Verilog, BLIF, Graphviz DOT, or "
@@ -33,7 +34,7 @@ def build_parser():
     return parser
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         net = Network.load(args.machine)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 __all__ = ["read_blif", "BlifModel"]
 
@@ -38,7 +39,7 @@ class BlifModel:
     latches: dict = field(default_factory=dict)
 
     @property
-    def data_inputs(self):
+    def data_inputs(self) -> list[str]:
         clocks = {c for _, c, _ in self.latches.values() if c is not None}
         return [s for s in self.inputs if s not in clocks]
 
@@ -84,7 +85,7 @@ class BlifModel:
             raise ValueError(f"X must have shape (S, {len(names)}), got {X.shape}")
         return {s: X[:, i] for i, s in enumerate(names)}
 
-    def evaluate(self, X):
+    def evaluate(self, X: ArrayLike) -> np.ndarray:
         """Outputs of a combinational model for every row of ``X`` (S, n_data_inputs)."""
         if self.latches:
             raise ValueError("evaluate() is for combinational models; this one has latches, "
@@ -94,7 +95,7 @@ class BlifModel:
         return np.stack([vals[s] for s in self.outputs], axis=1) if self.outputs \
             else np.zeros((X.shape[0], 0), bool)
 
-    def run(self, X, steps):
+    def run(self, X: ArrayLike, steps: int) -> np.ndarray:
         """Outputs after ``steps`` clock edges; latches start at their init values.
 
         ``X`` is (S, n) held fixed, or (S, T, n) with frame ``t`` applied before
@@ -137,7 +138,7 @@ def _logical_lines(text):
             yield line
 
 
-def read_blif(text):
+def read_blif(text: str) -> BlifModel:
     """Parse BLIF text (the first model) into a :class:`BlifModel`.
 
     Raises ``ValueError`` naming the offending line for anything outside the

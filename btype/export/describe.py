@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..network import check_network
+from ..network import Network, check_network
 from .prune import GATE_FUNCTIONS, active_gates, gate_function, link_literals
 
 __all__ = ["describe"]
@@ -19,7 +19,7 @@ def _depth(net, source):
     return int(level[net.outputs].max()) if net.n_outputs else 0
 
 
-def describe(net) -> dict:
+def describe(net: Network) -> dict:
     """Statistics of a machine, counted over its active gates.
 
     Parameters

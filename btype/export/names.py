@@ -37,7 +37,7 @@ weak1 while wildcard wire with within wor xnor xor
 DOT_KEYWORDS = frozenset("node edge graph digraph subgraph strict".split())
 
 
-def check_name(name, language: str) -> str:
+def check_name(name: object, language: str) -> str:
     """``name`` if it is a plain identifier (letters, digits, ``_``, not starting with a
     digit) and not a reserved word of ``language`` ("verilog", "blif" or "dot")."""
     if not isinstance(name, str):

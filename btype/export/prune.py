@@ -28,6 +28,7 @@ Constant outputs get a tiny sub-circuit: 0 is a gate with both links interrupted
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -42,7 +43,7 @@ __all__ = ["prune", "PruneMapping", "link_literals", "active_gates", "gate_funct
 GATE_FUNCTIONS = ("nand", "or", "implies", "not", "buffer", "const0", "const1")
 
 
-def check_clocked(net, clocked):
+def check_clocked(net: Network, clocked: bool | None) -> bool:
     """``clocked`` as a bool: None means the clocked form only for machines with loops;
     ``False`` for a machine with loops raises ValueError."""
     if clocked is None:
@@ -54,7 +55,7 @@ def check_clocked(net, clocked):
     return clocked
 
 
-def link_literals(net):
+def link_literals(net: Network) -> tuple[np.ndarray, np.ndarray]:
     """What every link delivers, as a source node and a polarity.
 
     Parameters
@@ -75,7 +76,7 @@ def link_literals(net):
     return np.where(live, net.wiring, -1).astype(np.int64), inverted.copy()
 
 
-def gate_function(sources, inverted, *, clocked=False):
+def gate_function(sources: Sequence[int], inverted: Sequence[bool], *, clocked: bool = False) -> str:
     """The function one gate computes given its resolved links.
 
     Parameters
@@ -109,7 +110,7 @@ def gate_function(sources, inverted, *, clocked=False):
     return ("nand", "implies", "or")[n_inv]
 
 
-def active_gates(net):
+def active_gates(net: Network) -> np.ndarray:
     """Gates whose value can reach an output through live links.
 
     Follows links backwards from the output nodes, loops included, and skips
@@ -154,7 +155,7 @@ class PruneMapping:
     clocked: bool
 
 
-def prune(net, *, clocked=None):
+def prune(net: Network, *, clocked: bool | None = None) -> tuple[Network, PruneMapping]:
     """Reduce a machine to what reaches its outputs.
 
     Parameters

@@ -9,9 +9,10 @@ the combinational form for feed-forward machines and the clocked form otherwise;
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._checks import check_bool, check_bool_array, check_choice
-from ..network import check_network
+from ..network import Network, check_network
 from .names import check_name
 from .prune import active_gates, check_clocked, gate_function, link_literals, prune
 
@@ -47,7 +48,8 @@ def _turing_registers(net, source, inverted, clocked):
 
 
 # -- Verilog ----------------------------------------------------------------------
-def to_verilog(net, name="btype_net", *, clocked=None, initial=None) -> str:
+def to_verilog(net: Network, name: str = "btype_net", *, clocked: bool | None = None,
+               initial: ArrayLike | None = None) -> str:
     """Structural Verilog for a machine.
 
     Parameters
@@ -154,7 +156,8 @@ def _blif_nand(lits, target):
     return [f".names {sa} {sb} {target}", f"{1 if ia else 0}- 1", f"-{1 if ib else 0} 1"]
 
 
-def to_blif(net, name="btype_net", *, clocked=None, initial=None) -> str:
+def to_blif(net: Network, name: str = "btype_net", *, clocked: bool | None = None,
+            initial: ArrayLike | None = None) -> str:
     """The machine in the Berkeley Logic Interchange Format.
 
     Parameters
@@ -226,7 +229,8 @@ _FUNCTION_LABEL = {"nand": "NAND", "or": "OR", "implies": "IMPL", "not": "NOT",
                    "buffer": "BUF", "const0": "0", "const1": "1"}
 
 
-def to_dot(net, *, pruned=False, interrupted="dashed", name="btype_net", title=None) -> str:
+def to_dot(net: Network, *, pruned: bool = False, interrupted: str = "dashed", name: str = "btype_net",
+           title: str | None = None) -> str:
     """A Graphviz drawing of the machine (render with ``dot -Tpng``).
 
     Parameters

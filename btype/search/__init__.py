@@ -9,8 +9,17 @@ neutral drift, ``"anneal"`` simulated annealing, ``"ga"`` genetic algorithm,
 """
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 from .. import registry
 from .._checks import check_choice
+
+if TYPE_CHECKING:
+    from ..network import Network
+    from ..tasks import Task
+    from ..train import Budget, TrainResult
 
 __all__ = ["train", "METHODS"]
 
@@ -18,8 +27,9 @@ __all__ = ["train", "METHODS"]
 METHODS = {name: registry.trainer(name).method_cls for name in registry.trainers("search")}
 
 
-def train(net, task, *, method="es", budget, seed=0, progress=True, callback=None,
-          checkpoint_path=None, resume=False, **options):
+def train(net: Network, task: Task, *, method: str = "es", budget: Budget, seed: int = 0, progress: bool = True,
+          callback: Callable[[dict], object] | None = None, checkpoint_path: str | os.PathLike | None = None,
+          resume: bool | str = False, **options: Any) -> TrainResult:
     """Train a machine's modifier bits by search.
 
     Parameters

@@ -13,17 +13,24 @@ exactly as if it had never stopped.
 from __future__ import annotations
 
 import functools
+import os
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .. import checkpoint
 from ..driver import CHUNK_SECONDS, Checkpoint, Trainer, drive, next_point
-from ..train import TrainResult, check_train_args, make_record
+from ..network import Network
+from ..train import Budget, TrainResult, check_train_args, make_record
 from . import _kernels as K
 from . import state as _state
 from .method import COMMON, TRAJECTORY, Method, check_common, parse_mutation, seed_state
 from .problem import Structure, build_problem, fitness_from_errs, load_rows, make_work
+
+if TYPE_CHECKING:
+    from ..tasks import Task
 
 __all__ = ["SearchRun", "search", "make_train", "Method", "parse_mutation", "seed_state"]
 
@@ -236,11 +243,12 @@ def search(net, task, method_cls, *, budget, seed, progress, callback, checkpoin
                  resume=resume, checkpoint_seconds=common["checkpoint_seconds"])
 
 
-def make_train(method_cls):
+def make_train(method_cls: type[Method]) -> Callable[..., TrainResult]:
     """The contract's ``train`` callable for a search method (btype.registry)."""
 
-    def train(net, task, *, budget, seed=0, progress=True, callback=None, checkpoint_path=None,
-              resume=False, **options):
+    def train(net: Network, task: Task, *, budget: Budget, seed: int = 0, progress: bool = True,
+              callback: Callable[[dict], object] | None = None, checkpoint_path: str | os.PathLike | None = None,
+              resume: bool | str = False, **options: Any) -> TrainResult:
         return search(net, task, method_cls, budget=budget, seed=seed, progress=progress,
                       callback=callback, checkpoint_path=checkpoint_path, resume=resume,
                       options=options)

@@ -6,10 +6,17 @@ method, so the package works without it.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._checks import check_choice, check_fraction, check_seed
 from .base import Task
+
+if TYPE_CHECKING:
+    from .binarize import Binarizer
 
 __all__ = ["from_arrays", "split_rows"]
 
@@ -17,7 +24,7 @@ _BINARISE_HINT = ("binarise real-valued features: btype.tasks.from_arrays(..., "
                   "binarize=btype.tasks.Binarizer(levels=...)) fits cut points on the training rows")
 
 
-def split_rows(strata, fractions, seed):
+def split_rows(strata: ArrayLike, fractions: Sequence[float], seed: int) -> list[np.ndarray]:
     """Row indices of each split, drawn per stratum (class) with a seed.
 
     For each stratum in sorted order, its rows are permuted by one
@@ -171,8 +178,9 @@ def _check_rows(X, y, what_x, what_y):
         raise ValueError(f"{what_x} has {len(X)} rows but {what_y} has {len(y)}")
 
 
-def from_arrays(X, y, *, X_test=None, y_test=None, test: float | None = None, valid: float = 0.0,
-                seed: int = 0, name: str = "data", kind: str = "auto", binarize=None,
+def from_arrays(X: ArrayLike, y: ArrayLike, *, X_test: ArrayLike | None = None, y_test: ArrayLike | None = None,
+                test: float | None = None, valid: float = 0.0, seed: int = 0, name: str = "data",
+                kind: str = "auto", binarize: Binarizer | None = None,
                 description: str = "") -> Task:
     """A task from your own data: arrays or pandas objects, split per class with a seed.
 

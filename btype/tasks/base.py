@@ -3,16 +3,21 @@ from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._checks import check_bool, check_bool_array
 from .._checks import check_int as _check_int
 
+if TYPE_CHECKING:
+    from ..network import Network
+
 __all__ = ["Task", "Score", "classify", "balanced_accuracy"]
 
 
-def check_int(value, name, lo, hi):
+def check_int(value: object, name: str, lo: int, hi: int) -> int:
     """``value`` as an int in ``lo..hi``; TypeError/ValueError naming ``name`` otherwise."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {value!r}")
@@ -44,7 +49,7 @@ def _bool_array(X, name, ndim):
     return X
 
 
-def classify(Y, n_classes: int) -> np.ndarray:
+def classify(Y: ArrayLike, n_classes: int) -> np.ndarray:
     """Class predictions from machine outputs by group popcount.
 
     The ``n_out`` outputs are split into ``n_classes`` equal consecutive groups;
@@ -70,7 +75,7 @@ def classify(Y, n_classes: int) -> np.ndarray:
     return np.argmax(scores, axis=1).astype(np.int64)
 
 
-def balanced_accuracy(right1, n1, right0, n0) -> np.ndarray:
+def balanced_accuracy(right1: ArrayLike, n1: ArrayLike, right0: ArrayLike, n0: ArrayLike) -> np.ndarray:
     """Per-output balanced accuracy from counts: the mean of the accuracy on the rows whose
     target is 1 (``right1`` of ``n1``) and on those whose target is 0 (``right0`` of ``n0``);
     a target value without rows is left out of the mean (all-empty: 1)."""
@@ -229,7 +234,7 @@ class Task:
     def is_clocked(self) -> bool:
         return self.steps is not None
 
-    def split(self, split: str):
+    def split(self, split: str) -> tuple[np.ndarray, np.ndarray]:
         """(X, Y) of ``"train"`` or ``"test"``."""
         if split == "train":
             return self.X_train, self.Y_train
@@ -240,7 +245,7 @@ class Task:
         valid = ", 'valid'" if self.X_valid is not None else ""
         raise ValueError(f"split must be 'train', 'test'{valid}, got {split!r}")
 
-    def check_network(self, net) -> None:
+    def check_network(self, net: Network) -> None:
         """Raise ValueError when ``net`` cannot be scored on this task."""
         if net.n_inputs != self.n_inputs:
             raise ValueError(f"network has {net.n_inputs} inputs but task {self.name!r} has {self.n_inputs}")
@@ -255,7 +260,7 @@ class Task:
             raise ValueError(f"task {self.name!r} is combinational but the network has loops; "
                              "use a feed-forward network")
 
-    def outputs(self, net, split: str = "train") -> np.ndarray:
+    def outputs(self, net: Network, split: str = "train") -> np.ndarray:
         """The machine's (S, n_outputs) bool outputs on a split, by the btype simulator."""
         from ..simulate import evaluate, run
 
@@ -265,7 +270,7 @@ class Task:
             return evaluate(net, X)
         return run(net, X, steps=self.steps)
 
-    def score_outputs(self, Y, split: str = "train") -> Score:
+    def score_outputs(self, Y: ArrayLike, split: str = "train") -> Score:
         """Score machine outputs ``Y`` (S, n_outputs) bool against a split's targets."""
         _, target = self.split(split)
         Y = np.asarray(Y, dtype=bool)
@@ -291,7 +296,7 @@ class Task:
             fitness = float((per_output * w).sum() / w.sum())
         return Score(fitness, bool(right.all()))
 
-    def score(self, net, split: str = "train") -> Score:
+    def score(self, net: Network, split: str = "train") -> Score:
         """Simulate ``net`` on a split and score it.
 
         Combinational classification tasks are scored by the packed group vote

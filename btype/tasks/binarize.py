@@ -8,7 +8,10 @@ row leaks into the coding.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._checks import check_choice, check_int
 
@@ -44,7 +47,7 @@ class Binarizer:
     >>> bits_train, bits_test = b.transform(X_train), b.transform(X_test)  # doctest: +SKIP
     """
 
-    def __init__(self, levels: int = 1, *, method: str = "quantile"):
+    def __init__(self, levels: int = 1, *, method: str = "quantile") -> None:
         self.levels = check_int(levels, "levels", 1, 1 << 16)
         self.method = check_choice(method, "method", _METHODS)
         self.cuts = None
@@ -61,7 +64,7 @@ class Binarizer:
         self._check_fitted()
         return int(sum(len(c) for c in self.cuts))
 
-    def fit(self, X, feature_names=None) -> "Binarizer":
+    def fit(self, X: ArrayLike, feature_names: Sequence[str] | None = None) -> "Binarizer":
         """Learn the cut points of every column of ``X`` (the training rows); returns self.
 
         Parameters
@@ -88,7 +91,7 @@ class Binarizer:
             raise ValueError("every feature is constant on the training rows: no bits to code")
         return self
 
-    def transform(self, X) -> np.ndarray:
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """(S, F) real values -> (S, n_bits) bool, feature-major (a feature's bits side by side)."""
         self._check_fitted()
         X = self._values(X, "X")
@@ -97,7 +100,7 @@ class Binarizer:
         columns = [X[:, j, None] >= cuts for j, cuts in enumerate(self.cuts) if len(cuts)]
         return np.concatenate(columns, axis=1) if columns else np.zeros((len(X), 0), bool)
 
-    def fit_transform(self, X, feature_names=None) -> np.ndarray:
+    def fit_transform(self, X: ArrayLike, feature_names: Sequence[str] | None = None) -> np.ndarray:
         """:meth:`fit` then :meth:`transform` on the same rows."""
         return self.fit(X, feature_names).transform(X)
 

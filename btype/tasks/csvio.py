@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Sequence
+from typing import Any
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +28,8 @@ def _number(text):
         return None
 
 
-def read_csv(path, target, *, delimiter: str = ","):
+def read_csv(path: str | os.PathLike, target: str | int | Sequence[str | int], *,
+             delimiter: str = ",") -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
     """The inputs and targets of a CSV file with a header row.
 
     Parameters
@@ -117,8 +120,9 @@ def _target_columns(path, header, target):
     return columns
 
 
-def from_csv(path, target, *, test_file=None, delimiter: str = ",", name: str | None = None,
-             **options) -> Task:
+def from_csv(path: str | os.PathLike, target: str | int | Sequence[str | int], *,
+             test_file: str | os.PathLike | None = None, delimiter: str = ",", name: str | None = None,
+             **options: Any) -> Task:
     """A task from a CSV file (and optionally a test file with the same columns).
 
     Parameters
@@ -170,7 +174,7 @@ class _Named:
         return self.values
 
 
-def to_csv(task: Task, path, split: str = "train", *, delimiter: str = ",") -> None:
+def to_csv(task: Task, path: str | os.PathLike, split: str = "train", *, delimiter: str = ",") -> None:
     """Write one split of a task as CSV: its input bits and its target(s), with a header.
 
     Inputs are written as 0/1 columns named by ``task.input_names`` where the task

@@ -10,6 +10,7 @@ int labels with ``n_classes`` set (docs/design.md section 3). Every data set tak
 from __future__ import annotations
 
 import numbers
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -98,7 +99,7 @@ def hold_out(X, y, fraction, seed):
     return X[train], y[train], X[valid], y[valid]
 
 
-def digits(*, threshold: int | None = None, levels: int | None = None, classes=None,
+def digits(*, threshold: int | None = None, levels: int | None = None, classes: Sequence[int] | None = None,
            test_fraction: float = 0.2, valid: float = 0.0, seed: int = 0) -> Task:
     """scikit-learn's bundled 8x8 digits (1,797 images, pixel values 0..16), binarised.
 

@@ -15,7 +15,7 @@ _IDX_TYPES = {0x08: np.dtype("u1"), 0x09: np.dtype("i1"), 0x0B: np.dtype(">i2"),
               0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
 
 
-def read_idx(path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> np.ndarray:
+def read_idx(path: str | os.PathLike, *, max_bytes: int = DEFAULT_MAX_BYTES) -> np.ndarray:
     """Read one IDX file (the MNIST format), gunzipped when its name ends in ``.gz``.
 
     Parameters

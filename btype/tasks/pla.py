@@ -245,7 +245,7 @@ def _mark_cubes(table, ins, marks):
         view[index][..., marks[j]] = True
 
 
-def read_pla(path, *, max_rows: int = DEFAULT_MAX_ROWS, max_cells: int = DEFAULT_MAX_CELLS,
+def read_pla(path: str | os.PathLike, *, max_rows: int = DEFAULT_MAX_ROWS, max_cells: int = DEFAULT_MAX_CELLS,
              max_bytes: int = DEFAULT_MAX_BYTES, conflicts: str = "error") -> PLA:
     """Read an Espresso PLA file (optionally gzipped) into rows; see the module docstring.
 
@@ -323,7 +323,8 @@ def _split_name(path):
     return name
 
 
-def from_pla(train, test=None, valid=None, *, merge_valid: bool = False, as_classes: bool = False,
+def from_pla(train: str | os.PathLike, test: str | os.PathLike | None = None,
+             valid: str | os.PathLike | None = None, *, merge_valid: bool = False, as_classes: bool = False,
              balanced: bool = False, max_rows: int = DEFAULT_MAX_ROWS, max_cells: int = DEFAULT_MAX_CELLS,
              max_bytes: int = DEFAULT_MAX_BYTES, conflicts: str = "error", name: str | None = None) -> Task:
     """A Boolean task from PLA files (learning-from-examples benchmarks and truth tables).

@@ -1,12 +1,17 @@
 """Rows written as an Espresso PLA file, which :func:`btype.tasks.read_pla` (and Espresso/ABC) read back."""
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 __all__ = ["write_pla"]
 
 
-def write_pla(path, X, Y, *, type: str = "fr", input_names=None, output_names=None) -> None:
+def write_pla(path: str | os.PathLike, X: ArrayLike, Y: ArrayLike, *, type: str = "fr",
+              input_names: Sequence[str] | None = None, output_names: Sequence[str] | None = None) -> None:
     """Write rows as a PLA file that :func:`read_pla` (and Espresso/ABC) read back.
 
     Parameters

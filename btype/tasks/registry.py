@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import importlib
 import re
+from collections.abc import Callable
+from typing import Any
 from dataclasses import dataclass
 
 from .._checks import check_callable
@@ -40,10 +42,10 @@ class Family:
     size: str | None = "n"
     keywords: tuple = ()
 
-    def match(self, name):
+    def match(self, name: str) -> re.Match[str] | None:
         return re.fullmatch(self.pattern, name)
 
-    def build(self, match, kwargs) -> Task:
+    def build(self, match: re.Match[str], kwargs: dict[str, Any]) -> Task:
         module, function = self.factory.split(":")
         factory = getattr(importlib.import_module(f"btype.tasks.{module}"), function)
         for group, keyword in self.keywords:
@@ -125,7 +127,7 @@ class _Registered:
 REGISTERED: dict = {}
 
 
-def register(name: str, factory) -> None:
+def register(name: str, factory: Callable[..., Task] | str) -> None:
     """Make :func:`get` (and everything that takes a task name) build your own task.
 
     Parameters
@@ -179,7 +181,7 @@ def unregister(name: str) -> None:
     del REGISTERED[name]
 
 
-def get(name: str, **kwargs) -> Task:
+def get(name: str, **kwargs: Any) -> Task:
     """Build a built-in task from its name.
 
     Parameters
