@@ -5,6 +5,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._checks import check_bool_array, check_int
+from ._vote_kernels import _pack_range
 
 __all__ = ["pack", "unpack", "n_words", "tail_mask", "popcount"]
 
@@ -34,10 +35,10 @@ def pack(X: ArrayLike) -> np.ndarray:
         raise ValueError(f"X must be 2-dimensional (samples, columns), got shape {X.shape}")
     S, n = X.shape
     W = n_words(S)
-    padded = np.zeros((n, W * 64), bool)
-    padded[:, :S] = X.T
-    packed = np.packbits(padded, axis=1, bitorder="little")
-    return np.ascontiguousarray(packed).view("<u8").astype(np.uint64, copy=False).reshape(n, W)
+    P = np.empty((n, W), np.uint64)
+    if n and W:   # a kernel that reads each sample's row as it lies (no transposed copy)
+        _pack_range(np.ascontiguousarray(X).view(np.uint8), 0, W, P)
+    return P
 
 
 def unpack(P: ArrayLike, n_samples: int) -> np.ndarray:

@@ -22,7 +22,7 @@ from numpy.typing import ArrayLike
 
 from . import _vote_kernels as kernels
 from ._checks import check_int
-from .bits import n_words
+from .bits import n_words, pack
 from .export.prune import prune as _prune
 from .network import Network
 from .simulate import (_check_feedforward, _check_inputs, _check_network, _check_packed,
@@ -162,16 +162,14 @@ def classify(net: Network, X: ArrayLike, n_classes: int, *, threads: int | None 
 
 
 def _packed(X, n_threads):
-    """``btype.pack(X)`` of a C-contiguous (S, n) bool ``X``, by a kernel that reads its rows
-    as they lie in memory (``pack`` transposes them first)."""
+    """``btype.pack(X)`` of a C-contiguous (S, n) bool ``X``, its word blocks split over
+    ``n_threads`` threads."""
     S, n = X.shape
     W = n_words(S)
+    if n_threads == 1 or W < 64 or not n:
+        return pack(X)
     P = np.empty((n, W), np.uint64)
-    if n and W:
-        if n_threads == 1 or W < 64:
-            kernels._pack_range(X.view(np.uint8), 0, W, P)
-        else:
-            kernels._pack_blocks(X.view(np.uint8), -(-W // n_threads), P)
+    kernels._pack_blocks(X.view(np.uint8), -(-W // n_threads), P)
     return P
 
 
