@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import os
 import signal
+import sys
 import threading
 import time
 import warnings
@@ -35,7 +36,8 @@ from . import checkpoint as _checkpoint
 from ._checks import MAX_COUNT
 from .train import RECORD_FIELDS, Budget, TrainResult
 
-__all__ = ["Trainer", "StopRun", "Checkpoint", "drive", "next_point", "check_trace", "CHUNK_SECONDS"]
+__all__ = ["Trainer", "StopRun", "Checkpoint", "drive", "next_point", "check_trace", "warn_caller",
+           "CHUNK_SECONDS"]
 
 #: About how long a trainer's ``advance`` runs before the driver looks at the clock again.
 CHUNK_SECONDS = 0.1
@@ -328,11 +330,18 @@ class _Drive:
         figures = [rec[key] for rec in self.trace if rec.get(key) is not None]
         result.learned = bool(figures) and max(figures) > figures[0]
         if warn and not result.learned and reason == "plateau":
-            warnings.warn(f"{self.t.name} on {self.t.task.name} stopped by the plateau rule at step "
-                          f"{self.trace[-1]['step']} without bettering its starting machine "
-                          f"({key} {figures[0] if figures else None}): it returns an untrained machine",
-                          RuntimeWarning, stacklevel=3)
+            warn_caller(f"{self.t.name} on {self.t.task.name} stopped by the plateau rule at step "
+                        f"{self.trace[-1]['step']} without bettering its starting machine "
+                        f"({key} {figures[0] if figures else None}): it returns an untrained machine")
         return result
+
+
+def warn_caller(message: str) -> None:
+    """A RuntimeWarning attributed to the first caller outside btype and sgd (the user's line)."""
+    level, frame = 2, sys._getframe(1)   # stacklevel 2 is warn_caller's caller
+    while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] in ("btype", "sgd"):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, RuntimeWarning, stacklevel=level)
 
 
 def drive(trainer: Trainer, *, schedule: Callable[[int], int], progress: bool = False,

@@ -25,7 +25,7 @@ import numpy as np
 import btype
 from btype import checkpoint, search
 from btype._checks import MAX_COUNT, check_int, check_real
-from btype.driver import Checkpoint, check_trace, drive
+from btype.driver import Checkpoint, check_trace, drive, warn_caller
 from btype.train import Budget, check_known_options, check_train_args
 
 from .options import check_options, defaults_for
@@ -219,9 +219,8 @@ def _combined(first, second, reason):
     figures = [rec["train_fitness"] for rec in result.trace]
     result.learned = max(figures) > figures[0]
     if reason == "plateau" and not result.learned:
-        warnings.warn(f"{METHOD} on {result.task} stopped by the plateau rule at step {result.trace[-1]['step']} "
-                      f"without bettering its starting machine: it returns an untrained machine",
-                      RuntimeWarning, stacklevel=3)
+        warn_caller(f"{METHOD} on {result.task} stopped by the plateau rule at step {result.trace[-1]['step']} "
+                    f"without bettering its starting machine: it returns an untrained machine")
     return result
 
 

@@ -218,3 +218,15 @@ def test_budget_share_and_remaining():
     assert Budget(evaluations=2000, steps=90, target=0.9, plateau=3, plateau_min=50).covers(b)  # no time limit
     assert not Budget(evaluations=999, steps=90, seconds=10, target=0.9, plateau=3, plateau_min=50).covers(b)
     assert not Budget(evaluations=2000, steps=90, seconds=10, plateau=3, plateau_min=50).covers(b)
+
+
+def test_the_untrained_machine_warning_points_at_the_callers_line():
+    # The plateau rule stops a run that never beat its start: the warning names this file,
+    # the line that called the trainer, not a line inside the package.
+    task = btype.tasks.get("parity5")
+    net = btype.random_network(5, 4, 1, seed=0)
+    with pytest.warns(RuntimeWarning, match="untrained machine") as caught:
+        result = btype.trainer("random")(net, task, budget=btype.Budget(evaluations=20000, plateau=2.0),
+                                         seed=0, progress=False)
+    assert result.stop_reason == "plateau" and not result.learned
+    assert caught[0].filename == __file__
