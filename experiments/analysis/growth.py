@@ -9,8 +9,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+from btype._checks import check_int
 from experiments.analysis import stats
-from experiments.analysis.stats import Estimate, _as_sample, _check_confidence, _check_count
+from experiments.analysis.stats import Estimate, _as_sample, _check_confidence
 from experiments.sweep.spec import task_size
 
 __all__ = ["Growth", "growth_rate", "growth_of", "fit_growth"]
@@ -98,7 +99,7 @@ def growth_rate(inputs, costs, solved, *, n_boot=500, confidence=0.95, seed=0) -
         raise ValueError("costs must be finite and > 0")
     if s.sum() < 2:
         raise ValueError(f"growth_rate needs at least 2 solved runs, got {int(s.sum())}")
-    n_boot = _check_count(n_boot, "n_boot")
+    n_boot = check_int(n_boot, "n_boot", 1)
     alpha = (1.0 - _check_confidence(confidence)) / 2.0
     logc = np.log(c)
     a, b, sigma = _censored_line(x, logc, s)

@@ -21,7 +21,7 @@ from btype._checks import check_fraction, check_int
 
 __all__ = ["Estimate", "iqm", "median_ci", "iqm_ci", "bootstrap_ci", "wilson_interval",
            "success_rate", "solve_point", "solve_points", "ecdf", "ecdf_at", "step_resample",
-           "resample_traces", "curve_band", "common_grid", "Growth", "growth_rate"]
+           "resample_traces", "curve_band", "common_grid"]
 
 
 class Estimate(NamedTuple):
@@ -34,10 +34,6 @@ class Estimate(NamedTuple):
 
 def _check_confidence(confidence):
     return check_fraction(confidence, "confidence", lo_open=True, hi_open=True)
-
-
-def _check_count(value, name, minimum=1):
-    return check_int(value, name, minimum)
 
 
 def _as_sample(values, name="values"):
@@ -94,7 +90,7 @@ def bootstrap_ci(values, statistic, *, n_boot=2000, confidence=0.95, seed=0) -> 
         raise ValueError("values must not be empty")
     if not callable(statistic):
         raise TypeError(f"statistic must be callable, got {statistic!r}")
-    n_boot = _check_count(n_boot, "n_boot")
+    n_boot = check_int(n_boot, "n_boot", 1)
     confidence = _check_confidence(confidence)
     value = float(statistic(x, axis=-1))
     if len(x) == 1:
@@ -125,8 +121,8 @@ def wilson_interval(successes, trials, *, confidence=0.95) -> tuple[float, float
     Unlike the normal approximation it stays inside [0, 1] and is sensible at
     0 or n successes, which is where most cells of a sweep table are.
     """
-    trials = _check_count(trials, "trials")
-    successes = _check_count(successes, "successes", 0)
+    trials = check_int(trials, "trials", 1)
+    successes = check_int(successes, "successes", 0)
     if successes > trials:
         raise ValueError(f"successes ({successes}) must not exceed trials ({trials})")
     ci = sps.binomtest(successes, trials).proportion_ci(_check_confidence(confidence), method="wilson")
@@ -294,7 +290,7 @@ def curve_band(curves, *, n_boot=1000, confidence=0.95, seed=0) -> tuple[np.ndar
     c = np.asarray(curves, dtype=float)
     if c.ndim != 2 or c.shape[0] == 0:
         raise ValueError(f"curves must be a non-empty 2-D array, got shape {c.shape}")
-    n_boot = _check_count(n_boot, "n_boot")
+    n_boot = check_int(n_boot, "n_boot", 1)
     alpha = (1.0 - _check_confidence(confidence)) / 2.0
     rng = np.random.default_rng(seed)
     centre = _nanmedian(c, axis=0)
@@ -327,7 +323,7 @@ def common_grid(traces, x_key, n=200, log=None) -> np.ndarray:
     ``log=None`` chooses a log-spaced grid when the positive values span more than
     two decades (gate-evaluations nearly always do), else a linear one from 0.
     """
-    n = _check_count(n, "n", 2)
+    n = check_int(n, "n", 2)
     xs = np.array([r[x_key] for t in traces for r in t], dtype=float)
     xs = xs[np.isfinite(xs)]
     if len(xs) == 0:

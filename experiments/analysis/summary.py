@@ -79,7 +79,7 @@ def scaling_rows(runs, *, axes=("evaluations", "gate_evals", "seconds"), n_boot=
     """Growth of cost-to-solve with input count per (task family, method, axis).
 
     Keys: ``family``, ``method``, ``axis``, ``inputs`` (the input counts), ``growth``
-    (:class:`~experiments.analysis.stats.Growth`, or None when fewer than two runs solved). Only
+    (:class:`~experiments.analysis.growth.Growth`, or None when fewer than two runs solved). Only
     families with two or more input counts, and runs whose header gives the input
     count, take part.
     """

@@ -24,7 +24,6 @@ is wall time. The machine's load is printed beside the figures.
 """
 from __future__ import annotations
 
-import argparse
 import os
 import pathlib
 import shutil

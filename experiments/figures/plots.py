@@ -171,7 +171,7 @@ def plot_scaling(runs, *, family="parity", axis="seconds", ax=None, n_boot=2000,
     solved. Where fewer than half the runs solved (the median was not reached) a hollow
     triangle sits at the budget line, without a label (the summary table has the counts).
     Where the family has two or more sizes and a method solved at least half its runs,
-    its fitted growth (``stats.growth_rate``: the censored log-linear fit the summary
+    its fitted growth (``growth.growth_rate``: the censored log-linear fit the summary
     tabulates) is a dashed line over the sizes (up to the budget line), its factor per
     input written in the panel's corner.
     """
