@@ -36,7 +36,7 @@ from . import checkpoint as _checkpoint
 from ._checks import MAX_COUNT
 from .train import RECORD_FIELDS, Budget, TrainResult
 
-__all__ = ["Trainer", "StopRun", "Checkpoint", "drive", "next_point", "check_trace", "warn_caller",
+__all__ = ["Trainer", "StopRun", "Checkpoint", "drive", "next_point", "check_trace", "judge_learned", "warn_caller",
            "CHUNK_SECONDS"]
 
 #: About how long a trainer's ``advance`` runs before the driver looks at the clock again.
@@ -325,15 +325,19 @@ class _Drive:
         return reason
 
     def finish(self, reason, warn=True) -> TrainResult:
-        result = self.t.result(self.trace, reason)
-        key = self.t.key
-        figures = [rec[key] for rec in self.trace if rec.get(key) is not None]
-        result.learned = bool(figures) and max(figures) > figures[0]
-        if warn and not result.learned and reason == "plateau":
-            warn_caller(f"{self.t.name} on {self.t.task.name} stopped by the plateau rule at step "
-                        f"{self.trace[-1]['step']} without bettering its starting machine "
-                        f"({key} {figures[0] if figures else None}): it returns an untrained machine")
-        return result
+        return judge_learned(self.t.result(self.trace, reason), self.t.key, warn=warn)
+
+
+def judge_learned(result: TrainResult, key: str = "train_fitness", *, warn: bool = True) -> TrainResult:
+    """Set ``result.learned`` (did the ``key`` figure of its trace ever better its first?) and,
+    when the plateau rule ended a run that never did, warn at the caller's line."""
+    figures = [rec[key] for rec in result.trace if rec.get(key) is not None]
+    result.learned = bool(figures) and max(figures) > figures[0]
+    if warn and not result.learned and result.stop_reason == "plateau":
+        warn_caller(f"{result.method} on {result.task} stopped by the plateau rule at step "
+                    f"{result.trace[-1]['step']} without bettering its starting machine "
+                    f"({key} {figures[0] if figures else None}): it returns an untrained machine")
+    return result
 
 
 def warn_caller(message: str) -> None:

@@ -33,7 +33,6 @@ MAX_GATE_EVALS = 10 ** 12
 # ---------------------------------------------------------------------------
 # validation helpers
 # ---------------------------------------------------------------------------
-_check_network = check_network   # the name btype.vote imports
 
 
 def _check_inputs(net, X, allow_sequence) -> np.ndarray:

@@ -24,8 +24,8 @@ from . import _vote_kernels as kernels
 from ._checks import check_int
 from .bits import n_words, pack
 from .export.prune import prune as _prune
-from .network import Network
-from .simulate import (_check_feedforward, _check_inputs, _check_network, _check_packed,
+from .network import Network, check_network
+from .simulate import (_check_feedforward, _check_inputs, _check_packed,
                        evaluate_packed, using_threads)
 
 __all__ = ["classify", "classify_packed", "count_correct"]
@@ -122,7 +122,7 @@ def classify_packed(net: Network, P: ArrayLike, n_samples: int, n_classes: int, 
     (n_samples,) int64
         The class with the most ones in its output group; ties to the lowest.
     """
-    _check_network(net)
+    check_network(net)
     _check_feedforward(net)
     n_classes = _check_classes(net, n_classes)
     P = _check_packed(net, P)
@@ -151,7 +151,7 @@ def classify(net: Network, X: ArrayLike, n_classes: int, *, threads: int | None 
     -------
     (S,) int64
     """
-    _check_network(net)
+    check_network(net)
     _check_feedforward(net)
     n_classes = _check_classes(net, n_classes)
     X = _check_inputs(net, X, allow_sequence=False)
@@ -207,7 +207,7 @@ def count_correct(net: Network, P: ArrayLike, labels: ArrayLike, n_classes: int,
         if bad.any():
             i = int(np.argmax(bad))
             raise ValueError(f"labels[{i}] = {labels[i]} is not a class in [0, {n_classes})")
-    _check_network(net)
+    check_network(net)
     P = _check_packed(net, P)
     if n_samples is not None:
         n_samples = check_int(n_samples, "n_samples", 0, 64 * P.shape[1])

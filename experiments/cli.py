@@ -46,12 +46,10 @@ def version() -> str:
         return str(btype.__version__)
     except (ImportError, AttributeError):
         from importlib import metadata
-        for name in ("turing-btype",):
-            try:
-                return metadata.version(name)
-            except metadata.PackageNotFoundError:
-                continue
-        return "unknown"
+        try:
+            return metadata.version("turing-btype")
+        except metadata.PackageNotFoundError:
+            return "unknown"
 
 
 def parser_for(command: str, description: str, **kwargs) -> argparse.ArgumentParser:

@@ -26,10 +26,15 @@ def main(argv=None) -> int:
     p.add_argument("--workers", type=workers_arg, default=2, help="processes the real sweep will run (default 2)")
     p.add_argument("--seeds", type=seeds_arg, help="evaluation seeds (default the preset's)")
     p.add_argument("--tune-seeds", type=seeds_arg, help="tuning seeds (default the preset's)")
-    p.add_argument("--budget", type=budget_arg, help="per-run budget on the preset's axis (default the preset's)")
+    p.add_argument("--budget", type=budget_arg,
+                   help="per-run budget as compare takes it: 2s, 1e9ge, or a bare number on the preset's "
+                        "axis (default the preset's)")
     p.add_argument("--tasks", nargs="+", help="only these tasks (as compare --tasks)")
     args = p.parse_args(argv)
     preset = presets.get(args.preset)
+    if args.budget is not None:   # the amount, and the axis where it names one, as compare takes it
+        from experiments.sweep import session   # it imports btype: only when asked
+        preset, _ = session.customised(preset, budget=args.budget)
     try:
         table = speeds(runfiles.load_runs(args.sample))
     except (OSError, ValueError) as exc:
@@ -37,8 +42,7 @@ def main(argv=None) -> int:
     if not table:
         print(f"error: {args.sample} holds no sampled runs", file=sys.stderr)
         return 2
-    result = estimate(preset, table, seeds=args.seeds, tune_seeds=args.tune_seeds, budget=args.budget,
-                      tasks=args.tasks)
+    result = estimate(preset, table, seeds=args.seeds, tune_seeds=args.tune_seeds, tasks=args.tasks)
     total = 0.0
     print(f"preset {preset.name!r}, from {len(table)} sampled (task, method) pairs in {args.sample}:")
     for stage, row in result["stages"].items():

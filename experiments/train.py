@@ -83,7 +83,7 @@ def _parser():
 
 
 def _job(args):
-    from experiments.sweep import machines, taskfiles
+    from experiments.sweep import execute, machines, taskfiles
     from experiments.sweep.job import Job
     if taskfiles.is_task_file(args.task):
         name = taskfiles.task_name_of_file(args.task)
@@ -94,7 +94,7 @@ def _job(args):
             task_args["levels"] = args.levels
     else:
         name, task_args = args.task, {}
-    task = taskfiles.build_task(name, **task_args)
+    task = execute.load_task(name, **task_args)   # cached: the run loads it again
     spec = machines.default_spec(task)
     if args.per_class is not None and task.n_classes is not None:
         spec["outputs_per_class"] = args.per_class

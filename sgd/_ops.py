@@ -24,7 +24,7 @@ import os
 import numpy as np
 import torch
 
-import btype
+from btype.plan import level_groups
 
 BACKENDS = ("auto", "numba", "triton", "torch")
 
@@ -43,9 +43,7 @@ class Plan:
         self.wiring = torch.as_tensor(self.wiring_np, device=device)
         self.sources = self.wiring.reshape(-1)
         self.outputs = torch.as_tensor(self.outputs_np, device=device)
-        # gate levels as the network defines them (btype.Network.levels)
-        self.levels = (self._levels(btype.Network(self.n_inputs, self.wiring_np, self.outputs_np).levels())
-                       if self.feedforward else None)
+        self.levels = self._levels() if self.feedforward else None
         self._pool = {}
 
     def take(self, shape, dtype):
@@ -64,14 +62,14 @@ class Plan:
         if len(free) < 2:
             free.append(tensor)
 
-    def _levels(self, gate_level):
-        """Per level: (first gate, last gate + 1) if contiguous else None, gate ids, source ids."""
+    def _levels(self):
+        """Per level (btype.plan's levels): (first gate, last gate + 1) if contiguous else None,
+        gate ids, source ids."""
         w = self.wiring_np
-        order = np.argsort(gate_level, kind="stable")
-        bounds = np.searchsorted(gate_level[order], np.arange(1, gate_level.max(initial=0) + 2))
+        ptr, order = level_groups(self.n_inputs, w)
         out = []
-        for k in range(len(bounds) - 1):
-            gates = order[bounds[k]:bounds[k + 1]]
+        for k in range(len(ptr) - 1):
+            gates = order[ptr[k]:ptr[k + 1]]
             span = None
             if gates[-1] - gates[0] + 1 == len(gates):
                 span = (int(gates[0]), int(gates[-1]) + 1)

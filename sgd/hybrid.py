@@ -25,10 +25,10 @@ import numpy as np
 import btype
 from btype import checkpoint, search
 from btype._checks import MAX_COUNT, check_int, check_real
-from btype.driver import Checkpoint, check_trace, drive, warn_caller
+from btype.driver import Checkpoint, check_trace, drive, judge_learned
 from btype.train import Budget, check_known_options, check_train_args
 
-from .options import check_options, defaults_for
+from .options import check_options, defaults_for, _value
 from .run import GradientRun
 from .train import run_identity
 
@@ -184,14 +184,6 @@ def _check_options(options):
     return o
 
 
-def _value(check, *args, **kwargs):
-    """A check whose every failure is a ValueError (an option of the wrong kind is a wrong value)."""
-    try:
-        return check(*args, **kwargs)
-    except TypeError as exc:
-        raise ValueError(str(exc)) from None
-
-
 def _shifted(rec, offset):
     """A search-phase record with the run's counters (the gradient phase's added) and its phase."""
     out = dict(rec, method=METHOD)
@@ -216,12 +208,7 @@ def _combined(first, second, reason):
                                    task=second.task, seed=second.seed, train_fitness=second.train_fitness,
                                    test_accuracy=second.test_accuracy, interrupted=second.interrupted,
                                    stop_reason=reason)
-    figures = [rec["train_fitness"] for rec in result.trace]
-    result.learned = max(figures) > figures[0]
-    if reason == "plateau" and not result.learned:
-        warn_caller(f"{METHOD} on {result.task} stopped by the plateau rule at step {result.trace[-1]['step']} "
-                    f"without bettering its starting machine: it returns an untrained machine")
-    return result
+    return judge_learned(result)
 
 
 def _restore_switch(run, meta, arrays, path):

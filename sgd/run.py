@@ -117,7 +117,6 @@ class GradientRun(Trainer):
             # machine right on every row scores exactly 1.0, not 1 + rounding.
             self.fitness_weights = torch.as_tensor(w, dtype=torch.float64, device=dev)
         else:
-            self.Y = torch.as_tensor(np.array(task.Y_train), device=dev).to(torch.int64)
             per_class = net.n_outputs // task.n_classes
             self.temperature = o["temperature"] or math.sqrt(per_class / 20)
 
@@ -160,12 +159,11 @@ class GradientRun(Trainer):
     def _loss(self, out, idx):
         o = self.o
         out = out.float()
+        y = self.Y if idx is None else self.Y[idx]
         if self.task.n_classes is None:
-            y = self.Y if idx is None else self.Y[idx]
             right = y * out + (1 - y) * (1 - out)
             nll = -torch.log(o["eps"] + (1 - 2 * o["eps"]) * right)
             return (nll.mean(0) * self.weights).sum()
-        y = self.Y if idx is None else self.Y[idx]
         logits = out.view(out.shape[0], self.task.n_classes, -1).sum(-1) / self.temperature
         return F.cross_entropy(logits, y)
 
@@ -200,9 +198,10 @@ class GradientRun(Trainer):
         if n == 0:
             return 1.0
         right, chunk = 0, max(self.batch, 512)  # fewer calls, each one's set-up amortised
+        tau = self._tau()
         for start in range(0, n, chunk):
             sel = slice(start, start + chunk) if rows is None else rows[start:start + chunk]
-            out = self._forward(X[sel], "soft", tau=self._tau()).float()
+            out = self._forward(X[sel], "soft", tau=tau).float()
             if self.task.n_classes is None:
                 right = right + ((out > 0.5) == (Y[sel] > 0.5)).sum(0)
             else:
@@ -305,9 +304,9 @@ class GradientRun(Trainer):
         limit or about ``CHUNK_SECONDS`` passed -> False."""
         every = self.o["check_every"]
         t0 = time.perf_counter()
+        if self._segment_done():    # after the segment's last record (and checkpoint)
+            self._restart()
         while True:
-            if self._segment_done():    # after the segment's last record (and checkpoint)
-                self._restart()
             self.train_step()
             self.elapsed = clock()
             if self.evaluations >= until or self._segment_done() or (

@@ -56,3 +56,18 @@ def test_estimate_counts_every_stage_of_a_tuned_preset():
     from experiments.sweep import tune
     assert [stages[f"tuning rung {i + 1}"]["runs"] for i in range(2)] == \
         tune.planned_budget(preset)["runs_per_rung"]
+
+
+def test_estimate_command_takes_a_budget_as_compare_does(tmp_path, monkeypatch, capsys):
+    # --budget 2s sets the amount and the axis of the preset, as `btype compare --budget 2s`;
+    # the planned core-seconds follow the sampled rate on that budget.
+    from experiments import estimate as command
+    runs = [_run(t, m, gate_evals=1e12, seconds=100.0, wall=100.0, stop="seconds")
+            for t in presets.get("quick").tasks for m in ("es", "anneal", "ga", "random", "sgd", "sgd+es")]
+    monkeypatch.setattr(command.runfiles, "load_runs", lambda path: runs)
+    totals = {}
+    for budget in ("2s", "4s"):
+        assert command.main(["--preset", "quick", "--sample", str(tmp_path), "--budget", budget]) == 0
+        out = capsys.readouterr().out
+        totals[budget] = float(out.split("total")[1].split("core-s")[0])
+    assert totals["4s"] > totals["2s"] > 0

@@ -67,7 +67,6 @@ def restore(run, meta, arrays, path) -> None:
         run.snapshot = (meta["snapshot"][0], arrays["snapshot_bits"], meta["snapshot"][1])
     run.method.load_state({k[2:]: v for k, v in arrays.items() if k.startswith("m_")})
     run.load_batch()
-    scores = [run.state[f] for f in SCORES]
     K.evaluate(run.prob, run.wk)      # node values of the restored machine
     if run.wk.act.size:
         # active gates keep the true values just computed; inactive ones what they held
@@ -75,8 +74,6 @@ def restore(run, meta, arrays, path) -> None:
         inactive = n_in + np.flatnonzero(run.wk.act[n_in:] == 0)
         run.wk.values[inactive] = arrays["values"][inactive]
         run.wk.stale[:] = arrays["stale"]
-    for f, v in zip(SCORES, scores):
-        run.state[f] = v
     run.wk.errs[:] = arrays["errs"]
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._checks import check_bool, check_bool_array
+from .._checks import check_bool
 from .._checks import check_int as _check_int
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ def _bool_array(X, name, ndim):
     if X.dtype != bool and X.size and not np.isin(X, (0, 1)).all():
         bad = tuple(int(i) for i in np.argwhere(~np.isin(X, (0, 1)))[0])
         raise ValueError(f"{name} must hold only 0 and 1, got {X[bad]} at index {bad}")
-    X = check_bool_array(X, name)
+    X = X.astype(bool, copy=False)
     if X.ndim != ndim:
         raise ValueError(f"{name} must be {ndim}-dimensional, got shape {X.shape}")
     return X

@@ -113,12 +113,10 @@ class Binarizer:
         X = X.to_numpy() if hasattr(X, "to_numpy") and not isinstance(X, np.ndarray) else np.asarray(X)
         if X.ndim != 2:
             raise ValueError(f"{what} must be 2-dimensional (samples, features), got shape {X.shape}")
-        if X.dtype == object or not (X.dtype == bool or np.issubdtype(X.dtype, np.number)):
-            try:
-                X = X.astype(np.float64)
-            except (TypeError, ValueError):
-                raise TypeError(f"{what} must hold numbers to binarise, got dtype {X.dtype}") from None
-        X = X.astype(np.float64)
+        try:
+            X = X.astype(np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"{what} must hold numbers to binarise, got dtype {X.dtype}") from None
         if not np.isfinite(X).all():
             row, col = (int(i) for i in np.argwhere(~np.isfinite(X))[0])
             raise ValueError(f"{what} has {X[row, col]} at row {row}, column {col}; drop or fill "

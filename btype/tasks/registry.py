@@ -110,6 +110,9 @@ class _Registered:
     regex: re.Pattern
     factory: object
 
+    def match(self, name):
+        return self.regex.fullmatch(name)
+
     def build(self, match, kwargs):
         groups = {k: int(v) if v.isdigit() else v for k, v in match.groupdict().items() if v is not None}
         factory = self.factory
@@ -209,7 +212,7 @@ def get(name: str, **kwargs: Any) -> Task:
     if not isinstance(as_classes, bool):
         raise TypeError(f"as_classes must be a bool, got {as_classes!r}")
     for family in [*FAMILIES, *REGISTERED.values()]:
-        m = family.match(name) if isinstance(family, Family) else family.regex.fullmatch(name)
+        m = family.match(name)
         if m is not None:
             try:
                 task = family.build(m, kwargs)

@@ -205,7 +205,8 @@ def make_all(results_dir, *, gate_limit=None) -> list[Path]:
         written += _per_task(study, link_tasks, lambda g, ax: plots.plot_link_modes(g, ax=ax),
                              "Link modes: switch (solid) against turing (dashed) B-types, same wiring",
                              caption, out, "link_modes")
-    chosen = results_dir / "chosen.json"
+    from experiments.sweep.tune import CHOSEN_FILE
+    chosen = results_dir / CHOSEN_FILE
     written.append(write_summary(every, results_dir / "summary.md", caption=caption,
                                  command=f"btype plot {results_dir}", view=view,
                                  chosen=json.loads(chosen.read_text()) if chosen.exists() else None,

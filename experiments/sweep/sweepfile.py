@@ -47,7 +47,7 @@ __all__ = ["read_sweep_file", "preset_from_dict", "setup_for", "BUDGET_KEYS"]
 
 _TOP_KEYS = {"name", "description", "seeds", "methods", "budget", "machine", "baselines", "device",
              "tasks", "options"}
-_TASK_KEYS = {"name", "file", "factory", "args", "machine", "scale", "options", "target"}
+_TASK_KEYS = {"name", "file", "factory", "args", "machine", "scale", "options", "target", "levels"}
 _MACHINE_KEYS = {"gates", "n_gates", "layers", "reach", "kind", "per_class", "outputs_per_class", "link"}
 BUDGET_KEYS = set(AXES) | {"target", "plateau", "plateau_min"}
 
@@ -145,8 +145,9 @@ def _task_entry(entry, default_machine, base: Path):
         path = Path(entry["file"]).expanduser()
         path = path if path.is_absolute() else (base / path)
         task_args["file"] = str(path.resolve())
-        if "target" in entry:
-            task_args["target"] = entry["target"]
+        for key in ("target", "levels"):
+            if key in entry:
+                task_args[key] = entry[key]
         name = entry.get("name") or taskfiles.task_name_of_file(path)
     elif "factory" in entry:
         if "name" not in entry:
